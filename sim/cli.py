@@ -1,0 +1,155 @@
+"""The ``telsim`` command line: a thin typer layer over :mod:`sim`.
+
+User errors (a bad scenario, an unknown ``--set`` path, a missing file, a run that
+would not fit in memory) print one clear message and exit with code 2, no traceback.
+Heavy modules are imported inside commands so ``telsim --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sim.errors import UserError
+
+app = typer.Typer(
+    help="telsim: agent-based market simulator for mobile telecom operators.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a field: PATH=VALUE, e.g. operators.Unicom.plans.0.monthly_fee=79 (repeatable)."),
+]
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default results/<scenario name>).")] = None,
+    replications: Annotated[int | None, typer.Option("--replications", "-r", min=1, help="Replications (default: the scenario's).")] = None,
+    population: Annotated[int | None, typer.Option("--population", "-n", min=10, help="Subscriber agents at month 0.")] = None,
+    months: Annotated[int | None, typer.Option("--months", "-m", min=1, help="Months to simulate.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Base random seed.")] = None,
+    set_: SetOpt = None,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="numba threads (default: all cores).")] = None,
+    figures: Annotated[bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Run a scenario: tables, summary and figures into a results folder."""
+    try:
+        from sim.runner import run as run_scenario
+        from sim.scenario import load_scenario
+
+        overrides = list(set_ or [])
+        if population is not None:
+            overrides.append(f"population.size={population}")
+        if months is not None:
+            overrides.append(f"simulation.months={months}")
+        spec = load_scenario(scenario, overrides)
+        target = out_dir or Path("results") / spec.name
+        result = _run_with_progress(run_scenario, spec, seed, replications, threads, quiet)
+        result.save(target, figures=figures)
+    except UserError as exc:
+        _fail(str(exc))
+    if not quiet:
+        _print_summary(result.summary(), target)
+
+
+def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet):
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    reps = replications or spec.simulation.replications
+    total = reps * spec.simulation.months
+    if quiet:
+        return run_scenario(spec, seed=seed, replications=replications, threads=threads)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("months"), TimeRemainingColumn(), console=err, transient=True,
+    ) as bar:
+        task = bar.add_task(f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)", total=total)
+
+        def progress(rep: int, month: int, months: int) -> None:
+            bar.update(task, completed=rep * months + month)
+
+        return run_scenario(spec, seed=seed, replications=replications, threads=threads, progress=progress)
+
+
+def _print_summary(summary: dict, target: Path) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{summary['scenario']}: month {summary['months']}, {summary['replications']} replication(s)")
+    for col in ("operator", "final share (5-95 %)", "annualised churn", "CLV"):
+        table.add_column(col, justify="right" if col != "operator" else "left")
+    for name, row in summary["operators"].items():
+        s, c, v = row["final_share"], row["annualised_churn"], row["clv"]
+        table.add_row(
+            name,
+            f"{100 * s['p50']:.1f} % ({100 * s['p5']:.1f}-{100 * s['p95']:.1f})",
+            f"{100 * c['p50']:.1f} %",
+            f"{v['p50']:,.0f}",
+        )
+    out.print(table)
+    prov = summary["provenance"]
+    out.print(f"wall time {prov['wall_seconds']:.1f} s on {prov['threads']} thread(s); results in [bold]{target}[/]")
+
+
+@app.command()
+def validate(
+    scenario: ScenarioArg,
+    set_: SetOpt = None,
+) -> None:
+    """Check a scenario file: explain every problem, or say it is valid."""
+    from sim.scenario import load_scenario
+
+    try:
+        spec = load_scenario(scenario, list(set_ or []))
+        from sim.runner import estimate_memory
+
+        need = estimate_memory(spec)
+    except UserError as exc:
+        _fail(str(exc))
+    out.print(
+        f"[green]valid[/]: {scenario} ({spec.name}: {len(spec.all_operators())} operators, "
+        f"{spec.population.size:,} agents, {spec.simulation.months} months, {len(spec.events)} events; "
+        f"about {need / 2**20:,.0f} MiB to run)",
+        highlight=False,
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors)."""
+    from sim.scenario import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
+def main() -> None:  # pragma: no cover - console entry for python -m sim.cli
+    """Entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,648 @@
+"""Social graphs over subscribers, stored as compressed sparse rows (CSR).
+
+Word of mouth and peer churn read each subscriber's neighbours inside numba kernels, so a
+graph is two flat arrays: the neighbours of node ``i`` are
+``indices[indptr[i]:indptr[i + 1]]``. Indices are int32 (a 10**6-node graph with mean degree
+10 costs 40 MB instead of 80 MB); ``indptr`` is int64 because the number of directed entries
+can pass 2**31 for large dense graphs.
+
+Every generator draws all its randomness from :mod:`sim.engine.rng` with a distinct counter
+per draw, so a graph is a pure function of (parameters, seed) and identical on any numba
+thread count. Every generator ends in :func:`csr_from_edges`, the one place that enforces the
+CSR invariants (symmetric, rows sorted, no self loops, no duplicate edges).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+
+from sim.engine.rng import Stream, stream_key, uniform_at
+from sim.errors import UserError
+
+if TYPE_CHECKING:
+    import networkx
+
+_MAX_NODES = 2**31 - 1  # node ids are stored as int32
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """Undirected simple graph over subscribers 0..n-1 in CSR form.
+
+    Attributes:
+        indptr: int64, shape ``(n + 1,)``; row ``i`` spans ``indptr[i]:indptr[i + 1]``.
+        indices: int32, shape ``(2 * n_edges,)``; each row sorted ascending, no self loops,
+            no duplicates, and ``j`` in row ``i`` iff ``i`` in row ``j``.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+
+    def __post_init__(self) -> None:
+        """Cheap shape/dtype checks, so a hand-built Graph fails here, not in a kernel."""
+        _require(
+            self.indptr.dtype == np.int64 and self.indptr.ndim == 1 and self.indptr.size >= 1,
+            f"Graph.indptr must be a non-empty 1-D int64 array, got {self.indptr.dtype}",
+        )
+        _require(
+            self.indices.dtype == np.int32 and self.indices.ndim == 1,
+            f"Graph.indices must be a 1-D int32 array, got {self.indices.dtype}",
+        )
+        _require(
+            self.indptr[0] == 0 and self.indptr[-1] == self.indices.size,
+            "Graph.indptr must start at 0 and end at len(indices)",
+        )
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of subscribers (nodes), including isolated ones."""
+        return self.indptr.size - 1
+
+    @property
+    def n_edges(self) -> int:
+        """Number of undirected edges (each is stored twice)."""
+        return self.indices.size // 2
+
+    def degree(self) -> np.ndarray:
+        """Degree of every node (int64, shape ``(n,)``)."""
+        return np.diff(self.indptr)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the two arrays, for sizing runs."""
+        return self.indptr.nbytes + self.indices.nbytes
+
+
+def _require(ok: bool, message: str) -> None:
+    """Raise ValueError with ``message`` unless ``ok``: one line per argument check."""
+    if not ok:
+        raise ValueError(message)
+
+
+# --------------------------------------------------------------------------- CSR builder
+
+
+@numba.njit(cache=True)
+def _bucket_by_node(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scatter both directions of every non-loop edge into per-node buckets (unsorted).
+
+    Serial on purpose: parallel scatter would need atomics. Bucket order does not matter
+    because every row is sorted afterwards.
+    """
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for e in range(u.size):
+        if u[e] != v[e]:
+            counts[u[e] + 1] += 1
+            counts[v[e] + 1] += 1
+    indptr = np.cumsum(counts)
+    fill = indptr[:-1].copy()
+    buf = np.empty(indptr[-1], dtype=np.int32)
+    for e in range(u.size):
+        a, b = u[e], v[e]
+        if a != b:
+            buf[fill[a]] = b
+            fill[a] += 1
+            buf[fill[b]] = a
+            fill[b] += 1
+    return indptr, buf
+
+
+@numba.njit(cache=True, parallel=True)
+def _sort_dedupe_rows(indptr: np.ndarray, buf: np.ndarray) -> np.ndarray:
+    """Sort each row in place and move its distinct values to the front; return their counts.
+
+    Rows are independent, so the result does not depend on the thread count.
+    """
+    n = indptr.size - 1
+    kept = np.empty(n, dtype=np.int64)
+    for i in numba.prange(n):
+        row = buf[indptr[i] : indptr[i + 1]]
+        row.sort()
+        k = 0
+        for j in range(row.size):
+            if k == 0 or row[j] != row[k - 1]:
+                row[k] = row[j]
+                k += 1
+        kept[i] = k
+    return kept
+
+
+@numba.njit(cache=True, parallel=True)
+def _compact_rows(indptr: np.ndarray, buf: np.ndarray, out_ptr: np.ndarray) -> np.ndarray:
+    """Copy the kept prefix of every bucket into a dense indices array."""
+    n = indptr.size - 1
+    indices = np.empty(out_ptr[-1], dtype=np.int32)
+    for i in numba.prange(n):
+        start = indptr[i]
+        indices[out_ptr[i] : out_ptr[i + 1]] = buf[start : start + out_ptr[i + 1] - out_ptr[i]]
+    return indices
+
+
+def csr_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Graph:
+    """Build a simple undirected graph from an edge list; every generator ends here.
+
+    Edges are symmetrised, self loops dropped and duplicates (in either direction) merged, so
+    generators may emit sloppy edge lists and still get a valid graph.
+
+    Args:
+        n: Number of nodes; ids must lie in ``0..n-1``.
+        u: Integer array of edge endpoints.
+        v: Integer array of the other endpoints, same shape as ``u``.
+
+    Returns:
+        The graph in CSR form.
+
+    Raises:
+        ValueError: If ``n`` is out of range, the arrays differ in shape or are not integer,
+            or an id lies outside ``0..n-1``.
+    """
+    _require(0 <= n <= _MAX_NODES, f"n must be in 0..{_MAX_NODES}, got {n}")
+    u, v = np.asarray(u), np.asarray(v)
+    _require(
+        u.ndim == 1 and u.shape == v.shape,
+        f"u, v must be 1-D of equal length: {u.shape}, {v.shape}",
+    )
+    _require(
+        np.issubdtype(u.dtype, np.integer) and np.issubdtype(v.dtype, np.integer),
+        f"u, v must be integer arrays, got {u.dtype}, {v.dtype}",
+    )
+    if u.size:
+        lo, hi = min(u.min(), v.min()), max(u.max(), v.max())
+        _require(lo >= 0 and hi < n, f"edge endpoints must be in 0..{n - 1}, got {lo}..{hi}")
+    u32 = np.ascontiguousarray(u, dtype=np.int32)
+    v32 = np.ascontiguousarray(v, dtype=np.int32)
+    indptr, buf = _bucket_by_node(n, u32, v32)
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(_sort_dedupe_rows(indptr, buf), out=out_ptr[1:])
+    return Graph(out_ptr, _compact_rows(indptr, buf, out_ptr))
+
+
+def empty(n: int) -> Graph:
+    """Graph with ``n`` nodes and no edges: mean-field mixing has no explicit neighbours."""
+    _require(0 <= n <= _MAX_NODES, f"n must be in 0..{_MAX_NODES}, got {n}")
+    return Graph(np.zeros(n + 1, dtype=np.int64), np.empty(0, dtype=np.int32))
+
+
+# --------------------------------------------------------------------------- generators
+
+
+@numba.njit(cache=True, inline="always")
+def _pick_other(x: float, count: int, own: int) -> int:
+    """Map a uniform ``x`` to a position in ``0..count-1`` other than ``own``.
+
+    Drawing from ``count - 1`` slots and skipping ``own`` is exactly uniform and needs no
+    redraw loop. With nobody else to pick (``count <= 1``) it returns ``own``; the resulting
+    self loop is dropped by :func:`csr_from_edges`.
+    """
+    if count <= 1:
+        return own
+    j = int(x * (count - 1))
+    return j + 1 if j >= own else j
+
+
+@numba.njit(cache=True, parallel=True)
+def _ring_edges(
+    n: int, half: int, rewire: float, seed: int, stream: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Watts–Strogatz edges: lattice edge ``e = i*half + j-1`` is ``(i, i+j mod n)``.
+
+    With probability ``rewire`` its far end moves to a uniform node other than ``i``. Edge
+    ``e`` uses counter ``e`` in two sub-streams (decide, target), so no draw is shared.
+    """
+    u = np.empty(n * half, dtype=np.int32)
+    v = np.empty(n * half, dtype=np.int32)
+    decide = stream_key(seed, stream, 0)
+    target = stream_key(seed, stream, 1)
+    for i in numba.prange(n):
+        for j in range(1, half + 1):
+            e = i * half + j - 1
+            u[e] = i
+            if uniform_at(decide, e) < rewire:
+                v[e] = _pick_other(uniform_at(target, e), n, i)
+            else:
+                v[e] = (i + j) % n
+    return u, v
+
+
+def small_world(n: int, mean_degree: int, rewire: float, seed: int) -> Graph:
+    """Watts–Strogatz small world: local clustering plus a few long-range shortcuts.
+
+    A ring lattice where each node links to ``k // 2`` neighbours on each side
+    (``k = mean_degree`` rounded down to even); each lattice edge's far end is then rewired
+    with probability ``rewire`` to a uniform random node other than its near end. Duplicate
+    edges that rewiring creates are merged, so with ``rewire > 0`` the mean degree is a hair
+    below ``k``. With ``rewire == 0`` the edge set equals
+    ``networkx.watts_strogatz_graph(n, k, 0)``.
+
+    Args:
+        n: Number of nodes.
+        mean_degree: Requested mean degree; must be below ``n`` once rounded to even.
+        rewire: Rewiring probability in ``[0, 1]``.
+        seed: Scenario seed.
+
+    Returns:
+        The graph.
+
+    Raises:
+        ValueError: On out-of-range arguments.
+    """
+    half = max(mean_degree, 0) // 2
+    _require(0 <= n <= _MAX_NODES, f"n must be in 0..{_MAX_NODES}, got {n}")
+    _require(
+        mean_degree >= 0 and (n == 0 or 2 * half < n),
+        f"mean_degree must be in 0..n-1, got {mean_degree} (n={n})",
+    )
+    _require(0.0 <= rewire <= 1.0, f"rewire must be in [0, 1], got {rewire}")
+    u, v = _ring_edges(n, half, float(rewire), seed, int(Stream.GRAPH_REWIRE))
+    return csr_from_edges(n, u, v)
+
+
+@numba.njit(cache=True)
+def _ba_edges(n: int, m: int, seed: int, stream: int) -> np.ndarray:
+    """Barabási–Albert edges as a flat endpoint list ``[u0, v0, u1, v1, ...]``.
+
+    The endpoint list doubles as the preferential-attachment urn: a node appears in it once
+    per unit of degree, so a uniform pick from the filled prefix is degree-proportional.
+    Inherently serial (each step depends on all earlier ones); one running draw counter.
+    """
+    c = min(n, m + 1)  # seed clique
+    n_edges = c * (c - 1) // 2 + (n - c) * m
+    ends = np.empty(2 * n_edges, dtype=np.int32)
+    e = 0
+    for a in range(c):
+        for b in range(a + 1, c):
+            ends[e] = a
+            ends[e + 1] = b
+            e += 2
+    key = stream_key(seed, stream, 0)
+    draw = 0
+    for t in range(c, n):
+        filled = e
+        for j in range(m):
+            while True:  # m distinct targets; the clique guarantees at least m+1 candidates
+                target = ends[int(uniform_at(key, draw) * filled)]
+                draw += 1
+                if not _already_chosen(ends, filled, j, target):
+                    break
+            ends[e] = t
+            ends[e + 1] = target
+            e += 2
+    return ends
+
+
+@numba.njit(cache=True, inline="always")
+def _already_chosen(ends: np.ndarray, filled: int, j: int, target: int) -> bool:
+    """Whether ``target`` is among the ``j`` targets picked so far in the current step."""
+    for k in range(j):
+        if ends[filled + 2 * k + 1] == target:
+            return True
+    return False
+
+
+def scale_free(n: int, mean_degree: int, seed: int) -> Graph:
+    """Barabási–Albert preferential attachment: a few hubs with very many contacts.
+
+    Starts from a clique of ``m + 1`` nodes (``m = max(1, mean_degree // 2)``); every later
+    node links to ``m`` distinct earlier nodes chosen proportionally to their degree, so the
+    mean degree is about ``2 * m``.
+
+    Args:
+        n: Number of nodes.
+        mean_degree: Requested mean degree (odd values round down).
+        seed: Scenario seed.
+
+    Returns:
+        The graph.
+
+    Raises:
+        ValueError: On out-of-range arguments.
+    """
+    _require(0 <= n <= _MAX_NODES, f"n must be in 0..{_MAX_NODES}, got {n}")
+    _require(mean_degree >= 0, f"mean_degree must be >= 0, got {mean_degree}")
+    ends = _ba_edges(n, max(1, mean_degree // 2), seed, int(Stream.GRAPH))
+    return csr_from_edges(n, ends[0::2], ends[1::2])
+
+
+@numba.njit(cache=True)
+def _poisson_at(lam: float, x: float) -> int:
+    """Poisson(``lam``) by inverse CDF from one uniform ``x`` (small ``lam`` only)."""
+    p = np.exp(-lam)
+    cdf = p
+    k = 0
+    while x > cdf and p > 0.0:
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
+
+
+@numba.njit(cache=True)
+def _household_ids(n: int, household_size: float, seed: int, stream: int) -> np.ndarray:
+    """Consecutive households of size ``1 + Poisson(household_size - 1)``; last one cut at n."""
+    key = stream_key(seed, stream, 0)
+    ids = np.empty(n, dtype=np.int32)
+    start = 0
+    h = 0
+    while start < n:
+        end = min(n, start + 1 + _poisson_at(household_size - 1.0, uniform_at(key, h)))
+        ids[start:end] = h
+        start = end
+        h += 1
+    return ids
+
+
+def household_ids(n: int, household_size: float, seed: int) -> np.ndarray:
+    """Household of every node: consecutive runs of node ids with mean size ``household_size``.
+
+    Sizes are ``1 + Poisson(household_size - 1)``, which keeps every household non-empty and
+    large households rare, as in census data. Exposed so callers can share a household's
+    contract or bundle, using the same draws as :func:`households`.
+
+    Args:
+        n: Number of nodes.
+        household_size: Mean household size, at least 1.
+        seed: Scenario seed.
+
+    Returns:
+        int32 array of shape ``(n,)``; ids are ``0, 0, 1, 1, 1, 2, ...`` (non-decreasing).
+
+    Raises:
+        ValueError: On out-of-range arguments.
+    """
+    _require(0 <= n <= _MAX_NODES, f"n must be in 0..{_MAX_NODES}, got {n}")
+    _require(
+        1.0 <= household_size <= 100.0, f"household_size must be in [1, 100], got {household_size}"
+    )
+    return _household_ids(n, float(household_size), seed, int(Stream.GRAPH_HOUSEHOLD))
+
+
+@numba.njit(cache=True, parallel=True)
+def _clique_edges(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs within each household (household ``h`` spans ``starts[h]..+sizes[h]``)."""
+    offsets = np.zeros(sizes.size + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(sizes * (sizes - 1) // 2)
+    u = np.empty(offsets[-1], dtype=np.int32)
+    v = np.empty(offsets[-1], dtype=np.int32)
+    for h in numba.prange(sizes.size):
+        e = offsets[h]
+        for a in range(starts[h], starts[h] + sizes[h]):
+            for b in range(a + 1, starts[h] + sizes[h]):
+                u[e] = a
+                v[e] = b
+                e += 1
+    return u, v
+
+
+@numba.njit(cache=True, parallel=True)
+def _extra_tie_counts(
+    own_degree: np.ndarray, mean_degree: float, seed: int, stream: int
+) -> np.ndarray:
+    """Ties node ``i`` starts: half its shortfall below ``mean_degree``, randomly rounded.
+
+    Half, because each tie also adds one to some other node's degree.
+    """
+    key = stream_key(seed, stream, 0)
+    counts = np.empty(own_degree.size, dtype=np.int64)
+    for i in numba.prange(own_degree.size):
+        want = max(0.0, mean_degree - own_degree[i]) / 2.0
+        base = int(want)
+        counts[i] = base + (1 if uniform_at(key, i) < want - base else 0)
+    return counts
+
+
+@numba.njit(cache=True, parallel=True)
+def _extra_tie_edges(
+    offsets: np.ndarray,
+    segment: np.ndarray,
+    by_segment: np.ndarray,
+    seg_start: np.ndarray,
+    rank_in_segment: np.ndarray,
+    homophily: float,
+    seed: int,
+    stream: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tie slot ``s`` of node ``i`` goes to a same-segment node with prob. ``homophily``.
+
+    Otherwise it goes to a uniform node. Same-segment targets are read from ``by_segment``
+    (nodes sorted by segment). Slot ``s`` uses counter ``s`` in two sub-streams.
+    """
+    n = segment.size
+    u = np.empty(offsets[-1], dtype=np.int32)
+    v = np.empty(offsets[-1], dtype=np.int32)
+    kind = stream_key(seed, stream, 1)
+    target = stream_key(seed, stream, 2)
+    for i in numba.prange(n):
+        g = segment[i]
+        for s in range(offsets[i], offsets[i + 1]):
+            u[s] = i
+            x = uniform_at(target, s)
+            if uniform_at(kind, s) < homophily:
+                size = seg_start[g + 1] - seg_start[g]
+                v[s] = by_segment[seg_start[g] + _pick_other(x, size, rank_in_segment[i])]
+            else:
+                v[s] = _pick_other(x, n, i)
+    return u, v
+
+
+def households(
+    n: int,
+    mean_degree: int,
+    household_size: float,
+    homophily: float,
+    segment: np.ndarray,
+    seed: int,
+) -> Graph:
+    """Household cliques plus segment-homophilous outside ties.
+
+    Members of a household (:func:`household_ids`) all know each other. Each node then
+    starts about half of its shortfall below ``mean_degree`` as extra ties (the other half
+    arrives as ties started by others); each goes with probability ``homophily`` to a uniform
+    node of the same segment, else to a uniform node. Nodes in households bigger than
+    ``mean_degree + 1`` start none, so the mean degree can land somewhat above the request.
+
+    Args:
+        n: Number of nodes.
+        mean_degree: Requested mean degree.
+        household_size: Mean household size, at least 1.
+        homophily: Probability in ``[0, 1]`` that an outside tie stays within the segment.
+        segment: uint8 array of shape ``(n,)``, each node's customer segment.
+        seed: Scenario seed.
+
+    Returns:
+        The graph.
+
+    Raises:
+        ValueError: On out-of-range arguments.
+    """
+    ids = household_ids(n, household_size, seed)
+    _require(mean_degree >= 0, f"mean_degree must be >= 0, got {mean_degree}")
+    _require(0.0 <= homophily <= 1.0, f"homophily must be in [0, 1], got {homophily}")
+    segment = np.asarray(segment)
+    _require(
+        segment.shape == (n,) and segment.dtype == np.uint8,
+        f"segment must be a uint8 array of shape ({n},), got {segment.dtype} {segment.shape}",
+    )
+    sizes = np.bincount(ids).astype(np.int64)
+    starts = np.cumsum(sizes) - sizes
+    hh_u, hh_v = _clique_edges(starts, sizes)
+
+    by_segment = np.argsort(segment, kind="stable").astype(np.int32)
+    seg_start = np.zeros(257, dtype=np.int64)
+    np.cumsum(np.bincount(segment, minlength=256), out=seg_start[1:])
+    rank_in_segment = np.empty(n, dtype=np.int64)
+    rank_in_segment[by_segment] = np.arange(n) - seg_start[segment[by_segment]]
+
+    stream = int(Stream.GRAPH)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(_extra_tie_counts(sizes[ids] - 1, float(mean_degree), seed, stream), out=offsets[1:])
+    ex_u, ex_v = _extra_tie_edges(
+        offsets, segment, by_segment, seg_start, rank_in_segment, float(homophily), seed, stream
+    )
+    return csr_from_edges(n, np.concatenate([hh_u, ex_u]), np.concatenate([hh_v, ex_v]))
+
+
+# --------------------------------------------------------------------------- interchange
+
+
+def _content_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(1-based line number, text without comment) of every line that holds data."""
+    with path.open() as f:
+        for number, line in enumerate(f, start=1):
+            content = line.split("#", 1)[0].strip()
+            if content:
+                yield number, content
+
+
+def _is_int(token: str) -> bool:
+    """Whether ``token`` reads as a decimal integer that fits int64."""
+    digits = token.lstrip("+-")
+    return digits.isascii() and digits.isdigit() and int(digits) < 2**63
+
+
+def _edge_list_layout(path: Path) -> tuple[int, str | None]:
+    """Lines to skip (header and comments before it) and the delimiter (',' or whitespace)."""
+    lines = _content_lines(path)
+    first = next(lines, None)
+    if first is None:
+        return 0, None
+    skip = 0
+    if not _is_int(first[1].replace(",", " ").split()[0]):
+        skip = first[0]
+        first = next(lines, first)
+    return skip, ("," if "," in first[1] else None)
+
+
+def _malformed(path: Path, skip: int, delimiter: str | None, reason: object) -> UserError:
+    """Error naming the first data line that is not two integers (error path only)."""
+    for number, content in _content_lines(path):
+        tokens = [t.strip() for t in content.split(delimiter)]
+        if number > skip and not (len(tokens) == 2 and all(map(_is_int, tokens))):
+            return UserError(
+                f"{path} line {number}: expected two integer node ids, got {content!r}"
+            )
+    return UserError(f"{path}: not a two-column integer edge list ({reason})")
+
+
+def _line_of_row(path: Path, skip: int, row: int) -> int:
+    """Line number of data row ``row`` (error path only)."""
+    rows = (number for number, _ in _content_lines(path) if number > skip)
+    return next(islice(rows, row, None))
+
+
+def from_edge_list(path: str | Path, n: int) -> Graph:
+    """Read a social graph from a text edge list (e.g. exported from call-detail records).
+
+    Each data line holds two integer node ids separated by whitespace or a comma. ``#``
+    starts a comment, blank lines are ignored and the first data line may be a header such
+    as ``source,target`` or ``u v``. Self loops are dropped, duplicates merged and the graph
+    is made symmetric. Parsing is vectorised (``numpy.loadtxt``); lines are only walked in
+    Python to find the header and to locate an error.
+
+    Args:
+        path: The edge-list file.
+        n: Number of subscribers; every id must be in ``0..n-1``.
+
+    Returns:
+        The graph.
+
+    Raises:
+        UserError: If the file cannot be read, a line is not two integers, or an id is out
+            of range. The message names the file, the line and the offending value.
+    """
+    path = Path(path)
+    try:
+        skip, delimiter = _edge_list_layout(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read edge list ({exc})") from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
+            edges = np.loadtxt(
+                path, dtype=np.int64, comments="#", delimiter=delimiter, skiprows=skip, ndmin=2
+            )
+    except ValueError as exc:
+        raise _malformed(path, skip, delimiter, exc) from exc
+    if edges.size == 0:
+        return empty(n)
+    if edges.shape[1] != 2:
+        raise _malformed(path, skip, delimiter, f"{edges.shape[1]} columns")
+    bad = (edges < 0) | (edges >= n)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise UserError(
+            f"{path} line {_line_of_row(path, skip, row)}: node id {edges[row, col]} "
+            f"is out of range; expected 0..{n - 1} (n={n})"
+        )
+    return csr_from_edges(n, edges[:, 0], edges[:, 1])
+
+
+def from_networkx(g: networkx.Graph, n: int | None = None) -> Graph:
+    """Convert a networkx graph (e.g. one loaded from GraphML) to CSR.
+
+    Nodes should be the integers ``0..n-1``. If any node is not an integer, all nodes are
+    relabelled ``0..`` in ``g.nodes`` order with ``networkx.convert_node_labels_to_integers``
+    (keep that order if you need to map subscribers back). Directed graphs are symmetrised.
+
+    Args:
+        g: The graph.
+        n: Number of nodes; defaults to ``g.number_of_nodes()``. A larger ``n`` adds
+            isolated nodes.
+
+    Returns:
+        The graph.
+
+    Raises:
+        ValueError: If an integer node id lies outside ``0..n-1``.
+    """
+    import networkx as nx
+
+    if not all(isinstance(node, int | np.integer) for node in g):
+        g = nx.convert_node_labels_to_integers(g)
+    n = g.number_of_nodes() if n is None else n
+    nodes = np.fromiter(g.nodes, dtype=np.int64, count=g.number_of_nodes())
+    _require(
+        nodes.size == 0 or (nodes.min() >= 0 and nodes.max() < n),
+        f"networkx node ids must be in 0..{n - 1}; relabel with convert_node_labels_to_integers",
+    )
+    ends = np.fromiter((x for edge in g.edges() for x in edge), dtype=np.int64)
+    return csr_from_edges(n, ends[0::2], ends[1::2])
+
+
+def to_networkx(graph: Graph) -> networkx.Graph:
+    """Convert to a ``networkx.Graph`` (for analysis and plots, not for the hot loop)."""
+    import networkx as nx
+
+    rows = np.repeat(np.arange(graph.n_nodes), graph.degree())
+    upper = graph.indices > rows
+    g = nx.Graph()
+    g.add_nodes_from(range(graph.n_nodes))
+    g.add_edges_from(zip(rows[upper].tolist(), graph.indices[upper].tolist(), strict=True))
+    return g

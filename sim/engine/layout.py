@@ -1,0 +1,56 @@
+"""Column layouts of the small tables the kernels read, and of their accumulators.
+
+Kernels take a handful of 2-D float tables instead of dozens of scalar arguments; these
+names say which column is which. numba treats module-level ints as compile-time
+constants, so indexing by name costs nothing.
+"""
+
+NO_OPERATOR = 255  # operator id of a subscriber slot not yet active (market entry capacity)
+MAX_GENERATION = 5  # generations are 2..5; tables indexed by generation have 6 columns
+
+# behaviour vector (Behaviour fields used inside kernels), see sim.market.tables.behaviour_vector
+B_RISK_SAT, B_RISK_EXP, B_RISK_SOC = 0, 1, 2
+B_W_Q, B_W_P, B_LAM, B_KAPPA, B_ANNOY_PEN = 3, 4, 5, 6, 7
+B_DELTA, B_THETA_UP, B_THETA_DOWN, B_EPS, B_SAT0, B_TRUST0 = 8, 9, 10, 11, 12, 13
+B_NCC, B_BUNDLE_COST = 14, 15
+B_C_BASE, B_C_DISSAT, B_S_THR, B_C_EXPIRY, B_C_MARKET, B_C_SOCIAL = 16, 17, 18, 19, 20, 21
+B_ANNOY_TOL, B_ANNOY_RATE, B_ANNOY_DECAY = 22, 23, 24
+B_PRICE, B_SUBSIDY, B_QUALITY, B_SOCIAL, B_WOM, B_TECH, B_MU = 25, 26, 27, 28, 29, 30, 31
+B_RECONTRACT, B_P, B_Q, B_MIG_SUB = 32, 33, 34, 35
+B_PORTABILITY = 36  # 1.0 while number portability is on
+N_BEHAVIOUR = 37
+
+# segment table columns
+S_REF, S_PRICE, S_QUALITY, S_SOCIAL, S_INNOV, S_IMIT, S_SPEND = 0, 1, 2, 3, 4, 5, 6
+N_SEGMENT_COLS = 7
+
+# operator table columns
+O_ACTIVE, O_BRAND, O_SERVICE, O_REACH, O_CONTACTS, O_HYPE, O_RET_DISCOUNT, O_NEWEST_GEN = (
+    0, 1, 2, 3, 4, 5, 6, 7,
+)
+N_OPERATOR_COLS = 8
+
+# plan table columns
+P_OPERATOR, P_FEE, P_ONNET, P_CONTRACT, P_ETF, P_SUBSIDY, P_GEN, P_OFFERED, P_BUNDLE = (
+    0, 1, 2, 3, 4, 5, 6, 7, 8,
+)
+N_PLAN_COLS = 9
+
+# integer accumulators per (operator, segment), one row per month
+C_SUBS, C_CHURN, C_ADDS, C_ENTRANTS, C_CONSIDER, C_MIGRATIONS = 0, 1, 2, 3, 4, 5
+C_GEN2, C_GEN3, C_GEN4, C_GEN5 = 6, 7, 8, 9  # subscribers by handset generation
+N_COUNTS = 10
+COUNT_NAMES = (
+    "subscribers", "churners", "gross_adds", "entrants", "considerers", "migrations",
+    "handsets_2g", "handsets_3g", "handsets_4g", "handsets_5g",
+)
+
+# float accumulators per (operator, segment)
+F_REVENUE, F_SUBSIDY, F_RETENTION, F_SAT, F_L_ECON, F_L_KNOW, F_L_EMO = 0, 1, 2, 3, 4, 5, 6
+N_SUMS = 7
+SUM_NAMES = (
+    "revenue", "subsidy_cost", "retention_cost", "satisfaction_sum",
+    "lockin_economic_sum", "lockin_knowledge_sum", "lockin_emotional_sum",
+)
+
+CHUNK = 16384  # subscribers per accumulator chunk: fixed, so float sums never depend on threads

@@ -1,0 +1,1 @@
+"""The market around the engine: tables, events, operator agents and ``MarketModel``."""

@@ -1,0 +1,88 @@
+"""Operators as Mesa agents: the decisions of step 2 (docs/model.md).
+
+Operators are few, so they are plain Python objects. Each month, before subscribers
+act, an operator may review its prices (adaptive pricing) and picks the customers its
+retention programme will approach: the highest churn risk first, until the month's
+budget is committed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.engine import layout as L
+from sim.scenario import AdaptivePricing
+
+if TYPE_CHECKING:
+    from sim.market.model import MarketModel
+
+
+def top_k_by_risk(risk: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` candidates with the highest risk, ties to the lower slot: deterministic.
+
+    ``candidates`` are slot indices in ascending order; the result is ordered by
+    descending risk. Uses a partition, not a full sort, as k is usually small.
+    """
+    if k <= 0 or candidates.size == 0:
+        return candidates[:0]
+    r = risk[candidates]
+    if k < candidates.size:
+        threshold = np.partition(r, r.size - k)[r.size - k]
+        keep = r >= threshold
+        candidates, r = candidates[keep], r[keep]
+    order = np.lexsort((candidates, -r))  # by risk descending, then slot ascending
+    return candidates[order[:k]]
+
+
+class OperatorAgent(mesa.Agent):
+    """One operator: its row in the market tables plus its monthly decisions."""
+
+    def __init__(self, model: MarketModel, row: int, name: str, pricing: AdaptivePricing | None):
+        super().__init__(model)
+        self.row = row
+        self.name = name
+        self.pricing = pricing
+        self.last_review_share: float | None = None
+        self.offers_made = 0
+
+    @property
+    def active(self) -> bool:
+        """Whether the operator is in the market (it may enter later)."""
+        return bool(self.model.tables.ops[self.row, L.O_ACTIVE])
+
+    def review_prices(self, month: int, share: float) -> None:
+        """Adaptive pricing: cut every fee by ``cut`` if share fell since the last review."""
+        rule = self.pricing
+        if rule is None or not self.active or month % rule.review_every_months:
+            return
+        if self.last_review_share is not None and self.last_review_share - share > rule.share_drop_trigger:
+            t = self.model.tables
+            rows = slice(t.plan_start[self.row], t.plan_start[self.row + 1])
+            floor = t.initial_fees[rows] * rule.floor_fraction
+            t.plans[rows, L.P_FEE] = np.maximum(floor, t.plans[rows, L.P_FEE] * (1.0 - rule.cut))
+        self.last_review_share = share
+
+    def target_retention(self, risk: np.ndarray) -> int:
+        """Mark the riskiest customers for a retention offer within this month's budget.
+
+        An offer costs ``discount x fee x offer_months`` of the customer's plan; offers go
+        in order of risk while the cumulative cost fits the budget. Returns offers made.
+        """
+        t, st = self.model.tables, self.model.state
+        budget, discount, months = t.retention[self.row]
+        if budget <= 0 or discount <= 0 or not self.active:
+            return 0
+        n = st.n_active
+        mine = np.flatnonzero((st.operator[:n] == self.row) & (st.retention_left[:n] == 0))
+        fees = t.plans[:, L.P_FEE]
+        cheapest = max(float(fees[t.plan_start[self.row]: t.plan_start[self.row + 1]].min()), 1e-9)
+        k_max = int(budget // (discount * cheapest * months)) + 1
+        chosen = top_k_by_risk(risk, mine, k_max)
+        cost = np.cumsum(discount * fees[st.plan[chosen]] * months)
+        chosen = chosen[cost <= budget]
+        st.retention_left[chosen] = int(months)
+        self.offers_made += chosen.size
+        return int(chosen.size)

@@ -1,0 +1,288 @@
+"""The market as small numeric tables: what the kernels read each month.
+
+:func:`build_tables` turns a validated :class:`~sim.scenario.Scenario` into arrays with
+one row per operator, plan and segment (columns named in :mod:`sim.engine.layout`).
+Operators entering later and plans launched later get their rows up front, switched off;
+events switch them on. Events change these tables, never the subscriber arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.engine import layout as L
+from sim.engine.state import InitialDistributions
+from sim.errors import UserError
+from sim.scenario import Behaviour, OperatorEntry, PlanLaunch, Scenario
+
+_SEGMENT_MULTIPLIERS = {
+    "price_sensitivity": L.S_PRICE,
+    "quality_sensitivity": L.S_QUALITY,
+    "social_influence": L.S_SOCIAL,
+    "innovation": L.S_INNOV,
+    "imitation": L.S_IMIT,
+    "spend": L.S_SPEND,
+}
+_BEHAVIOUR_COLUMNS = {
+    "risk_w_satisfaction": L.B_RISK_SAT, "risk_w_expiry": L.B_RISK_EXP,
+    "risk_w_social": L.B_RISK_SOC, "w_quality": L.B_W_Q, "w_price": L.B_W_P, "lam": L.B_LAM,
+    "kappa": L.B_KAPPA, "annoyance_penalty": L.B_ANNOY_PEN, "delta": L.B_DELTA,
+    "theta_up": L.B_THETA_UP, "theta_down": L.B_THETA_DOWN, "eps": L.B_EPS, "sat_0": L.B_SAT0,
+    "trust_0": L.B_TRUST0, "number_change_cost": L.B_NCC, "bundle_cost": L.B_BUNDLE_COST,
+    "c_base": L.B_C_BASE, "c_dissat": L.B_C_DISSAT, "s_thr": L.B_S_THR,
+    "c_expiry": L.B_C_EXPIRY, "c_market": L.B_C_MARKET, "c_social": L.B_C_SOCIAL,
+    "annoyance_tolerance": L.B_ANNOY_TOL, "annoyance_rate": L.B_ANNOY_RATE,
+    "annoyance_decay": L.B_ANNOY_DECAY, "beta_price": L.B_PRICE, "beta_subsidy": L.B_SUBSIDY,
+    "beta_quality": L.B_QUALITY, "beta_social": L.B_SOCIAL, "beta_wom": L.B_WOM,
+    "beta_tech": L.B_TECH, "mu": L.B_MU, "recontract_prob": L.B_RECONTRACT,
+    "p_innovation": L.B_P, "q_imitation": L.B_Q, "beta_migration_subsidy": L.B_MIG_SUB,
+}
+_NOT_IN_KERNELS = {"sat_spread", "K_max", "tau_K"}  # used at synthesis or for the ktab lookup
+
+
+@dataclass
+class MarketTables:
+    """Everything about operators, plans and segments the kernels need, as arrays.
+
+    Attributes:
+        ops: (J, N_OPERATOR_COLS) operator table.
+        plans: (P, N_PLAN_COLS) plan table, rows grouped by operator.
+        plan_start: (J+1,) first plan row of each operator.
+        eligible: (P, S) bool, plan open to segment.
+        seg: (S, N_SEGMENT_COLS) segment table.
+        beh: (N_BEHAVIOUR,) behaviour coefficients.
+        tiers: (J, T, 3) loyalty tiers (min tenure, min spend, benefit).
+        coverage_from / coverage_to / ramp_start / ramp_months / perf: (J, 6) network
+            rollouts by generation; coverage moves linearly from ``coverage_from`` to
+            ``coverage_to`` over ``ramp_months`` starting at month ``ramp_start``.
+        outage: (J,) relative quality drop now in force.
+        retention: (J, 3) budget per month, discount, offer months.
+        eff_q: (J, 6) network quality a handset of each generation gets (this month).
+        ktab: knowledge lock-in by tenure in months.
+    """
+
+    operator_names: list[str]
+    operator_labels: list[str]
+    segment_names: list[str]
+    plan_keys: list[tuple[str, str]]
+    ops: np.ndarray
+    plans: np.ndarray
+    plan_start: np.ndarray
+    eligible: np.ndarray
+    seg: np.ndarray
+    beh: np.ndarray
+    tiers: np.ndarray
+    coverage_from: np.ndarray
+    coverage_to: np.ndarray
+    ramp_start: np.ndarray
+    ramp_months: np.ndarray
+    perf: np.ndarray
+    outage: np.ndarray
+    retention: np.ndarray
+    ktab: np.ndarray
+    eff_q: np.ndarray = field(init=False)
+    initial_fees: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.eff_q = np.zeros_like(self.perf)
+        self.initial_fees = self.plans[:, L.P_FEE].copy()
+
+    @property
+    def n_operators(self) -> int:
+        """Number of operators, including those that enter later."""
+        return len(self.operator_names)
+
+    def operator_index(self, name: str) -> int:
+        """Row of an operator by name."""
+        return self.operator_names.index(name)
+
+    def plan_rows(self, operator: str, plan: str | None = None) -> list[int]:
+        """Plan rows of an operator (all, or the one named)."""
+        return [k for k, (o, p) in enumerate(self.plan_keys) if o == operator and plan in (None, p)]
+
+    def coverage(self, month: int) -> np.ndarray:
+        """(J, 6) coverage of each operator's network per generation at ``month``."""
+        started = month >= self.ramp_start
+        progress = np.where(
+            self.ramp_months > 0,
+            np.clip((month - self.ramp_start + 1) / np.maximum(self.ramp_months, 1), 0.0, 1.0),
+            1.0,
+        )
+        cov = self.coverage_from + (self.coverage_to - self.coverage_from) * progress
+        return np.where(started, cov, self.coverage_from)
+
+    def refresh(self, month: int) -> None:
+        """Recompute the per-month derived columns: ``eff_q`` and newest covered generation.
+
+        ``eff_q[j, g] = cov*perf + (1 - cov)*eff_q[j, g-1]``: a dual-mode handset falls
+        back to the older network where the new one has no coverage; times (1 - outage).
+        """
+        cov = self.coverage(month)
+        eff = np.zeros_like(cov)
+        for g in range(2, L.MAX_GENERATION + 1):
+            eff[:, g] = cov[:, g] * self.perf[:, g] + (1.0 - cov[:, g]) * eff[:, g - 1]
+        self.eff_q[:] = eff * (1.0 - self.outage[:, None])
+        gens = np.arange(cov.shape[1])
+        self.ops[:, L.O_NEWEST_GEN] = np.max(np.where(cov > 0, gens, 0), axis=1)
+        self.ops[:, L.O_RET_DISCOUNT] = self.retention[:, 1]
+
+
+def behaviour_vector(b: Behaviour, number_portability: bool) -> np.ndarray:
+    """The behaviour coefficients in kernel order (see :mod:`sim.engine.layout`)."""
+    beh = np.zeros(L.N_BEHAVIOUR)
+    for name, col in _BEHAVIOUR_COLUMNS.items():
+        beh[col] = getattr(b, name)
+    beh[L.B_PORTABILITY] = 1.0 if number_portability else 0.0
+    unmapped = set(Behaviour.model_fields) - set(_BEHAVIOUR_COLUMNS) - _NOT_IN_KERNELS
+    assert not unmapped, f"behaviour fields not wired into the kernels: {unmapped}"
+    return beh
+
+
+def knowledge_table(b: Behaviour, max_tenure: int) -> np.ndarray:
+    """``K_max * (1 - exp(-tenure / tau_K))`` for tenure 0..max_tenure (float64)."""
+    t = np.arange(max_tenure + 1, dtype=np.float64)
+    return b.K_max * (1.0 - np.exp(-t / b.tau_K))
+
+
+def build_tables(scenario: Scenario) -> MarketTables:
+    """Operator, plan and segment tables for a scenario at month 0 (before events)."""
+    operators = scenario.all_operators()
+    segments = scenario.population.segments
+    seg_names = [s.name for s in segments]
+    launches = [e for e in scenario.events if isinstance(e, PlanLaunch)]
+    entering = {e.operator.name for e in scenario.events if isinstance(e, OperatorEntry)}
+    n_ops = len(operators)
+    if n_ops >= L.NO_OPERATOR:
+        raise UserError(f"at most {L.NO_OPERATOR - 1} operators are supported, got {n_ops}")
+
+    ops = np.zeros((n_ops, L.N_OPERATOR_COLS))
+    rows, keys, plan_start = [], [], [0]
+    eligible_rows = []
+    max_tiers = max(1, max(len(o.loyalty_tiers) for o in operators))
+    tiers = np.zeros((n_ops, max_tiers, 3))
+    tiers[:, :, :2] = np.inf  # unused tiers are never reached
+    shape = (n_ops, L.MAX_GENERATION + 1)
+    cov_from, cov_to, ramp_start = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    ramp_months, perf = np.zeros(shape), np.zeros(shape)
+    retention = np.zeros((n_ops, 3))
+    for j, op in enumerate(operators):
+        ops[j, L.O_ACTIVE] = 0.0 if op.name in entering else 1.0
+        ops[j, L.O_BRAND] = op.brand
+        ops[j, L.O_SERVICE] = op.service_quality
+        ops[j, L.O_REACH] = op.marketing_reach
+        ops[j, L.O_CONTACTS] = op.contacts_per_month
+        ops[j, L.O_HYPE] = op.hype
+        for k, tier in enumerate(op.loyalty_tiers):
+            tiers[j, k] = (tier.min_tenure_months, tier.min_spend, tier.benefit)
+        for net in op.networks:
+            g = net.generation
+            cov_to[j, g] = net.coverage
+            ramp_start[j, g] = net.launch_month
+            ramp_months[j, g] = net.ramp_months
+            perf[j, g] = net.quality
+        if op.retention is not None:
+            retention[j] = (op.retention.budget, op.retention.discount, op.retention.offer_months)
+        own_plans = list(op.plans) + [e.plan for e in launches if e.operator == op.name]
+        for k, plan in enumerate(own_plans):
+            launched_by_event = k >= len(op.plans)
+            offered = not launched_by_event and plan.launch_month == 0 and op.name not in entering
+            rows.append([
+                j, plan.monthly_fee, plan.onnet_discount, plan.contract_months,
+                plan.early_termination_fee, plan.handset_subsidy, plan.generation,
+                1.0 if offered else 0.0, 1.0 if plan.household_bundle else 0.0,
+            ])
+            keys.append((op.name, plan.name))
+            allowed = set(plan.segments) if plan.segments is not None else set(seg_names)
+            eligible_rows.append([s in allowed for s in seg_names])
+        plan_start.append(len(rows))
+    if len(rows) >= 255:
+        raise UserError(f"at most 254 plans in all are supported, got {len(rows)}")
+
+    seg = np.zeros((len(segments), L.N_SEGMENT_COLS))
+    for s, spec in enumerate(segments):
+        seg[s, L.S_REF] = spec.reference_price
+        for name, col in _SEGMENT_MULTIPLIERS.items():
+            seg[s, col] = getattr(spec, name)
+
+    b = scenario.behaviour
+    tables = MarketTables(
+        operator_names=[o.name for o in operators],
+        operator_labels=[o.display for o in operators],
+        segment_names=seg_names,
+        plan_keys=keys,
+        ops=ops,
+        plans=np.array(rows, dtype=np.float64).reshape(len(rows), L.N_PLAN_COLS),
+        plan_start=np.array(plan_start, dtype=np.int64),
+        eligible=np.array(eligible_rows, dtype=np.bool_).reshape(len(rows), len(segments)),
+        seg=seg,
+        beh=behaviour_vector(b, scenario.number_portability),
+        tiers=tiers,
+        coverage_from=cov_from,
+        coverage_to=cov_to,
+        ramp_start=ramp_start,
+        ramp_months=ramp_months,
+        perf=perf,
+        outage=np.zeros(n_ops),
+        retention=retention,
+        ktab=knowledge_table(b, scenario.population.tenure.max_months + scenario.simulation.months + 1),
+    )
+    tables.refresh(0)
+    return tables
+
+
+def initial_distributions(scenario: Scenario, tables: MarketTables) -> InitialDistributions:
+    """Cumulative tables for drawing the month-0 population (see :func:`synthesize`)."""
+    pop = scenario.population
+    names = tables.operator_names
+    n_ops, n_seg, n_plans = len(names), len(pop.segments), tables.plans.shape[0]
+    op_shares = np.zeros((n_seg, n_ops))
+    for s, spec in enumerate(pop.segments):
+        shares = spec.initial_shares if spec.initial_shares is not None else pop.initial_shares
+        for name, share in shares.items():
+            op_shares[s, names.index(name)] = share
+    handset = np.zeros(L.MAX_GENERATION + 1)
+    for g, share in pop.handsets.items():
+        handset[g] = share
+    weights = {
+        (o, p.name): p.initial_weight for op in scenario.operators for p in op.plans for o in [op.name]
+    }
+    plan_cdf = np.zeros((n_ops, n_seg, L.MAX_GENERATION + 1, n_plans))
+    for j in range(n_ops):
+        for s in range(n_seg):
+            if op_shares[s, j] == 0:
+                continue
+            rows = [
+                p for p in range(tables.plan_start[j], tables.plan_start[j + 1])
+                if tables.plans[p, L.P_OFFERED] and tables.eligible[p, s]
+            ]
+            if not rows:
+                raise UserError(
+                    f"population: operator {names[j]} has month-0 customers in segment "
+                    f"{pop.segments[s].name} but no plan open to that segment at month 0"
+                )
+            for g in range(2, L.MAX_GENERATION + 1):
+                fitting = [p for p in rows if tables.plans[p, L.P_GEN] <= g] or rows
+                w = np.zeros(n_plans)
+                for p in fitting:
+                    w[p] = weights[tables.plan_keys[p]]
+                if w.sum() == 0:
+                    w[fitting] = 1.0
+                plan_cdf[j, s, g] = np.cumsum(w)
+    b = scenario.behaviour
+    return InitialDistributions(
+        segment_cdf=np.cumsum([s.share for s in pop.segments]),
+        operator_cdf=np.cumsum(op_shares, axis=1),
+        handset_cdf=np.cumsum(handset),
+        plan_cdf=plan_cdf,
+        plan_contract=tables.plans[:, L.P_CONTRACT].astype(np.int64),
+        tenure_mean=pop.tenure.mean_months,
+        tenure_max=pop.tenure.max_months,
+        share_on_contract=pop.contracts.share_on_contract,
+        sat_0=b.sat_0,
+        sat_spread=b.sat_spread,
+        trust_0=b.trust_0,
+        bundle_share=pop.bundle_share,
+        spend_spread=pop.spend_spread,
+    )

@@ -1,0 +1,132 @@
+"""Figures of a run: shares with bands, monthly churn, switching flows.
+
+Plotting never lives in the model classes. Figures are readable in black-and-white
+print (line styles and markers, not colour alone), carry units, and say in a caption
+which scenario and how many replications produced them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.io import atomic_write
+
+if TYPE_CHECKING:
+    from sim.results import RunResult
+
+STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (3, 1, 1, 1)), "P")]
+
+
+def _caption(fig: plt.Figure, result: RunResult) -> None:
+    sc = result.scenario
+    fig.text(
+        0.01, 0.01,
+        f"Scenario '{sc.name}', {result.replications} replication(s), "
+        f"{sc.population.size:,} agents, seed {sc.simulation.seed}. Bands: 5-95 % across replications.",
+        fontsize=7, color="0.3",
+    )
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=130))
+    plt.close(fig)
+    return path
+
+
+def _band_lines(ax: plt.Axes, df: pd.DataFrame, value: str, labels: dict[str, str], scale: float = 1.0) -> None:
+    """Median line with a 5-95 % band per operator, over date."""
+    for k, (op, group) in enumerate(df.groupby("operator", sort=False)):
+        wide = group.pivot(index="date", columns="replication", values=value) * scale
+        q = wide.quantile([0.05, 0.5, 0.95], axis=1).T
+        style, marker = STYLES[k % len(STYLES)]
+        every = max(1, len(q) // 10)
+        ax.plot(q.index, q[0.5], linestyle=style, marker=marker, markevery=every, markersize=4,
+                color="black" if k == 0 else f"C{k}", label=labels.get(op, op))
+        if wide.shape[1] > 1:
+            ax.fill_between(q.index, q[0.05], q[0.95], alpha=0.2, color="0.5" if k == 0 else f"C{k}", linewidth=0)
+
+
+def _labels(result: RunResult) -> dict[str, str]:
+    return {o.name: o.display for o in result.scenario.all_operators()}
+
+
+def shares_figure(result: RunResult, path: Path) -> Path:
+    """Market share per operator over time, median and 5-95 % band."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    _band_lines(ax, result.operators, "share", _labels(result), scale=100)
+    ax.set_ylabel("market share (% of subscribers)")
+    ax.set_xlabel("month")
+    ax.set_title(f"Market share: {result.scenario.name}")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _caption(fig, result)
+    return _save(fig, path)
+
+
+def churn_figure(result: RunResult, path: Path) -> Path:
+    """Monthly churn rate per operator (churners / last month's subscribers)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ops = result.operators[result.operators["month"] > 0]
+    _band_lines(ax, ops, "churn_rate", _labels(result), scale=100)
+    ax.set_ylabel("monthly churn (% of last month's subscribers)")
+    ax.set_xlabel("month")
+    ax.set_title(f"Monthly churn: {result.scenario.name}")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _caption(fig, result)
+    return _save(fig, path)
+
+
+def switching_figure(result: RunResult, path: Path) -> Path:
+    """Heatmap of subscribers switching from one operator to another over the whole run."""
+    labels = _labels(result)
+    names = list(labels)
+    sw = result.switching
+    per_rep = sw.groupby(["replication", "from_operator", "to_operator"])["subscribers"].sum()
+    mean = per_rep.groupby(["from_operator", "to_operator"]).sum() / max(result.replications, 1)
+    matrix = np.zeros((len(names), len(names)))
+    for (a, b), v in mean.items():
+        matrix[names.index(a), names.index(b)] = v
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    im = ax.imshow(matrix, cmap="Greys")
+    ax.set_xticks(range(len(names)), [labels[n] for n in names], rotation=30, ha="right")
+    ax.set_yticks(range(len(names)), [labels[n] for n in names])
+    ax.set_xlabel("to operator")
+    ax.set_ylabel("from operator")
+    top = matrix.max() or 1.0
+    for a in range(len(names)):
+        for b in range(len(names)):
+            if a != b:
+                ax.text(b, a, _human(matrix[a, b]), ha="center", va="center",
+                        color="white" if matrix[a, b] > 0.6 * top else "black", fontsize=9)
+    fig.colorbar(im, ax=ax, label="subscribers switched (whole run, mean of replications)")
+    ax.set_title(f"Switching flows: {result.scenario.name}")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _caption(fig, result)
+    return _save(fig, path)
+
+
+def _human(x: float) -> str:
+    for unit, size in (("bn", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= size:
+            return f"{x / size:.1f}{unit}"
+    return f"{x:.0f}"
+
+
+def save_run_figures(result: RunResult, out: Path) -> list[Path]:
+    """Write the standard figures of a run directory."""
+    return [
+        shares_figure(result, out / "shares.png"),
+        churn_figure(result, out / "churn.png"),
+        switching_figure(result, out / "switching.png"),
+    ]

@@ -1,0 +1,160 @@
+"""``run()``: the one way in. The CLI, sweeps, calibration, dashboard and tests call it."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.rng import replication_seed
+from sim.engine.state import BYTES_PER_AGENT
+from sim.errors import UserError
+from sim.results import RunResult, model_tables
+from sim.scenario import Scenario, with_overrides
+
+# Progress callback: (replication index, month, months) after every month.
+Progress = Callable[[int, int, int], None]
+
+
+def capacity(scenario: Scenario) -> int:
+    """Subscriber slots a run allocates: the initial population plus every entrant."""
+    from sim.market.model import entrants_by_month
+
+    return scenario.population.size + int(entrants_by_month(scenario).sum())
+
+
+def estimate_memory(scenario: Scenario) -> int:
+    """Peak bytes a run needs, estimated before anything is allocated.
+
+    State arrays, the CSR graph (int32 neighbours, int64 offsets) with room for its
+    build (the edge list and the buckets exist alongside the result), and per-slot
+    temporaries (synthesis draws, retention risk scores).
+    """
+    n = capacity(scenario)
+    net = scenario.network
+    degree = 0 if net.mixing == "global" else net.mean_degree
+    graph = n * (8 + 4 * degree)
+    graph_build = n * degree * 8  # edge endpoints during construction
+    temporaries = n * 8
+    return int(n * BYTES_PER_AGENT + graph + graph_build + temporaries + 64 * 2**20)
+
+
+def available_memory() -> int | None:
+    """Bytes the OS says are available now (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def check_memory(scenario: Scenario) -> int:
+    """Refuse a run that would not fit, before allocating anything (UserError)."""
+    need = estimate_memory(scenario)
+    have = available_memory()
+    if have is not None and need > have:
+        raise UserError(
+            f"population.size: {scenario.population.size:,} subscribers need about "
+            f"{need / 2**30:.1f} GiB ({need / capacity(scenario):.0f} bytes per agent incl. graph), "
+            f"but only {have / 2**30:.1f} GiB is available; expected a smaller population"
+        )
+    return need
+
+
+def run(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    replications: int | None = None,
+    overrides: list[str] | dict[str, Any] | None = None,
+    threads: int | None = None,
+    progress: Progress | None = None,
+    check_invariants: bool = False,
+) -> RunResult:
+    """Run all replications of a scenario and return their tables.
+
+    Args:
+        scenario: a validated scenario (see :func:`sim.load_scenario`).
+        seed: base seed (default: the scenario's); replication r runs with
+            ``replication_seed(seed, r)``.
+        replications: how many (default: the scenario's).
+        overrides: dotted ``path=value`` changes applied to the scenario first.
+        threads: numba threads (default: all); results do not depend on it.
+        progress: called as ``progress(replication, month, months)``.
+        check_invariants: verify conservation and share sums every month.
+    """
+    from sim.market.model import MarketModel, set_threads
+
+    if overrides:
+        scenario = with_overrides(scenario, overrides)
+    sim_spec = scenario.simulation
+    changes: dict[str, Any] = {}
+    if seed is not None:
+        changes["seed"] = seed
+    if replications is not None:
+        changes["replications"] = replications
+    if changes:
+        scenario = with_overrides(scenario, {f"simulation.{k}": v for k, v in changes.items()})
+        sim_spec = scenario.simulation
+    check_memory(scenario)
+    n_threads = set_threads(threads)
+    started = time.perf_counter()
+    parts: dict[str, list[pd.DataFrame]] = {"operators": [], "segments": [], "switching": []}
+    timings: dict[str, float] = {}
+    seeds = [replication_seed(sim_spec.seed, r) for r in range(sim_spec.replications)]
+    for r, rep_seed in enumerate(seeds):
+        model = MarketModel(scenario, seed=rep_seed, check_invariants=check_invariants)
+        model.run_months(None if progress is None else (lambda m, r=r: progress(r, m, sim_spec.months)))
+        for name, df in model_tables(model, r).items():
+            parts[name].append(df)
+        for phase, seconds in model.timings.items():
+            timings[phase] = timings.get(phase, 0.0) + seconds
+        bytes_state, bytes_graph = model.state.nbytes, model.graph.nbytes
+    wall = time.perf_counter() - started
+    provenance = _provenance(scenario, seeds, n_threads, wall, timings, bytes_state, bytes_graph)
+    return RunResult(
+        scenario=scenario,
+        operators=pd.concat(parts["operators"], ignore_index=True),
+        segments=pd.concat(parts["segments"], ignore_index=True),
+        switching=pd.concat(parts["switching"], ignore_index=True),
+        provenance=provenance,
+    )
+
+
+def _provenance(scenario: Scenario, seeds: list[int], threads: int, wall: float,
+                timings: dict[str, float], bytes_state: int, bytes_graph: int) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    import numba
+
+    try:
+        pkg = version("telsim")
+    except PackageNotFoundError:
+        pkg = "unknown"
+    agents = capacity(scenario)
+    return {
+        "package": "telsim",
+        "version": pkg,
+        "scenario_sha256": scenario.digest(),
+        "seed": scenario.simulation.seed,
+        "replication_seeds": seeds,
+        "threads": threads,
+        "wall_seconds": round(wall, 3),
+        "phase_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "agents": agents,
+        "bytes_per_agent": {
+            "state": round(bytes_state / agents, 1),
+            "graph": round(bytes_graph / agents, 1),
+        },
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }

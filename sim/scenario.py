@@ -1,0 +1,848 @@
+"""Scenario files: the pydantic schema, YAML loading, dotted overrides and JSON Schema.
+
+A scenario is data. Every field carries its unit and meaning in ``description``; those
+descriptions become the JSON Schema (``telsim schema``) and the scenario reference.
+Models forbid unknown keys, so a typo is an error naming the path, not a silent default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.errors import UserError
+
+GENERATIONS = (2, 3, 4, 5)
+Generation = Annotated[
+    int, Field(ge=2, le=5, description="Technology generation: 2, 3, 4 or 5 (G).")
+]
+Money = Annotated[float, Field(ge=0, description="Money, in the scenario currency per month.")]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class Spec(BaseModel):
+    """Base of every scenario model: unknown keys are errors, values are validated on set."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --------------------------------------------------------------------------- simulation
+class Simulation(Spec):
+    """How long and how often to run."""
+
+    months: int = Field(60, ge=1, le=600, description="Number of monthly steps to simulate.")
+    start: str = Field(
+        "2009-01", pattern=r"^\d{4}-\d{2}$", description="Calendar month of month 0 (YYYY-MM)."
+    )
+    seed: int = Field(
+        1, ge=0, lt=2**63, description="Base random seed; replication r uses hash(seed, r)."
+    )
+    replications: int = Field(1, ge=1, le=10_000, description="Independent replications to run.")
+
+    def month_dates(self) -> list[dt.date]:
+        """Calendar date (first of month) of months 0..months."""
+        year, month = (int(x) for x in self.start.split("-"))
+        out = []
+        for t in range(self.months + 1):
+            y, m = divmod(month - 1 + t, 12)
+            out.append(dt.date(year + y, m + 1, 1))
+        return out
+
+
+# --------------------------------------------------------------------------- population
+class Segment(Spec):
+    """A named group of subscribers with its own parameter multipliers."""
+
+    name: str = Field(description="Segment name, e.g. 'youth' or 'business'.")
+    share: float = Field(
+        gt=0, le=1, description="Share of the initial population (shares sum to 1)."
+    )
+    reference_price: float = Field(
+        50.0,
+        gt=0,
+        description="Typical monthly bill (currency/month); money terms are divided by it.",
+    )
+    price_sensitivity: float = Field(
+        1.0, ge=0, description="Multiplier on beta_price, beta_subsidy and economic lock-in."
+    )
+    quality_sensitivity: float = Field(1.0, ge=0, description="Multiplier on beta_quality.")
+    social_influence: float = Field(
+        1.0, ge=0, description="Multiplier on beta_social, beta_wom and c_social."
+    )
+    innovation: float = Field(
+        1.0, ge=0, description="Multiplier on the Bass innovation p and on beta_tech."
+    )
+    imitation: float = Field(1.0, ge=0, description="Multiplier on the Bass imitation q.")
+    spend: float = Field(
+        1.0, gt=0, description="Spend level: multiplier on the bill (revenue per subscriber)."
+    )
+    initial_shares: dict[str, Fraction] | None = Field(
+        None,
+        description="Operator shares within this segment at month 0 (overrides population.initial_shares).",
+    )
+
+
+class Tenure(Spec):
+    """Initial tenure (months with the current operator), exponential and capped."""
+
+    mean_months: float = Field(30.0, gt=0, description="Mean initial tenure, months.")
+    max_months: int = Field(240, ge=1, le=600, description="Cap on initial tenure, months.")
+
+
+class Contracts(Spec):
+    """Initial contract status."""
+
+    share_on_contract: Fraction = Field(
+        0.3,
+        description="Share of subscribers on a contract plan who are still inside a contract at month 0.",
+    )
+
+
+class Population(Spec):
+    """Who the subscribers are at month 0 and how many join later."""
+
+    size: int = Field(
+        100_000, ge=10, le=2_000_000_000, description="Number of subscriber agents at month 0."
+    )
+    represents: float | None = Field(
+        None,
+        gt=0,
+        description="Real subscribers the initial agents stand for; counts in outputs are scaled by represents/size.",
+    )
+    entry_per_month: float = Field(
+        0.0,
+        ge=0,
+        le=0.2,
+        description="New subscribers per month, as a fraction of the initial size.",
+    )
+    initial_shares: dict[str, Fraction] = Field(
+        description="Operator name -> share of subscribers at month 0 (sums to 1; missing operators start empty)."
+    )
+    segments: list[Segment] = Field(
+        default_factory=lambda: [Segment(name="mass", share=1.0)],
+        min_length=1,
+        max_length=64,
+        description="Segments with shares (summing to 1) and parameter multipliers.",
+    )
+    tenure: Tenure = Field(default_factory=Tenure, description="Initial tenure distribution.")
+    contracts: Contracts = Field(default_factory=Contracts, description="Initial contract status.")
+    handsets: dict[Generation, Fraction] = Field(
+        default_factory=lambda: {2: 1.0},
+        description="Handset generation -> share at month 0 (and of new entrants); sums to 1.",
+    )
+    bundle_share: Fraction = Field(
+        0.0, description="Share of subscribers with a household bundle (broadband + TV) at month 0."
+    )
+    spend_spread: Fraction = Field(
+        0.3, description="Individual spend = segment spend x uniform(1 - spread, 1 + spread)."
+    )
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Population:
+        _check_sum("population.segments[].share", sum(s.share for s in self.segments))
+        _check_sum("population.initial_shares", sum(self.initial_shares.values()))
+        _check_sum("population.handsets", sum(self.handsets.values()))
+        names = [s.name for s in self.segments]
+        if len(set(names)) != len(names):
+            raise ValueError(f"segment names must be unique, got {names}")
+        for seg in self.segments:
+            if seg.initial_shares is not None:
+                _check_sum(f"segments[{seg.name}].initial_shares", sum(seg.initial_shares.values()))
+        return self
+
+
+def _check_sum(what: str, total: float) -> None:
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{what} must sum to 1, got {total:.6g}")
+
+
+# --------------------------------------------------------------------------- network
+class Network(Spec):
+    """The social graph between subscribers (ties carry word of mouth and on-net pricing)."""
+
+    kind: Literal["small_world", "scale_free", "households", "edge_list", "networkx"] = Field(
+        "small_world", description="Graph family, or a file (edge_list) or a networkx generator."
+    )
+    mixing: Literal["local", "global"] = Field(
+        "local",
+        description="'local': social terms come from a subscriber's ties; 'global': from the whole population (mean-field / Bass limit, no graph is built).",
+    )
+    mean_degree: int = Field(10, ge=0, le=200, description="Mean number of ties per subscriber.")
+    rewire: Fraction = Field(0.1, description="small_world: probability a lattice tie is rewired.")
+    household_size: float = Field(3.0, ge=1, le=20, description="households: mean household size.")
+    homophily: Fraction = Field(
+        0.7, description="households: share of outside ties within the own segment."
+    )
+    path: str | None = Field(
+        None, description="edge_list: file of 'u v' or 'u,v' lines, ids 0..size-1."
+    )
+    generator: str | None = Field(
+        None,
+        description="networkx: name of a networkx generator taking n first, e.g. 'powerlaw_cluster_graph'.",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="networkx: keyword arguments of the generator."
+    )
+
+    @model_validator(mode="after")
+    def _needs(self) -> Network:
+        if self.kind == "edge_list" and not self.path:
+            raise ValueError("network.kind 'edge_list' needs network.path")
+        if self.kind == "networkx" and not self.generator:
+            raise ValueError("network.kind 'networkx' needs network.generator")
+        return self
+
+
+# --------------------------------------------------------------------------- operators
+class NetworkRollout(Spec):
+    """One radio network of an operator (a technology generation)."""
+
+    generation: Generation
+    launch_month: int = Field(0, ge=0, description="Month the network opens (0 = already running).")
+    coverage: Fraction = Field(
+        1.0, description="Share of subscribers' usage it covers once ramped up."
+    )
+    ramp_months: int = Field(
+        0, ge=0, description="Months for coverage to grow linearly from 0 to `coverage`."
+    )
+    quality: Fraction = Field(0.7, description="Performance where covered (0..1).")
+
+
+class Plan(Spec):
+    """A tariff plan."""
+
+    name: str = Field(description="Plan name, unique within the operator.")
+    monthly_fee: Money = Field(description="Monthly fee (currency/month).")
+    onnet_discount: Fraction = Field(
+        0.0,
+        description="Price reduction for on-net use: price = fee x (1 - onnet_discount x share of ties on this operator).",
+    )
+    contract_months: int = Field(
+        0, ge=0, le=60, description="Contract length in months (0 = month-to-month)."
+    )
+    early_termination_fee: Money = Field(
+        0.0, description="Fee for leaving inside the contract (currency)."
+    )
+    handset_subsidy: Money = Field(
+        0.0, description="Handset subsidy for a new contract on this plan (currency)."
+    )
+    generation: Generation = Field(2, description="Network generation the plan is for.")
+    segments: list[str] | None = Field(None, description="Eligible segment names (default: all).")
+    household_bundle: bool = Field(
+        False, description="Taking this plan bundles broadband + TV for the household."
+    )
+    initial_weight: float = Field(
+        1.0,
+        ge=0,
+        description="Relative weight of this plan among the operator's customers at month 0.",
+    )
+    launch_month: int = Field(0, ge=0, description="Month from which the plan is offered.")
+
+
+class Retention(Spec):
+    """A retention programme: offers to the customers most at risk, within a budget."""
+
+    budget: Money = Field(
+        0.0, description="Money committed to new offers each month (currency/month)."
+    )
+    discount: Fraction = Field(0.2, description="Price reduction of an offer.")
+    offer_months: int = Field(6, ge=1, le=36, description="How long an offer lasts, months.")
+
+
+class LoyaltyTier(Spec):
+    """A loyalty tier: long-standing, high-spend customers get a benefit."""
+
+    name: str
+    min_tenure_months: int = Field(0, ge=0, description="Tenure needed, months.")
+    min_spend: float = Field(0.0, ge=0, description="Individual spend multiplier needed.")
+    benefit: float = Field(
+        0.0, ge=0, description="Benefit added to the perceived value (utility units)."
+    )
+
+
+class AdaptivePricing(Spec):
+    """A simple price-war rule: cut fees when share slips."""
+
+    review_every_months: int = Field(3, ge=1, description="Months between price reviews.")
+    share_drop_trigger: Fraction = Field(
+        0.005, description="Cut when share fell by more than this since the last review."
+    )
+    cut: Fraction = Field(0.05, description="Relative fee cut per review.")
+    floor_fraction: Fraction = Field(
+        0.6, description="Fees never fall below this fraction of their starting value."
+    )
+
+
+class Operator(Spec):
+    """A mobile operator."""
+
+    name: str = Field(description="Short name used in paths and tables, e.g. 'Unicom'.")
+    label: str | None = Field(None, description="Display name, e.g. 'China Unicom'.")
+    brand: float = Field(0.0, description="Brand appeal in utility units.")
+    service_quality: float = Field(
+        0.5, description="Service quality beyond the network (0..1 scale, utility)."
+    )
+    marketing_reach: Fraction = Field(
+        0.05, description="Probability a non-customer sees this operator's offer in a month."
+    )
+    contacts_per_month: float = Field(
+        1.0, ge=0, description="Marketing contacts to own customers per month."
+    )
+    hype: float = Field(0.0, description="Expectation lift of new customers (utility units).")
+    networks: list[NetworkRollout] = Field(min_length=1, description="Networks per generation.")
+    plans: list[Plan] = Field(min_length=1, description="Tariff plans.")
+    retention: Retention | None = Field(None, description="Retention programme (none by default).")
+    loyalty_tiers: list[LoyaltyTier] = Field(default_factory=list, description="Loyalty tiers.")
+    adaptive_pricing: AdaptivePricing | None = Field(
+        None, description="Adaptive price rule (off by default)."
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> Operator:
+        names = [p.name for p in self.plans]
+        if len(set(names)) != len(names):
+            raise ValueError(f"plan names must be unique within operator {self.name}, got {names}")
+        gens = [n.generation for n in self.networks]
+        if len(set(gens)) != len(gens):
+            raise ValueError(f"operator {self.name} lists a generation twice in networks: {gens}")
+        return self
+
+    @property
+    def display(self) -> str:
+        """Name to show in figures."""
+        return self.label or self.name
+
+
+# --------------------------------------------------------------------------- behaviour
+class Behaviour(Spec):
+    """Every coefficient of docs/model.md, with its default. Utility units unless stated."""
+
+    # step 2: retention targeting
+    risk_w_satisfaction: float = Field(1.0, ge=0, description="Risk weight of (1 - satisfaction).")
+    risk_w_expiry: float = Field(
+        0.5, ge=0, description="Risk weight of a contract ending within 2 months."
+    )
+    risk_w_social: float = Field(
+        1.0, ge=0, description="Risk weight of the share of ties that switched last month."
+    )
+    # step 3: experience
+    w_quality: float = Field(
+        1.0, ge=0, description="Weight of network + service quality in perceived value."
+    )
+    w_price: float = Field(
+        0.5, ge=0, description="Weight of price/reference price in perceived value."
+    )
+    lam: Fraction = Field(0.3, description="Satisfaction learning rate per month.")
+    kappa: Fraction = Field(0.2, description="Expectation adaptation rate per month.")
+    annoyance_penalty: float = Field(
+        0.05, ge=0, description="Satisfaction lost per unit of annoyance per month."
+    )
+    delta: Fraction = Field(0.02, description="Trust decay per month.")
+    theta_up: float = Field(
+        0.3, ge=0, description="Trust gained per unit of positive surprise beyond eps."
+    )
+    theta_down: float = Field(
+        0.6, ge=0, description="Trust lost per unit of negative surprise beyond eps."
+    )
+    eps: float = Field(0.05, ge=0, description="Surprise dead zone for trust.")
+    sat_0: Fraction = Field(0.6, description="Satisfaction of a new customer.")
+    trust_0: float = Field(0.1, ge=0, description="Trust (emotional lock-in) of a new customer.")
+    sat_spread: Fraction = Field(
+        0.2, description="Initial satisfaction = sat_0 + uniform(-spread, spread)."
+    )
+    # step 4: lock-in
+    number_change_cost: Money = Field(
+        50.0, description="Cost of changing number when porting is off (currency)."
+    )
+    bundle_cost: Money = Field(100.0, description="Cost of breaking a household bundle (currency).")
+    K_max: float = Field(0.6, ge=0, description="Maximum knowledge lock-in.")
+    tau_K: float = Field(
+        24.0, gt=0, description="Months for knowledge lock-in to build up (time constant)."
+    )
+    # step 5: consideration
+    c_base: Fraction = Field(
+        0.02, description="Base probability of considering a switch in a month."
+    )
+    c_dissat: float = Field(
+        0.5, ge=0, description="Extra consideration per unit of satisfaction below s_thr."
+    )
+    s_thr: Fraction = Field(
+        0.5, description="Satisfaction threshold below which dissatisfaction adds consideration."
+    )
+    c_expiry: Fraction = Field(
+        0.3, description="Extra consideration the month after a contract ends."
+    )
+    c_market: Fraction = Field(
+        0.1, description="Extra consideration after seeing a competitor's offer."
+    )
+    c_social: float = Field(
+        0.5, ge=0, description="Extra consideration per share of ties that switched last month."
+    )
+    annoyance_tolerance: float = Field(
+        2.0, ge=0, description="Own-operator contacts per month tolerated before annoyance rises."
+    )
+    annoyance_rate: float = Field(
+        0.2, ge=0, description="Annoyance added per contact beyond tolerance."
+    )
+    annoyance_decay: Fraction = Field(0.2, description="Annoyance decay per month.")
+    # step 6: choice
+    beta_price: float = Field(
+        -2.0, le=0, description="Utility per unit of price/reference price (negative)."
+    )
+    beta_subsidy: float = Field(
+        1.0, ge=0, description="Utility per unit of subsidy/reference price for a needed handset."
+    )
+    beta_quality: float = Field(
+        2.0, ge=0, description="Utility per unit of quality (network + service)."
+    )
+    beta_social: float = Field(1.0, ge=0, description="Utility per share of ties on the operator.")
+    beta_wom: float = Field(
+        1.0,
+        ge=0,
+        description="Utility per unit of ties' mean (satisfaction - 0.5) on the operator.",
+    )
+    beta_tech: float = Field(
+        0.3, description="Utility of an offer on a newer generation than the own handset."
+    )
+    mu: float = Field(
+        0.5, gt=0, description="Logit scale: choice probabilities are softmax(U / mu)."
+    )
+    # step 7: switch or stay
+    recontract_prob: Fraction = Field(
+        0.5, description="Probability of re-contracting when a contract expires."
+    )
+    # step 8: technology migration
+    p_innovation: Fraction = Field(0.003, description="Bass innovation p per month.")
+    q_imitation: Fraction = Field(0.05, description="Bass imitation q per month.")
+    beta_migration_subsidy: float = Field(
+        0.05, ge=0, description="Migration probability per unit of subsidy/reference price."
+    )
+
+
+class Economics(Spec):
+    """Accounting assumptions for CLV."""
+
+    margin: Fraction = Field(0.5, description="Contribution margin on revenue.")
+    annual_discount_rate: float = Field(
+        0.1, ge=0, le=1, description="Discount rate per year for CLV."
+    )
+
+
+# --------------------------------------------------------------------------- events
+class EventBase(Spec):
+    """Common timing of events."""
+
+    month: int = Field(ge=0, description="Month the event applies (before operator decisions).")
+    duration: int | None = Field(
+        None, ge=1, description="Months it lasts before being undone (default: permanent)."
+    )
+
+
+class PriceChange(EventBase):
+    """Change a plan's monthly fee (absolute or by a factor)."""
+
+    kind: Literal["price_change"]
+    operator: str
+    plan: str | None = Field(None, description="Plan name (default: all the operator's plans).")
+    monthly_fee: Money | None = None
+    factor: float | None = Field(
+        None, gt=0, description="Multiply fees by this instead of setting them."
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> PriceChange:
+        if (self.monthly_fee is None) == (self.factor is None):
+            raise ValueError("price_change needs exactly one of monthly_fee or factor")
+        return self
+
+
+class PlanLaunch(EventBase):
+    """Start offering a new plan."""
+
+    kind: Literal["plan_launch"]
+    operator: str
+    plan: Plan
+
+
+class PlanWithdraw(EventBase):
+    """Stop offering a plan to new customers (existing customers keep it)."""
+
+    kind: Literal["plan_withdraw"]
+    operator: str
+    plan: str
+
+
+class SubsidyChange(EventBase):
+    """Change the handset subsidy of one or all plans."""
+
+    kind: Literal["subsidy_change"]
+    operator: str
+    plan: str | None = None
+    handset_subsidy: Money
+
+
+class NetworkLaunch(EventBase):
+    """Open a network of a generation, with a coverage ramp."""
+
+    kind: Literal["network_launch"]
+    operator: str
+    generation: Generation
+    coverage: Fraction = 1.0
+    ramp_months: int = Field(0, ge=0)
+    quality: Fraction = 0.7
+
+
+class CoverageChange(EventBase):
+    """Move a network's coverage to a new level over a ramp."""
+
+    kind: Literal["coverage_change"]
+    operator: str
+    generation: Generation
+    coverage: Fraction
+    ramp_months: int = Field(0, ge=0)
+
+
+class NumberPortability(EventBase):
+    """Switch number portability on or off (on removes the number-change cost)."""
+
+    kind: Literal["number_portability"]
+    enabled: bool = True
+    number_change_cost: Money | None = Field(
+        None, description="New number-change cost while off (optional)."
+    )
+
+
+class Outage(EventBase):
+    """A quality drop of an operator's networks."""
+
+    kind: Literal["outage"]
+    operator: str
+    quality_drop: Fraction = Field(description="Relative drop in network quality.")
+
+
+class MarketingCampaign(EventBase):
+    """A marketing push: higher reach, more contacts to own customers."""
+
+    kind: Literal["marketing_campaign"]
+    operator: str
+    reach: Fraction
+    contacts_per_month: float | None = Field(None, ge=0)
+
+
+class RetentionCampaign(EventBase):
+    """Start (or change) a retention programme."""
+
+    kind: Literal["retention_campaign"]
+    operator: str
+    budget: Money
+    discount: Fraction = 0.2
+    offer_months: int = Field(6, ge=1)
+
+
+class OperatorEntry(EventBase):
+    """A new operator enters with its networks and plans."""
+
+    kind: Literal["operator_entry"]
+    operator: Operator
+
+
+class SegmentShift(EventBase):
+    """Change one multiplier of a segment."""
+
+    kind: Literal["segment_shift"]
+    segment: str
+    field: Literal[
+        "price_sensitivity",
+        "quality_sensitivity",
+        "social_influence",
+        "innovation",
+        "imitation",
+        "spend",
+    ]
+    value: float = Field(ge=0)
+
+
+Event = Annotated[
+    PriceChange
+    | PlanLaunch
+    | PlanWithdraw
+    | SubsidyChange
+    | NetworkLaunch
+    | CoverageChange
+    | NumberPortability
+    | Outage
+    | MarketingCampaign
+    | RetentionCampaign
+    | OperatorEntry
+    | SegmentShift,
+    Field(discriminator="kind"),
+]
+
+
+# --------------------------------------------------------------------------- scenario
+class Scenario(Spec):
+    """A complete market scenario."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Identifier; default output folder results/<name>.",
+    )
+    description: str = Field("", description="What the scenario is about.")
+    simulation: Simulation = Field(default_factory=Simulation)
+    population: Population
+    network: Network = Field(default_factory=Network)
+    operators: list[Operator] = Field(min_length=1, max_length=32)
+    number_portability: bool = Field(
+        False, description="Whether number portability is on at month 0."
+    )
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    economics: Economics = Field(default_factory=Economics)
+    events: list[Event] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        ops = {o.name: o for o in self.all_operators()}
+        if len(ops) != len(self.all_operators()):
+            raise ValueError("operator names must be unique (including operator_entry events)")
+        segs = {s.name for s in self.population.segments}
+        _known("population.initial_shares", self.population.initial_shares, self.operators)
+        for seg in self.population.segments:
+            if seg.initial_shares is not None:
+                _known(f"segments[{seg.name}].initial_shares", seg.initial_shares, self.operators)
+        for op in self.all_operators():
+            for plan in op.plans:
+                for s in plan.segments or []:
+                    if s not in segs:
+                        raise ValueError(
+                            f"operator {op.name} plan {plan.name}: unknown segment {s!r}; known: {sorted(segs)}"
+                        )
+        for k, ev in enumerate(self.events):
+            if ev.month > self.simulation.months:
+                raise ValueError(
+                    f"events[{k}] month {ev.month} is after the last month {self.simulation.months}"
+                )
+            op_name = getattr(ev, "operator", None)
+            if isinstance(op_name, str):
+                if op_name not in ops:
+                    raise ValueError(
+                        f"events[{k}] ({ev.kind}): unknown operator {op_name!r}; known: {sorted(ops)}"
+                    )
+                plan_name = getattr(ev, "plan", None)
+                if isinstance(plan_name, str) and plan_name not in _plan_names(
+                    ops[op_name], self.events
+                ):
+                    raise ValueError(
+                        f"events[{k}] ({ev.kind}): operator {op_name} has no plan {plan_name!r}"
+                    )
+            if isinstance(ev, SegmentShift) and ev.segment not in segs:
+                raise ValueError(
+                    f"events[{k}] (segment_shift): unknown segment {ev.segment!r}; known: {sorted(segs)}"
+                )
+        return self
+
+    def all_operators(self) -> list[Operator]:
+        """Operators present at month 0, then those entering by events, in event order."""
+        return list(self.operators) + [
+            e.operator for e in self.events if isinstance(e, OperatorEntry)
+        ]
+
+    def digest(self) -> str:
+        """SHA-256 of the resolved scenario: the provenance of a run."""
+        return hashlib.sha256(dump_yaml(self).encode()).hexdigest()
+
+
+def _known(what: str, shares: dict[str, float], operators: list[Operator]) -> None:
+    names = {o.name for o in operators}
+    for name in shares:
+        if name not in names:
+            raise ValueError(
+                f"{what}: unknown operator {name!r}; known at month 0: {sorted(names)}"
+            )
+
+
+def _plan_names(op: Operator, events: list[Any]) -> set[str]:
+    names = {p.name for p in op.plans}
+    names |= {e.plan.name for e in events if isinstance(e, PlanLaunch) and e.operator == op.name}
+    return names
+
+
+# --------------------------------------------------------------------------- loading
+def load_scenario(
+    path: str | Path, overrides: list[str] | dict[str, Any] | None = None
+) -> Scenario:
+    """Read and validate a scenario YAML file, then apply dotted overrides.
+
+    Raises:
+        UserError: the file is missing, is not YAML, or does not fit the schema; the
+            message names the file, the field, the value and what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: scenario file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{path}:{where} not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise UserError(
+            f"{path}: expected a mapping of scenario fields at the top level, got {type(raw).__name__}"
+        )
+    scenario = _resolve_paths(validate_scenario(raw, source=str(path)), path.parent)
+    return with_overrides(scenario, overrides) if overrides else scenario
+
+
+def validate_scenario(raw: dict[str, Any], source: str = "scenario") -> Scenario:
+    """Validate a raw mapping, turning pydantic's errors into one readable UserError."""
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise UserError(format_validation_error(exc, raw, source)) from None
+
+
+def with_overrides(scenario: Scenario, overrides: list[str] | dict[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with dotted overrides applied and re-validated.
+
+    Overrides act on the full dump of the scenario, where every field exists (unset
+    optional sections appear as null), so an unknown path is always an error.
+    """
+    raw = scenario.model_dump(mode="json")
+    return validate_scenario(apply_overrides(raw, overrides), source="--set")
+
+
+def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
+    """Make an edge-list path relative to the scenario file's folder."""
+    net = scenario.network
+    if net.path and not Path(net.path).is_absolute():
+        net.path = str(base / net.path)
+    return scenario
+
+
+_EVENT_KINDS = frozenset(
+    "price_change plan_launch plan_withdraw subsidy_change network_launch coverage_change "
+    "number_portability outage marketing_campaign retention_campaign operator_entry segment_shift".split()
+)
+
+
+def format_validation_error(exc: ValidationError, raw: Any, source: str) -> str:
+    """One line per problem: ``file: path.to.field: message, got value``."""
+    lines = []
+    for err in exc.errors():
+        loc = _readable_loc(err["loc"], raw)
+        msg = err["msg"].removeprefix("Value error, ")
+        got = err.get("input")
+        quiet = err["type"] in ("missing", "value_error") or isinstance(got, dict | list)
+        lines.append(f"{source}: {loc or '(top level)'}: {msg}{'' if quiet else f', got {got!r}'}")
+    return "\n".join(lines)
+
+
+def _readable_loc(loc: tuple[Any, ...], raw: Any) -> str:
+    """Dotted path with list items named where they have a name: operators[Unicom].plans[0]."""
+    parts: list[str] = []
+    node = raw
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list) and item < len(node):
+            name = node[item].get("name") if isinstance(node[item], dict) else None
+            parts.append(f"[{name}]" if isinstance(name, str) else f"[{item}]")
+            node = node[item]
+        elif item in _EVENT_KINDS:
+            continue  # the discriminator tag pydantic inserts is not part of the user's path
+        else:
+            parts.append(f".{item}")
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts).lstrip(".")
+
+
+# --------------------------------------------------------------------------- overrides
+def apply_overrides(raw: dict[str, Any], overrides: list[str] | dict[str, Any]) -> dict[str, Any]:
+    """Apply ``path=value`` overrides to a scenario mapping (a deep copy is returned).
+
+    A path is dotted; a list item is chosen by index (``plans.0``) or by its ``name``
+    (``operators.Unicom``). Values given as text are parsed as YAML (``79``, ``true``).
+    """
+    import copy
+
+    out = copy.deepcopy(raw)
+    items = (
+        overrides.items()
+        if isinstance(overrides, dict)
+        else (_split_override(o) for o in overrides)
+    )
+    for path, value in items:
+        _set_path(out, path, value)
+    return out
+
+
+def _split_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise UserError(
+            f"--set {text!r}: expected PATH=VALUE, e.g. operators.Unicom.plans.0.monthly_fee=79"
+        )
+    path, value = text.split("=", 1)
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        parsed = value
+    return path.strip(), parsed
+
+
+def _set_path(root: dict[str, Any], path: str, value: Any) -> None:
+    keys = path.split(".")
+    node: Any = root
+    for depth, key in enumerate(keys):
+        here = ".".join(keys[: depth + 1])
+        if isinstance(node, list):
+            idx = _list_index(node, key)
+            if idx is None:
+                names = [x["name"] for x in node if isinstance(x, dict) and "name" in x]
+                hint = f" or one of {names}" if names else ""
+                raise UserError(
+                    f"--set {path}: no list item {key!r} at {here!r} "
+                    f"(expected an index 0..{len(node) - 1}{hint})"
+                )
+            key = idx
+        elif isinstance(node, dict):
+            if key not in node:
+                raise UserError(
+                    f"--set {path}: unknown field {here!r} (fields here: {', '.join(sorted(node))})"
+                )
+        else:
+            raise UserError(f"--set {path}: {'.'.join(keys[:depth])!r} is a value, not a section")
+        if depth == len(keys) - 1:
+            node[key] = value
+        else:
+            if node[key] is None:
+                node[key] = {}  # an unset optional section, e.g. operators.X.retention
+            node = node[key]
+
+
+def _list_index(node: list[Any], key: str) -> int | None:
+    if key.lstrip("-").isdigit():
+        idx = int(key)
+        return idx if -len(node) <= idx < len(node) else None
+    for i, item in enumerate(node):
+        if isinstance(item, dict) and item.get("name") == key:
+            return i
+    return None
+
+
+# --------------------------------------------------------------------------- output
+def dump_yaml(scenario: Scenario) -> str:
+    """The resolved scenario (defaults filled in) as YAML that load_scenario accepts."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of scenario files, for editors (YAML language servers read it)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "telsim scenario"
+    return schema

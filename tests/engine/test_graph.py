@@ -1,0 +1,277 @@
+from collections.abc import Callable
+from pathlib import Path
+
+import networkx as nx
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.engine import graph as G
+from sim.errors import UserError
+
+N = 3000
+SEGMENT = np.random.default_rng(0).choice(4, size=N, p=[0.4, 0.3, 0.2, 0.1]).astype(np.uint8)
+
+GENERATORS: dict[str, Callable[[int], G.Graph]] = {
+    "small_world": lambda seed: G.small_world(N, 10, 0.2, seed),
+    "scale_free": lambda seed: G.scale_free(N, 8, seed),
+    "households": lambda seed: G.households(N, 10, 2.5, 0.6, SEGMENT, seed),
+}
+
+
+def assert_csr(g: G.Graph, n: int) -> None:
+    assert g.indptr.dtype == np.int64 and g.indptr.shape == (n + 1,)
+    assert g.indices.dtype == np.int32 and g.indices.shape == (2 * g.n_edges,)
+    assert g.indptr[0] == 0 and g.indptr[-1] == g.indices.size
+    assert np.all(np.diff(g.indptr) >= 0)
+    assert g.n_nodes == n and g.nbytes == g.indptr.nbytes + g.indices.nbytes
+    rows = np.repeat(np.arange(n, dtype=np.int64), g.degree())
+    cols = g.indices.astype(np.int64)
+    assert np.all((cols >= 0) & (cols < n))
+    assert not np.any(rows == cols), "self loop"
+    forward = rows * n + cols
+    assert np.all(np.diff(forward) > 0), "rows not strictly ascending (unsorted or duplicate)"
+    assert np.array_equal(forward, np.sort(cols * n + rows)), "not symmetric"
+
+
+def edge_set(g: G.Graph) -> set[tuple[int, int]]:
+    rows = np.repeat(np.arange(g.n_nodes), g.degree())
+    upper = g.indices > rows
+    return set(zip(rows[upper].tolist(), g.indices[upper].tolist(), strict=True))
+
+
+def same(a: G.Graph, b: G.Graph) -> bool:
+    return np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+
+
+def outside_household(g: G.Graph, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.repeat(np.arange(g.n_nodes), g.degree())
+    keep = ids[rows] != ids[g.indices]
+    return rows[keep], g.indices[keep]
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_generators_satisfy_csr_invariants(name: str) -> None:
+    assert_csr(GENERATORS[name](1), N)
+
+
+def test_empty_graph() -> None:
+    g = G.empty(5)
+    assert_csr(g, 5)
+    assert g.n_edges == 0 and np.all(g.degree() == 0)
+
+
+def test_csr_from_edges_symmetrises_and_dedupes() -> None:
+    u = np.array([0, 1, 2, 2, 3, 3], dtype=np.int64)
+    v = np.array([1, 0, 2, 0, 1, 1], dtype=np.int64)
+    g = G.csr_from_edges(5, u, v)
+    assert_csr(g, 5)
+    assert edge_set(g) == {(0, 1), (0, 2), (1, 3)}
+    assert g.degree().tolist() == [2, 2, 1, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("u", "v"),
+    [([0, 5], [1, 2]), ([0, -1], [1, 2]), ([0, 1], [1]), (np.array([0.0]), np.array([1.0]))],
+)
+def test_csr_from_edges_rejects_bad_input(u: list[int], v: list[int]) -> None:
+    with pytest.raises(ValueError):
+        G.csr_from_edges(5, np.asarray(u), np.asarray(v))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 60),
+    data=st.data(),
+    rewire=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**40),
+)
+def test_small_world_property(n: int, data: st.DataObject, rewire: float, seed: int) -> None:
+    degree = data.draw(st.integers(0, n - 1))
+    g = G.small_world(n, degree, rewire, seed)
+    assert_csr(g, n)
+    assert g.n_edges <= n * (degree // 2)
+    if rewire == 0.0:
+        assert np.all(g.degree() == degree // 2 * 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 30),
+    pairs=st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=80),
+)
+def test_csr_from_edges_matches_reference(n: int, pairs: list[tuple[int, int]]) -> None:
+    pairs = [(a % n, b % n) for a, b in pairs]
+    u = np.array([a for a, _ in pairs], dtype=np.int64)
+    v = np.array([b for _, b in pairs], dtype=np.int64)
+    g = G.csr_from_edges(n, u, v)
+    assert_csr(g, n)
+    assert edge_set(g) == {(min(a, b), max(a, b)) for a, b in pairs if a != b}
+
+
+# --------------------------------------------------------------------------- degrees
+
+
+@pytest.mark.parametrize(("n", "k"), [(20, 4), (101, 6), (500, 10), (30, 7)])
+def test_small_world_without_rewiring_is_networkx_ring_lattice(n: int, k: int) -> None:
+    g = G.small_world(n, k, 0.0, seed=3)
+    assert np.all(g.degree() == k // 2 * 2)
+    expected = {tuple(sorted(e)) for e in nx.watts_strogatz_graph(n, k, 0).edges()}
+    assert edge_set(g) == expected
+
+
+def test_small_world_rewiring_keeps_mean_degree_and_moves_edges() -> None:
+    lattice = G.small_world(N, 10, 0.0, seed=1)
+    g = G.small_world(N, 10, 0.3, seed=1)
+    assert g.degree().mean() == pytest.approx(10, rel=0.02)
+    moved = 1 - len(edge_set(g) & edge_set(lattice)) / lattice.n_edges
+    assert moved == pytest.approx(0.3, abs=0.03)
+
+
+def test_small_world_rejects_degree_not_below_n() -> None:
+    with pytest.raises(ValueError, match="mean_degree"):
+        G.small_world(10, 10, 0.1, seed=1)
+
+
+def test_scale_free_is_heavy_tailed() -> None:
+    g = G.scale_free(20_000, 6, seed=2)
+    degree = g.degree()
+    assert degree.mean() == pytest.approx(6, rel=0.02)
+    assert degree.min() >= 3
+    assert degree.max() > 15 * degree.mean()
+
+
+def test_scale_free_smaller_than_seed_clique_is_complete() -> None:
+    assert G.scale_free(4, 10, seed=1).n_edges == 6
+
+
+def test_household_ids_are_consecutive_runs_with_requested_mean() -> None:
+    ids = G.household_ids(50_000, 2.5, seed=4)
+    assert ids.dtype == np.int32 and ids[0] == 0
+    assert set(np.diff(ids).tolist()) <= {0, 1}
+    assert 50_000 / (ids[-1] + 1) == pytest.approx(2.5, rel=0.03)
+    assert np.all(G.household_ids(100, 1.0, seed=4) == np.arange(100))
+
+
+def test_households_are_cliques_and_mean_degree_close() -> None:
+    g = G.households(N, 10, 3.0, 0.5, SEGMENT, seed=5)
+    assert g.degree().mean() == pytest.approx(10, rel=0.25)
+    ids = G.household_ids(N, 3.0, seed=5)
+    sizes = np.bincount(ids)
+    rows = np.repeat(np.arange(N), g.degree())
+    same_household = np.bincount(rows[ids[rows] == ids[g.indices]], minlength=N)
+    assert np.array_equal(same_household, sizes[ids] - 1)
+
+
+def test_households_homophily() -> None:
+    n = 20_000
+    segment = np.random.default_rng(1).choice(3, size=n, p=[0.5, 0.3, 0.2]).astype(np.uint8)
+    ids = G.household_ids(n, 2.5, seed=6)
+
+    u, v = outside_household(G.households(n, 10, 2.5, 1.0, segment, seed=6), ids)
+    assert np.mean(segment[u] == segment[v]) > 0.99
+
+    u, v = outside_household(G.households(n, 10, 2.5, 0.0, segment, seed=6), ids)
+    assert np.mean(segment[u] == segment[v]) == pytest.approx(0.25 + 0.09 + 0.04, abs=0.02)
+
+
+def test_households_rejects_wrong_segment() -> None:
+    with pytest.raises(ValueError, match="segment"):
+        G.households(10, 4, 2.0, 0.5, np.zeros(10, dtype=np.int64), seed=1)
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_same_seed_same_graph_and_different_seed_different_graph(name: str) -> None:
+    build = GENERATORS[name]
+    assert same(build(11), build(11))
+    assert not same(build(11), build(12))
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs >= 2 numba threads")
+@pytest.mark.parametrize("name", GENERATORS)
+def test_graph_does_not_depend_on_thread_count(name: str) -> None:
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = GENERATORS[name](21)
+        numba.set_num_threads(2)
+        two = GENERATORS[name](21)
+    finally:
+        numba.set_num_threads(before)
+    assert same(one, two)
+
+
+# --------------------------------------------------------------------------- interchange
+
+
+def test_networkx_round_trip() -> None:
+    g = G.small_world(200, 6, 0.3, seed=8)
+    h = G.to_networkx(g)
+    assert h.number_of_nodes() == 200 and h.number_of_edges() == g.n_edges
+    assert same(G.from_networkx(h), g)
+
+
+def test_from_networkx_relabels_non_integer_nodes_and_pads_n() -> None:
+    g = G.from_networkx(nx.path_graph(["a", "b", "c"]), n=5)
+    assert_csr(g, 5)
+    assert edge_set(g) == {(0, 1), (1, 2)}
+
+
+def test_from_networkx_rejects_out_of_range_ids() -> None:
+    with pytest.raises(ValueError, match=r"0\.\.2"):
+        G.from_networkx(nx.Graph([(0, 7), (1, 2)]), n=3)
+
+
+@pytest.mark.parametrize("sep", [",", " ", "\t"])
+def test_from_edge_list(tmp_path: Path, sep: str) -> None:
+    header = "source,target" if sep == "," else "u v"
+    path = tmp_path / "edges.txt"
+    lines = [
+        "# exported from CDRs",
+        header,
+        "0{s}1",
+        "1{s}0",
+        "2{s}2",
+        "",
+        "3{s}1  # note",
+        "0{s}1",
+    ]
+    path.write_text("\n".join(line.format(s=sep) for line in lines) + "\n")
+    g = G.from_edge_list(path, n=5)
+    assert_csr(g, 5)
+    assert edge_set(g) == {(0, 1), (1, 3)}
+
+
+def test_from_edge_list_header_only_gives_empty_graph(tmp_path: Path) -> None:
+    path = tmp_path / "edges.csv"
+    path.write_text("source,target\n")
+    assert G.from_edge_list(path, n=3).n_edges == 0
+
+
+def test_from_edge_list_out_of_range_id_names_file_line_and_id(tmp_path: Path) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text("source,target\n# c\n0,1\n1,42\n")
+    with pytest.raises(UserError) as err:
+        G.from_edge_list(path, n=10)
+    message = str(err.value)
+    assert "calls.csv" in message and "line 4" in message and "42" in message and "n=10" in message
+
+
+def test_from_edge_list_malformed_line_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "calls.txt"
+    path.write_text("0 1\n1 2\n2 x\n")
+    with pytest.raises(UserError, match=r"calls\.txt line 3.*'2 x'"):
+        G.from_edge_list(path, n=10)
+
+
+def test_from_edge_list_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"nope\.txt"):
+        G.from_edge_list(tmp_path / "nope.txt", n=10)
