@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -63,7 +64,7 @@ def shares_figure(result: RunResult, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     _band_lines(ax, result.operators, "share", _labels(result), scale=100)
     ax.set_ylabel("market share (% of subscribers)")
-    ax.set_xlabel("month")
+    ax.set_xlabel("calendar month")
     ax.set_title(f"Market share: {result.scenario.name}")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
@@ -78,7 +79,7 @@ def churn_figure(result: RunResult, path: Path) -> Path:
     ops = result.operators[result.operators["month"] > 0]
     _band_lines(ax, ops, "churn_rate", _labels(result), scale=100)
     ax.set_ylabel("monthly churn (% of last month's subscribers)")
-    ax.set_xlabel("month")
+    ax.set_xlabel("calendar month")
     ax.set_title(f"Monthly churn: {result.scenario.name}")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
@@ -109,7 +110,9 @@ def switching_figure(result: RunResult, path: Path) -> Path:
             if a != b:
                 ax.text(b, a, _human(matrix[a, b]), ha="center", va="center",
                         color="white" if matrix[a, b] > 0.6 * top else "black", fontsize=9)
-    fig.colorbar(im, ax=ax, label="subscribers switched (whole run, mean of replications)")
+    bar = fig.colorbar(im, ax=ax, label="subscribers switched (whole run, mean of replications)")
+    bar.formatter = matplotlib.ticker.FuncFormatter(lambda x, _: _human(x))
+    bar.update_ticks()
     ax.set_title(f"Switching flows: {result.scenario.name}")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, result)

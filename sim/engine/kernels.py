@@ -98,7 +98,8 @@ from sim.engine.layout import (
 from sim.engine.rng import uniform_at
 
 _JIT = {"cache": True, "nogil": True}
-_INLINE = {"cache": True}  # helpers: LLVM inlines them; numba IR inlining chokes on many arguments
+_INLINE = {"cache": True, "inline": "always"}  # small per-subscriber helpers
+_CALL = {"cache": True}  # larger helpers: IR inlining fails on their argument counts
 
 
 @numba.njit(cache=True)
@@ -224,7 +225,7 @@ def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, seg, ops, eff_q):
     return u, g_after
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_CALL)
 def best_plan(j, g, f_j, s, beh, seg, ops, eff_q, plans, eligible, plan_start, only_gen):
     """Best offered plan of operator ``j`` eligible for segment ``s`` (-1 if none).
 
@@ -246,7 +247,7 @@ def best_plan(j, g, f_j, s, beh, seg, ops, eff_q, plans, eligible, plan_start, o
     return best, best_u, best_g
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_CALL)
 def choose(o, g, s, lock, f, wom, u_choice, beh, seg, ops, eff_q, plans, eligible, plan_start,
            cur_plan, cur_discount, util, plan_of, gen_of):
     """Step 6: multinomial-logit choice among available operators.
@@ -472,7 +473,7 @@ def month_kernel(
                            plans, ops, ccnt, csm)
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_CALL)
 def _join(i, j, p, g, g2, s, f_j, beh, seg, ops, eff_q, tiers, plans,
           op_n, sat_n, gen_n, plan, tenure, contract_left, expectation, trust,
           retention_left, bundled, spend_i, expired, csm):
@@ -497,7 +498,7 @@ def _join(i, j, p, g, g2, s, f_j, beh, seg, ops, eff_q, tiers, plans,
         csm[j, s, F_SUBSIDY] += plans[p, P_SUBSIDY]
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_CALL)
 def _enter(i, s, g, f, wom, k_choice, beh, seg, ops, eff_q, tiers, plans, eligible, plan_start,
            ktab, util, plan_of, gen_of, op_n, sat_n, gen_n, sw_n, plan, tenure, contract_left,
            expectation, trust, annoyance, retention_left, bundled, spend_i, expired, ccnt, csm):
