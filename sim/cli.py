@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sim.errors import UserError
 
@@ -34,7 +35,8 @@ SetOpt = Annotated[
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Escape: messages quote names like plans[gsm_2g] that rich would eat as markup tags.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -59,16 +61,37 @@ def run(
         overrides = list(set_ or [])
         if population is not None:
             overrides.append(f"population.size={population}")
-        if months is not None:
-            overrides.append(f"simulation.months={months}")
         spec = load_scenario(scenario, overrides)
+        if months is not None:
+            spec = _shorten(spec, months)
         target = out_dir or Path("results") / spec.name
+        _check_out_dir(target)
         result = _run_with_progress(run_scenario, spec, seed, replications, threads, quiet)
-        result.save(target, figures=figures)
+        try:
+            result.save(target, figures=figures)
+        except OSError as exc:
+            raise UserError(f"--out {target}: cannot write results: {exc.strerror or exc}") from None
     except UserError as exc:
         _fail(str(exc))
     if not quiet:
         _print_summary(result.summary(), target)
+
+
+def _shorten(spec, months: int):
+    """Run ``months`` months; events after the new last month cannot happen, so drop them."""
+    from sim.scenario import with_overrides
+
+    events = [e.model_dump(mode="json") for e in spec.events if e.month <= months]
+    return with_overrides(spec, {"simulation.months": months, "events": events})
+
+
+def _check_out_dir(target: Path) -> None:
+    """Refuse an output folder that cannot be created, before spending time on the run."""
+    for folder in (target, *target.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise UserError(f"--out {target}: {folder} exists and is not a folder")
+            return
 
 
 def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet):
@@ -112,7 +135,7 @@ def _print_summary(summary: dict, target: Path) -> None:
         )
     out.print(table)
     prov = summary["provenance"]
-    out.print(f"wall time {prov['wall_seconds']:.1f} s on {prov['threads']} thread(s); results in [bold]{target}[/]")
+    out.print(f"wall time {prov['wall_seconds']:.1f} s on {prov['threads']} thread(s); results in [bold]{escape(str(target))}[/]")
 
 
 @app.command()
@@ -131,7 +154,7 @@ def validate(
     except UserError as exc:
         _fail(str(exc))
     out.print(
-        f"[green]valid[/]: {scenario} ({spec.name}: {len(spec.all_operators())} operators, "
+        f"[green]valid[/]: {escape(str(scenario))} ({spec.name}: {len(spec.all_operators())} operators, "
         f"{spec.population.size:,} agents, {spec.simulation.months} months, {len(spec.events)} events; "
         f"about {need / 2**20:,.0f} MiB to run)",
         highlight=False,

@@ -718,10 +718,14 @@ def with_overrides(scenario: Scenario, overrides: list[str] | dict[str, Any]) ->
 
 
 def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
-    """Make an edge-list path relative to the scenario file's folder."""
+    """Resolve a relative edge-list path from the scenario file's folder.
+
+    The path is made absolute so a written copy of the scenario (results/<name>/scenario.yaml)
+    still finds the file.
+    """
     net = scenario.network
     if net.path and not Path(net.path).is_absolute():
-        net.path = str(base / net.path)
+        net.path = str((base / net.path).absolute())
     return scenario
 
 

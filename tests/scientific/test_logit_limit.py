@@ -32,7 +32,7 @@ Z = 3.0  # tolerance in standard errors
 PARAMETER_SETS = {
     "three_defaults": dict(
         mu=0.5, beta_price=-2.0, beta_quality=2.0, price_sens=1.0, quality_sens=1.0, ref=50.0,
-        ops=[(0.3, 0.5, 50.0, 1.0, 0.8), (0.1, 0.5, 45.0, 0.9, 0.7), (0.0, 0.6, 40.0, 0.8, 0.6)],
+        ops=[(0.3, 0.5, 50.0, 1.0, 0.8), (0.1, 0.5, 45.0, 0.9, 0.7), (0.0, 0.55, 40.0, 0.8, 0.6)],
     ),
     "two_price_sensitive": dict(
         mu=1.3, beta_price=-3.0, beta_quality=1.0, price_sens=1.7, quality_sens=0.4, ref=80.0,
