@@ -30,7 +30,10 @@ out = Console()
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a field: PATH=VALUE, e.g. operators.Unicom.plans.0.monthly_fee=79 (repeatable)."),
+    typer.Option(
+        "--set",
+        help="Override a field: PATH=VALUE, e.g. operators.Unicom.plans.0.monthly_fee=79 (repeatable).",
+    ),
 ]
 
 
@@ -43,14 +46,28 @@ def _fail(message: str) -> None:
 @app.command()
 def run(
     scenario: ScenarioArg,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default results/<scenario name>).")] = None,
-    replications: Annotated[int | None, typer.Option("--replications", "-r", min=1, help="Replications (default: the scenario's).")] = None,
-    population: Annotated[int | None, typer.Option("--population", "-n", min=10, help="Subscriber agents at month 0.")] = None,
-    months: Annotated[int | None, typer.Option("--months", "-m", min=1, help="Months to simulate.")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output folder (default results/<scenario name>)."),
+    ] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option("--replications", "-r", min=1, help="Replications (default: the scenario's)."),
+    ] = None,
+    population: Annotated[
+        int | None, typer.Option("--population", "-n", min=10, help="Subscriber agents at month 0.")
+    ] = None,
+    months: Annotated[
+        int | None, typer.Option("--months", "-m", min=1, help="Months to simulate.")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Base random seed.")] = None,
     set_: SetOpt = None,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, help="numba threads (default: all cores).")] = None,
-    figures: Annotated[bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")] = True,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="numba threads (default: all cores).")
+    ] = None,
+    figures: Annotated[
+        bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Run a scenario: tables, summary and figures into a results folder."""
@@ -70,7 +87,9 @@ def run(
         try:
             result.save(target, figures=figures)
         except OSError as exc:
-            raise UserError(f"--out {target}: cannot write results: {exc.strerror or exc}") from None
+            raise UserError(
+                f"--out {target}: cannot write results: {exc.strerror or exc}"
+            ) from None
     except UserError as exc:
         _fail(str(exc))
     if not quiet:
@@ -108,21 +127,32 @@ def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet):
     if quiet:
         return run_scenario(spec, seed=seed, replications=replications, threads=threads)
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("months"), TimeRemainingColumn(), console=err, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("months"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
     ) as bar:
-        task = bar.add_task(f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)", total=total)
+        task = bar.add_task(
+            f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)", total=total
+        )
 
         def progress(rep: int, month: int, months: int) -> None:
             bar.update(task, completed=rep * months + month)
 
-        return run_scenario(spec, seed=seed, replications=replications, threads=threads, progress=progress)
+        return run_scenario(
+            spec, seed=seed, replications=replications, threads=threads, progress=progress
+        )
 
 
 def _print_summary(summary: dict, target: Path) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{summary['scenario']}: month {summary['months']}, {summary['replications']} replication(s)")
+    table = Table(
+        title=f"{summary['scenario']}: month {summary['months']}, {summary['replications']} replication(s)"
+    )
     for col in ("operator", "final share (5-95 %)", "annualised churn", "CLV"):
         table.add_column(col, justify="right" if col != "operator" else "left")
     for name, row in summary["operators"].items():
@@ -135,7 +165,9 @@ def _print_summary(summary: dict, target: Path) -> None:
         )
     out.print(table)
     prov = summary["provenance"]
-    out.print(f"wall time {prov['wall_seconds']:.1f} s on {prov['threads']} thread(s); results in [bold]{escape(str(target))}[/]")
+    out.print(
+        f"wall time {prov['wall_seconds']:.1f} s on {prov['threads']} thread(s); results in [bold]{escape(str(target))}[/]"
+    )
 
 
 @app.command()

@@ -39,7 +39,9 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def write_json(path: str | Path, data: Any) -> Path:
     """Write JSON (indented, UTF-8) atomically."""
-    return write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=_jsonable) + "\n")
+    return write_text(
+        path, json.dumps(data, indent=2, ensure_ascii=False, default=_jsonable) + "\n"
+    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -23,16 +23,25 @@ from sim.io import atomic_write
 if TYPE_CHECKING:
     from sim.results import RunResult
 
-STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (3, 1, 1, 1)), "P")]
+STYLES = [
+    ("-", "o"),
+    ("--", "s"),
+    (":", "^"),
+    ("-.", "D"),
+    ((0, (5, 1)), "v"),
+    ((0, (3, 1, 1, 1)), "P"),
+]
 
 
 def _caption(fig: plt.Figure, result: RunResult) -> None:
     sc = result.scenario
     fig.text(
-        0.01, 0.01,
+        0.01,
+        0.01,
         f"Scenario '{sc.name}', {result.replications} replication(s), "
         f"{sc.population.size:,} agents, seed {sc.simulation.seed}. Bands: 5-95 % across replications.",
-        fontsize=7, color="0.3",
+        fontsize=7,
+        color="0.3",
     )
 
 
@@ -42,50 +51,74 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     return path
 
 
-def _band_lines(ax: plt.Axes, df: pd.DataFrame, value: str, labels: dict[str, str], scale: float = 1.0) -> None:
+def _band_lines(
+    ax: plt.Axes, df: pd.DataFrame, value: str, labels: dict[str, str], scale: float = 1.0
+) -> None:
     """Median line with a 5-95 % band per operator, over date."""
     for k, (op, group) in enumerate(df.groupby("operator", sort=False)):
         wide = group.pivot(index="date", columns="replication", values=value) * scale
         q = wide.quantile([0.05, 0.5, 0.95], axis=1).T
         style, marker = STYLES[k % len(STYLES)]
         every = max(1, len(q) // 10)
-        ax.plot(q.index, q[0.5], linestyle=style, marker=marker, markevery=every, markersize=4,
-                color="black" if k == 0 else f"C{k}", label=labels.get(op, op))
+        ax.plot(
+            q.index,
+            q[0.5],
+            linestyle=style,
+            marker=marker,
+            markevery=every,
+            markersize=4,
+            color="black" if k == 0 else f"C{k}",
+            label=labels.get(op, op),
+        )
         if wide.shape[1] > 1:
-            ax.fill_between(q.index, q[0.05], q[0.95], alpha=0.2, color="0.5" if k == 0 else f"C{k}", linewidth=0)
+            ax.fill_between(
+                q.index,
+                q[0.05],
+                q[0.95],
+                alpha=0.2,
+                color="0.5" if k == 0 else f"C{k}",
+                linewidth=0,
+            )
 
 
 def _labels(result: RunResult) -> dict[str, str]:
     return {o.name: o.display for o in result.scenario.all_operators()}
 
 
-def shares_figure(result: RunResult, path: Path) -> Path:
-    """Market share per operator over time, median and 5-95 % band."""
+def _line_figure(
+    result: RunResult, path: Path, df: pd.DataFrame, value: str, ylabel: str, title: str
+) -> Path:
+    """Percent series per operator over calendar months, median with a 5-95 % band."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    _band_lines(ax, result.operators, "share", _labels(result), scale=100)
-    ax.set_ylabel("market share (% of subscribers)")
+    _band_lines(ax, df, value, _labels(result), scale=100)
+    ax.set_ylabel(ylabel)
     ax.set_xlabel("calendar month")
-    ax.set_title(f"Market share: {result.scenario.name}")
+    ax.set_title(f"{title}: {result.scenario.name}")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _caption(fig, result)
     return _save(fig, path)
+
+
+def shares_figure(result: RunResult, path: Path) -> Path:
+    """Market share per operator over time."""
+    return _line_figure(
+        result, path, result.operators, "share", "market share (% of subscribers)", "Market share"
+    )
 
 
 def churn_figure(result: RunResult, path: Path) -> Path:
     """Monthly churn rate per operator (churners / last month's subscribers)."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
     ops = result.operators[result.operators["month"] > 0]
-    _band_lines(ax, ops, "churn_rate", _labels(result), scale=100)
-    ax.set_ylabel("monthly churn (% of last month's subscribers)")
-    ax.set_xlabel("calendar month")
-    ax.set_title(f"Monthly churn: {result.scenario.name}")
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, result)
-    return _save(fig, path)
+    return _line_figure(
+        result,
+        path,
+        ops,
+        "churn_rate",
+        "monthly churn (% of last month's subscribers)",
+        "Monthly churn",
+    )
 
 
 def switching_figure(result: RunResult, path: Path) -> Path:
@@ -108,8 +141,15 @@ def switching_figure(result: RunResult, path: Path) -> Path:
     for a in range(len(names)):
         for b in range(len(names)):
             if a != b:
-                ax.text(b, a, _human(matrix[a, b]), ha="center", va="center",
-                        color="white" if matrix[a, b] > 0.6 * top else "black", fontsize=9)
+                ax.text(
+                    b,
+                    a,
+                    _human(matrix[a, b]),
+                    ha="center",
+                    va="center",
+                    color="white" if matrix[a, b] > 0.6 * top else "black",
+                    fontsize=9,
+                )
     bar = fig.colorbar(im, ax=ax, label="subscribers switched (whole run, mean of replications)")
     bar.formatter = matplotlib.ticker.FuncFormatter(lambda x, _: _human(x))
     bar.update_ticks()

@@ -23,9 +23,19 @@ if TYPE_CHECKING:
     from sim.market.model import MarketModel
 
 SCALED_COLUMNS = (
-    "subscribers", "churners", "gross_adds", "entrants", "considerers", "migrations",
-    "handsets_2g", "handsets_3g", "handsets_4g", "handsets_5g",
-    "revenue", "subsidy_cost", "retention_cost",
+    "subscribers",
+    "churners",
+    "gross_adds",
+    "entrants",
+    "considerers",
+    "migrations",
+    "handsets_2g",
+    "handsets_3g",
+    "handsets_4g",
+    "handsets_5g",
+    "revenue",
+    "subsidy_cost",
+    "retention_cost",
 )
 
 
@@ -35,7 +45,9 @@ def scale_factor(scenario: Scenario) -> float:
     return pop.represents / pop.size if pop.represents else 1.0
 
 
-def _frame(model: MarketModel, counts: np.ndarray, sums: np.ndarray, keys: dict[str, Any]) -> pd.DataFrame:
+def _frame(
+    model: MarketModel, counts: np.ndarray, sums: np.ndarray, keys: dict[str, Any]
+) -> pd.DataFrame:
     """Long table from accumulators shaped (months+1, groups, ...); ``keys`` label groups."""
     months = np.arange(counts.shape[0])
     n_groups = counts.shape[1]
@@ -74,15 +86,19 @@ def model_tables(model: MarketModel, replication: int) -> dict[str, pd.DataFrame
         model.sums.transpose(0, 2, 1, 3).reshape(model.sums.shape[0], n_seg * n_ops, -1),
         {"segment": np.repeat(segs, n_ops), "operator": np.tile(names, n_seg)},
     )
-    seg_total = seg.groupby(["month", "segment"])["subscribers"].transform("sum").to_numpy(dtype=float)
+    seg_total = (
+        seg.groupby(["month", "segment"])["subscribers"].transform("sum").to_numpy(dtype=float)
+    )
     seg.insert(5, "share", np.where(seg_total > 0, seg["subscribers"] / seg_total, 0.0))
     months = np.arange(model.flows.shape[0])
-    sw = pd.DataFrame({
-        "month": np.repeat(months, n_ops * n_ops),
-        "from_operator": np.tile(np.repeat(names, n_ops), len(months)),
-        "to_operator": np.tile(np.tile(names, n_ops), len(months)),
-        "subscribers": model.flows.reshape(-1),
-    })
+    sw = pd.DataFrame(
+        {
+            "month": np.repeat(months, n_ops * n_ops),
+            "from_operator": np.tile(np.repeat(names, n_ops), len(months)),
+            "to_operator": np.tile(np.tile(names, n_ops), len(months)),
+            "subscribers": model.flows.reshape(-1),
+        }
+    )
     sw = sw[(sw["month"] > 0) & (sw["from_operator"] != sw["to_operator"])].reset_index(drop=True)
     scale = scale_factor(model.spec)
     out = {}
@@ -121,8 +137,17 @@ def _tail_clv(df: pd.DataFrame, econ: Any, window: int = 12) -> float:
     """CLV from ARPU and churn averaged over the last ``window`` months of a group."""
     tail = df[df["month"] > df["month"].max() - window]
     tail = tail[tail["month"] > 0]
-    arpu = float(tail["revenue"].sum() / tail["subscribers"].sum()) if tail["subscribers"].sum() else 0.0
-    return clv(arpu, float(tail["churn_rate"].mean()) if len(tail) else 0.0, econ.margin, econ.annual_discount_rate)
+    arpu = (
+        float(tail["revenue"].sum() / tail["subscribers"].sum())
+        if tail["subscribers"].sum()
+        else 0.0
+    )
+    return clv(
+        arpu,
+        float(tail["churn_rate"].mean()) if len(tail) else 0.0,
+        econ.margin,
+        econ.annual_discount_rate,
+    )
 
 
 @dataclass
@@ -172,7 +197,9 @@ class RunResult:
         seg_clv: dict[str, dict[str, float]] = {}
         seg = self.segments[self.segments["month"] > 0]
         for (op, sname), group in seg.groupby(["operator", "segment"], sort=False):
-            values = group.groupby("replication").apply(lambda d: _tail_clv(d, econ), include_groups=False)
+            values = group.groupby("replication").apply(
+                lambda d: _tail_clv(d, econ), include_groups=False
+            )
             seg_clv.setdefault(op, {})[sname] = float(np.median(values))
         return {
             "scenario": self.scenario.name,

@@ -111,7 +111,9 @@ def run(
     seeds = [replication_seed(sim_spec.seed, r) for r in range(sim_spec.replications)]
     for r, rep_seed in enumerate(seeds):
         model = MarketModel(scenario, seed=rep_seed, check_invariants=check_invariants)
-        model.run_months(None if progress is None else (lambda m, r=r: progress(r, m, sim_spec.months)))
+        model.run_months(
+            None if progress is None else (lambda m, r=r: progress(r, m, sim_spec.months))
+        )
         for name, df in model_tables(model, r).items():
             parts[name].append(df)
         for phase, seconds in model.timings.items():
@@ -128,8 +130,15 @@ def run(
     )
 
 
-def _provenance(scenario: Scenario, seeds: list[int], threads: int, wall: float,
-                timings: dict[str, float], bytes_state: int, bytes_graph: int) -> dict[str, Any]:
+def _provenance(
+    scenario: Scenario,
+    seeds: list[int],
+    threads: int,
+    wall: float,
+    timings: dict[str, float],
+    bytes_state: int,
+    bytes_graph: int,
+) -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
     import numba

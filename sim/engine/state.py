@@ -130,7 +130,9 @@ class InitialDistributions:
     spend_spread: float
 
 
-def synthesize(capacity: int, n_initial: int, seed: int, dist: InitialDistributions) -> SubscriberState:
+def synthesize(
+    capacity: int, n_initial: int, seed: int, dist: InitialDistributions
+) -> SubscriberState:
     """Draw the month-0 population into a fresh state; later slots get traits only.
 
     Every slot draws its segment, handset generation and individual spend (entrants keep
@@ -143,24 +145,52 @@ def synthesize(capacity: int, n_initial: int, seed: int, dist: InitialDistributi
         [
             stream_key(seed, int(s), 0)
             for s in (
-                Stream.INIT_SEGMENT, Stream.INIT_OPERATOR, Stream.INIT_PLAN, Stream.INIT_TENURE,
-                Stream.INIT_CONTRACT, Stream.INIT_HANDSET, Stream.INIT_SATISFACTION,
-                Stream.INIT_BUNDLE, Stream.INIT_SPEND,
+                Stream.INIT_SEGMENT,
+                Stream.INIT_OPERATOR,
+                Stream.INIT_PLAN,
+                Stream.INIT_TENURE,
+                Stream.INIT_CONTRACT,
+                Stream.INIT_HANDSET,
+                Stream.INIT_SATISFACTION,
+                Stream.INIT_BUNDLE,
+                Stream.INIT_SPEND,
             )
         ]
         + [stream_key(seed, int(Stream.INIT_CONTRACT), 1)],
         dtype=np.uint64,
     )
     scalars = np.array(
-        [dist.tenure_mean, dist.tenure_max, dist.share_on_contract, dist.sat_0, dist.sat_spread,
-         dist.trust_0, dist.bundle_share, dist.spend_spread],
+        [
+            dist.tenure_mean,
+            dist.tenure_max,
+            dist.share_on_contract,
+            dist.sat_0,
+            dist.sat_spread,
+            dist.trust_0,
+            dist.bundle_share,
+            dist.spend_spread,
+        ],
         dtype=np.float64,
     )
     _synthesize(
-        n_initial, keys, scalars, dist.segment_cdf, dist.operator_cdf, dist.handset_cdf,
-        dist.plan_cdf, dist.plan_contract,
-        state.segment, state.operator, state.plan, state.handset_gen, state.tenure,
-        state.contract_left, state.satisfaction, state.trust, state.bundled, state.spend,
+        n_initial,
+        keys,
+        scalars,
+        dist.segment_cdf,
+        dist.operator_cdf,
+        dist.handset_cdf,
+        dist.plan_cdf,
+        dist.plan_contract,
+        state.segment,
+        state.operator,
+        state.plan,
+        state.handset_gen,
+        state.tenure,
+        state.contract_left,
+        state.satisfaction,
+        state.trust,
+        state.bundled,
+        state.spend,
     )
     state.operator_n[:] = state.operator
     state.handset_gen_n[:] = state.handset_gen
@@ -183,10 +213,34 @@ def _pick(cdf, u):
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _synthesize(n_initial, keys, scalars, seg_cdf, op_cdf, gen_cdf, plan_cdf, plan_contract,
-                segment, operator, plan, gen, tenure, contract_left, sat, trust, bundled, spend):
+def _synthesize(
+    n_initial,
+    keys,
+    scalars,
+    seg_cdf,
+    op_cdf,
+    gen_cdf,
+    plan_cdf,
+    plan_contract,
+    segment,
+    operator,
+    plan,
+    gen,
+    tenure,
+    contract_left,
+    sat,
+    trust,
+    bundled,
+    spend,
+):
     tenure_mean, tenure_max, on_contract, sat0, sat_spread, trust0, bundle_share, spend_spread = (
-        scalars[0], scalars[1], scalars[2], scalars[3], scalars[4], scalars[5], scalars[6],
+        scalars[0],
+        scalars[1],
+        scalars[2],
+        scalars[3],
+        scalars[4],
+        scalars[5],
+        scalars[6],
         scalars[7],
     )
     for i in numba.prange(segment.shape[0]):

@@ -35,7 +35,9 @@ from sim.scenario import (
 Change = tuple[np.ndarray, tuple[int, ...], float]
 
 
-def _plan_cells(t: MarketTables, operator: str, plan: str | None, column: int) -> list[tuple[int, ...]]:
+def _plan_cells(
+    t: MarketTables, operator: str, plan: str | None, column: int
+) -> list[tuple[int, ...]]:
     return [(row, column) for row in t.plan_rows(operator, plan)]
 
 
@@ -47,11 +49,16 @@ def changes_for(spec: Any, t: MarketTables, month: int) -> list[Change]:
             return [(t.plans, (r, L.P_FEE), spec.monthly_fee) for r in rows]
         return [(t.plans, (r, L.P_FEE), t.plans[r, L.P_FEE] * spec.factor) for r in rows]
     if isinstance(spec, PlanLaunch):
-        return [(t.plans, c, 1.0) for c in _plan_cells(t, spec.operator, spec.plan.name, L.P_OFFERED)]
+        return [
+            (t.plans, c, 1.0) for c in _plan_cells(t, spec.operator, spec.plan.name, L.P_OFFERED)
+        ]
     if isinstance(spec, PlanWithdraw):
         return [(t.plans, c, 0.0) for c in _plan_cells(t, spec.operator, spec.plan, L.P_OFFERED)]
     if isinstance(spec, SubsidyChange):
-        return [(t.plans, c, spec.handset_subsidy) for c in _plan_cells(t, spec.operator, spec.plan, L.P_SUBSIDY)]
+        return [
+            (t.plans, c, spec.handset_subsidy)
+            for c in _plan_cells(t, spec.operator, spec.plan, L.P_SUBSIDY)
+        ]
     if isinstance(spec, NetworkLaunch | CoverageChange):
         j, g = t.operator_index(spec.operator), spec.generation
         now = t.coverage(month)[j, g] if isinstance(spec, CoverageChange) else 0.0
@@ -89,7 +96,10 @@ def changes_for(spec: Any, t: MarketTables, month: int) -> list[Change]:
         out: list[Change] = [(t.ops, (j, L.O_ACTIVE), 1.0)]
         for plan in spec.operator.plans:
             if plan.launch_month <= month:
-                out += [(t.plans, c, 1.0) for c in _plan_cells(t, spec.operator.name, plan.name, L.P_OFFERED)]
+                out += [
+                    (t.plans, c, 1.0)
+                    for c in _plan_cells(t, spec.operator.name, plan.name, L.P_OFFERED)
+                ]
         return out
     if isinstance(spec, SegmentShift):
         s = t.segment_names.index(spec.segment)
@@ -134,14 +144,21 @@ class Timeline:
         for op in scenario.operators:
             for plan in op.plans:
                 if plan.launch_month > 0:
-                    spec = PlanLaunch(kind="plan_launch", month=plan.launch_month, operator=op.name, plan=plan)
+                    spec = PlanLaunch(
+                        kind="plan_launch", month=plan.launch_month, operator=op.name, plan=plan
+                    )
                     self._add(TimedEvent(spec, plan.launch_month, None))
         for ev in scenario.events:
             self._add(TimedEvent(ev, ev.month, ev.duration))
             if isinstance(ev, OperatorEntry):
                 for plan in ev.operator.plans:
                     if plan.launch_month > ev.month:
-                        spec = PlanLaunch(kind="plan_launch", month=plan.launch_month, operator=ev.operator.name, plan=plan)
+                        spec = PlanLaunch(
+                            kind="plan_launch",
+                            month=plan.launch_month,
+                            operator=ev.operator.name,
+                            plan=plan,
+                        )
                         self._add(TimedEvent(spec, plan.launch_month, None))
 
     def _add(self, ev: TimedEvent) -> None:

@@ -32,7 +32,13 @@ from sim.market.tables import MarketTables, build_tables, initial_distributions
 from sim.scenario import Scenario
 
 PHASES = ("events", "decisions", "subscribers", "accounting")
-_MONTH_STREAMS = (Stream.CONSIDER, Stream.OFFER_SEEN, Stream.CHOICE, Stream.MIGRATION, Stream.RECONTRACT)
+_MONTH_STREAMS = (
+    Stream.CONSIDER,
+    Stream.OFFER_SEEN,
+    Stream.CHOICE,
+    Stream.MIGRATION,
+    Stream.RECONTRACT,
+)
 
 
 def entrants_by_month(scenario: Scenario) -> np.ndarray:
@@ -52,7 +58,14 @@ class MarketModel(mesa.Model):
         check_invariants: verify conservation and share sums every month (tests).
     """
 
-    def __init__(self, spec: Scenario, *, seed: int, graph: Graph | None = None, check_invariants: bool = False):
+    def __init__(
+        self,
+        spec: Scenario,
+        *,
+        seed: int,
+        graph: Graph | None = None,
+        check_invariants: bool = False,
+    ):
         super().__init__(rng=seed % 2**32)
         self.spec = spec
         self.seed = int(seed)
@@ -70,15 +83,24 @@ class MarketModel(mesa.Model):
         )
         self.timings["synthesis"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        self.graph = graph if graph is not None else build_graph(spec.network, capacity, self.state.segment, self.seed)
+        self.graph = (
+            graph
+            if graph is not None
+            else build_graph(spec.network, capacity, self.state.segment, self.seed)
+        )
         if self.graph.n_nodes != capacity:
             raise ValueError(f"graph has {self.graph.n_nodes} nodes, the run needs {capacity}")
         self.timings["graph"] = time.perf_counter() - t0
 
         self.operator_agents = [
-            OperatorAgent(self, j, op.name, op.adaptive_pricing) for j, op in enumerate(spec.all_operators())
+            OperatorAgent(self, j, op.name, op.adaptive_pricing)
+            for j, op in enumerate(spec.all_operators())
         ]
-        n_ops, n_seg, months = self.tables.n_operators, len(self.tables.segment_names), spec.simulation.months
+        n_ops, n_seg, months = (
+            self.tables.n_operators,
+            len(self.tables.segment_names),
+            spec.simulation.months,
+        )
         self.counts = np.zeros((months + 1, n_ops, n_seg, L.N_COUNTS), dtype=np.int64)
         self.sums = np.zeros((months + 1, n_ops, n_seg, L.N_SUMS))
         self.flows = np.zeros((months + 1, n_ops, n_ops), dtype=np.int64)
@@ -139,13 +161,43 @@ class MarketModel(mesa.Model):
         sm[:] = 0.0
         flows[:] = 0
         month_kernel(
-            st.n_active, n_after, g.indptr, g.indices,
-            st.operator, st.operator_n, st.satisfaction, st.satisfaction_n,
-            st.handset_gen, st.handset_gen_n, st.switched, st.switched_n,
-            st.plan, st.segment, st.tenure, st.contract_left, st.expectation, st.trust,
-            st.annoyance, st.retention_left, st.bundled, st.spend, st.expired,
-            tb.beh, tb.seg, tb.ops, tb.eff_q, tb.tiers, tb.plans, tb.eligible, tb.plan_start,
-            tb.ktab, self.glob, keys, cnt, sm, flows,
+            st.n_active,
+            n_after,
+            g.indptr,
+            g.indices,
+            st.operator,
+            st.operator_n,
+            st.satisfaction,
+            st.satisfaction_n,
+            st.handset_gen,
+            st.handset_gen_n,
+            st.switched,
+            st.switched_n,
+            st.plan,
+            st.segment,
+            st.tenure,
+            st.contract_left,
+            st.expectation,
+            st.trust,
+            st.annoyance,
+            st.retention_left,
+            st.bundled,
+            st.spend,
+            st.expired,
+            tb.beh,
+            tb.seg,
+            tb.ops,
+            tb.eff_q,
+            tb.tiers,
+            tb.plans,
+            tb.eligible,
+            tb.plan_start,
+            tb.ktab,
+            self.glob,
+            keys,
+            cnt,
+            sm,
+            flows,
         )
         tick = self._lap("subscribers", tick)
 
@@ -182,8 +234,17 @@ class MarketModel(mesa.Model):
             return
         st, g = self.state, self.graph
         risk = churn_risk_kernel(
-            st.n_active, g.indptr, g.indices, st.operator, st.satisfaction, st.handset_gen,
-            st.switched, st.contract_left, self.tables.beh, self.glob, self.tables.n_operators,
+            st.n_active,
+            g.indptr,
+            g.indices,
+            st.operator,
+            st.satisfaction,
+            st.handset_gen,
+            st.switched,
+            st.contract_left,
+            self.tables.beh,
+            self.glob,
+            self.tables.n_operators,
         )
         for agent in self.operator_agents:
             self.offers[t, agent.row] = agent.target_retention(risk)
@@ -196,10 +257,33 @@ class MarketModel(mesa.Model):
         cnt[:] = 0
         sm[:] = 0.0
         census_kernel(
-            st.n_active, g.indptr, g.indices, st.operator, st.satisfaction, st.handset_gen,
-            st.switched, st.plan, st.segment, st.tenure, st.contract_left, st.expectation,
-            st.trust, st.retention_left, st.bundled, st.spend,
-            tb.beh, tb.seg, tb.ops, tb.eff_q, tb.tiers, tb.plans, tb.ktab, self.glob, True, cnt, sm,
+            st.n_active,
+            g.indptr,
+            g.indices,
+            st.operator,
+            st.satisfaction,
+            st.handset_gen,
+            st.switched,
+            st.plan,
+            st.segment,
+            st.tenure,
+            st.contract_left,
+            st.expectation,
+            st.trust,
+            st.retention_left,
+            st.bundled,
+            st.spend,
+            tb.beh,
+            tb.seg,
+            tb.ops,
+            tb.eff_q,
+            tb.tiers,
+            tb.plans,
+            tb.ktab,
+            self.glob,
+            True,
+            cnt,
+            sm,
         )
         self.counts[0] = cnt.sum(axis=0)
         self.sums[0] = sm.sum(axis=0)
@@ -232,7 +316,9 @@ class MarketModel(mesa.Model):
         self.glob[2:8] = newer / total
         self.glob[8 : 8 + n_ops] = subs / total
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.glob[8 + n_ops : 8 + 2 * n_ops] = np.where(subs > 0, sat / np.maximum(subs, 1) - 0.5, 0.0)
+            self.glob[8 + n_ops : 8 + 2 * n_ops] = np.where(
+                subs > 0, sat / np.maximum(subs, 1) - 0.5, 0.0
+            )
 
     def _check(self, t: int) -> None:
         """Invariants: conservation (but for entry), shares sum to 1, no NaN, no negatives."""
@@ -240,11 +326,18 @@ class MarketModel(mesa.Model):
         before, after = c[t - 1, :, :, L.C_SUBS].sum(), c[t, :, :, L.C_SUBS].sum()
         entered = c[t, :, :, L.C_ENTRANTS].sum()
         assert after == before + entered, f"month {t}: {before} + {entered} entrants != {after}"
-        assert abs(self.shares(t).sum() - 1.0) < 1e-9, f"month {t}: shares sum to {self.shares(t).sum()}"
-        assert (c[t] >= 0).all() and np.isfinite(self.sums[t]).all(), f"month {t}: negative or NaN accounting"
+        assert abs(self.shares(t).sum() - 1.0) < 1e-9, (
+            f"month {t}: shares sum to {self.shares(t).sum()}"
+        )
+        assert (c[t] >= 0).all() and np.isfinite(self.sums[t]).all(), (
+            f"month {t}: negative or NaN accounting"
+        )
         assert self.flows[t].sum() == c[t, :, :, L.C_CHURN].sum(), f"month {t}: flows != churners"
         n = self.state.n_active
-        assert np.isfinite(self.state.satisfaction[:n]).all() and np.isfinite(self.state.expectation[:n]).all()
+        assert (
+            np.isfinite(self.state.satisfaction[:n]).all()
+            and np.isfinite(self.state.expectation[:n]).all()
+        )
 
 
 def set_threads(threads: int | None) -> int:

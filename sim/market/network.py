@@ -43,4 +43,6 @@ def _networkx_graph(spec: Network, n: int, seed: int):
     try:
         return fn(n, **params)
     except (TypeError, ValueError, nx.NetworkXError) as exc:
-        raise UserError(f"network.params: networkx.{spec.generator}(n={n}, **{spec.params}) failed: {exc}") from None
+        raise UserError(
+            f"network.params: networkx.{spec.generator}(n={n}, **{spec.params}) failed: {exc}"
+        ) from None

@@ -58,7 +58,10 @@ class OperatorAgent(mesa.Agent):
         rule = self.pricing
         if rule is None or not self.active or month % rule.review_every_months:
             return
-        if self.last_review_share is not None and self.last_review_share - share > rule.share_drop_trigger:
+        if (
+            self.last_review_share is not None
+            and self.last_review_share - share > rule.share_drop_trigger
+        ):
             t = self.model.tables
             rows = slice(t.plan_start[self.row], t.plan_start[self.row + 1])
             floor = t.initial_fees[rows] * rule.floor_fraction
@@ -78,7 +81,7 @@ class OperatorAgent(mesa.Agent):
         n = st.n_active
         mine = np.flatnonzero((st.operator[:n] == self.row) & (st.retention_left[:n] == 0))
         fees = t.plans[:, L.P_FEE]
-        cheapest = max(float(fees[t.plan_start[self.row]: t.plan_start[self.row + 1]].min()), 1e-9)
+        cheapest = max(float(fees[t.plan_start[self.row] : t.plan_start[self.row + 1]].min()), 1e-9)
         k_max = int(budget // (discount * cheapest * months)) + 1
         chosen = top_k_by_risk(risk, mine, k_max)
         cost = np.cumsum(discount * fees[st.plan[chosen]] * months)

@@ -26,18 +26,42 @@ _SEGMENT_MULTIPLIERS = {
     "spend": L.S_SPEND,
 }
 _BEHAVIOUR_COLUMNS = {
-    "risk_w_satisfaction": L.B_RISK_SAT, "risk_w_expiry": L.B_RISK_EXP,
-    "risk_w_social": L.B_RISK_SOC, "w_quality": L.B_W_Q, "w_price": L.B_W_P, "lam": L.B_LAM,
-    "kappa": L.B_KAPPA, "annoyance_penalty": L.B_ANNOY_PEN, "delta": L.B_DELTA,
-    "theta_up": L.B_THETA_UP, "theta_down": L.B_THETA_DOWN, "eps": L.B_EPS, "sat_0": L.B_SAT0,
-    "trust_0": L.B_TRUST0, "number_change_cost": L.B_NCC, "bundle_cost": L.B_BUNDLE_COST,
-    "c_base": L.B_C_BASE, "c_dissat": L.B_C_DISSAT, "s_thr": L.B_S_THR,
-    "c_expiry": L.B_C_EXPIRY, "c_market": L.B_C_MARKET, "c_social": L.B_C_SOCIAL,
-    "annoyance_tolerance": L.B_ANNOY_TOL, "annoyance_rate": L.B_ANNOY_RATE,
-    "annoyance_decay": L.B_ANNOY_DECAY, "beta_price": L.B_PRICE, "beta_subsidy": L.B_SUBSIDY,
-    "beta_quality": L.B_QUALITY, "beta_social": L.B_SOCIAL, "beta_wom": L.B_WOM,
-    "beta_tech": L.B_TECH, "mu": L.B_MU, "recontract_prob": L.B_RECONTRACT,
-    "p_innovation": L.B_P, "q_imitation": L.B_Q, "beta_migration_subsidy": L.B_MIG_SUB,
+    "risk_w_satisfaction": L.B_RISK_SAT,
+    "risk_w_expiry": L.B_RISK_EXP,
+    "risk_w_social": L.B_RISK_SOC,
+    "w_quality": L.B_W_Q,
+    "w_price": L.B_W_P,
+    "lam": L.B_LAM,
+    "kappa": L.B_KAPPA,
+    "annoyance_penalty": L.B_ANNOY_PEN,
+    "delta": L.B_DELTA,
+    "theta_up": L.B_THETA_UP,
+    "theta_down": L.B_THETA_DOWN,
+    "eps": L.B_EPS,
+    "sat_0": L.B_SAT0,
+    "trust_0": L.B_TRUST0,
+    "number_change_cost": L.B_NCC,
+    "bundle_cost": L.B_BUNDLE_COST,
+    "c_base": L.B_C_BASE,
+    "c_dissat": L.B_C_DISSAT,
+    "s_thr": L.B_S_THR,
+    "c_expiry": L.B_C_EXPIRY,
+    "c_market": L.B_C_MARKET,
+    "c_social": L.B_C_SOCIAL,
+    "annoyance_tolerance": L.B_ANNOY_TOL,
+    "annoyance_rate": L.B_ANNOY_RATE,
+    "annoyance_decay": L.B_ANNOY_DECAY,
+    "beta_price": L.B_PRICE,
+    "beta_subsidy": L.B_SUBSIDY,
+    "beta_quality": L.B_QUALITY,
+    "beta_social": L.B_SOCIAL,
+    "beta_wom": L.B_WOM,
+    "beta_tech": L.B_TECH,
+    "mu": L.B_MU,
+    "recontract_prob": L.B_RECONTRACT,
+    "p_innovation": L.B_P,
+    "q_imitation": L.B_Q,
+    "beta_migration_subsidy": L.B_MIG_SUB,
 }
 _NOT_IN_KERNELS = {"sat_spread", "K_max", "tau_K"}  # used at synthesis or for the ktab lookup
 
@@ -188,11 +212,19 @@ def build_tables(scenario: Scenario) -> MarketTables:
         for k, plan in enumerate(own_plans):
             launched_by_event = k >= len(op.plans)
             offered = not launched_by_event and plan.launch_month == 0 and op.name not in entering
-            rows.append([
-                j, plan.monthly_fee, plan.onnet_discount, plan.contract_months,
-                plan.early_termination_fee, plan.handset_subsidy, plan.generation,
-                1.0 if offered else 0.0, 1.0 if plan.household_bundle else 0.0,
-            ])
+            rows.append(
+                [
+                    j,
+                    plan.monthly_fee,
+                    plan.onnet_discount,
+                    plan.contract_months,
+                    plan.early_termination_fee,
+                    plan.handset_subsidy,
+                    plan.generation,
+                    1.0 if offered else 0.0,
+                    1.0 if plan.household_bundle else 0.0,
+                ]
+            )
             keys.append((op.name, plan.name))
             allowed = set(plan.segments) if plan.segments is not None else set(seg_names)
             eligible_rows.append([s in allowed for s in seg_names])
@@ -226,7 +258,9 @@ def build_tables(scenario: Scenario) -> MarketTables:
         perf=perf,
         outage=np.zeros(n_ops),
         retention=retention,
-        ktab=knowledge_table(b, scenario.population.tenure.max_months + scenario.simulation.months + 1),
+        ktab=knowledge_table(
+            b, scenario.population.tenure.max_months + scenario.simulation.months + 1
+        ),
     )
     tables.refresh(0)
     return tables
@@ -246,7 +280,10 @@ def initial_distributions(scenario: Scenario, tables: MarketTables) -> InitialDi
     for g, share in pop.handsets.items():
         handset[g] = share
     weights = {
-        (o, p.name): p.initial_weight for op in scenario.operators for p in op.plans for o in [op.name]
+        (o, p.name): p.initial_weight
+        for op in scenario.operators
+        for p in op.plans
+        for o in [op.name]
     }
     plan_cdf = np.zeros((n_ops, n_seg, L.MAX_GENERATION + 1, n_plans))
     for j in range(n_ops):
@@ -254,7 +291,8 @@ def initial_distributions(scenario: Scenario, tables: MarketTables) -> InitialDi
             if op_shares[s, j] == 0:
                 continue
             rows = [
-                p for p in range(tables.plan_start[j], tables.plan_start[j + 1])
+                p
+                for p in range(tables.plan_start[j], tables.plan_start[j + 1])
                 if tables.plans[p, L.P_OFFERED] and tables.eligible[p, s]
             ]
             if not rows:
