@@ -22,21 +22,8 @@ from sim.scenario import Scenario, dump_yaml
 if TYPE_CHECKING:
     from sim.market.model import MarketModel
 
-SCALED_COLUMNS = (
-    "subscribers",
-    "churners",
-    "gross_adds",
-    "entrants",
-    "considerers",
-    "migrations",
-    "handsets_2g",
-    "handsets_3g",
-    "handsets_4g",
-    "handsets_5g",
-    "revenue",
-    "subsidy_cost",
-    "retention_cost",
-)
+# Columns that count subscribers or money: scaled by represents/size.
+SCALED_COLUMNS = (*L.COUNT_NAMES, "revenue", "subsidy_cost", "retention_cost")
 
 
 def scale_factor(scenario: Scenario) -> float:

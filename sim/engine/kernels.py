@@ -248,27 +248,8 @@ def best_plan(j, g, f_j, s, beh, seg, ops, eff_q, plans, eligible, plan_start, o
 
 
 @numba.njit(**_CALL)
-def choose(
-    o,
-    g,
-    s,
-    lock,
-    f,
-    wom,
-    u_choice,
-    beh,
-    seg,
-    ops,
-    eff_q,
-    plans,
-    eligible,
-    plan_start,
-    cur_plan,
-    cur_discount,
-    util,
-    plan_of,
-    gen_of,
-):
+def choose(o, g, s, lock, f, wom, u_choice, beh, seg, ops, eff_q, plans, eligible, plan_start,
+           cur_plan, cur_discount, util, plan_of, gen_of):
     """Step 6: multinomial-logit choice among available operators.
 
     ``o`` is the current operator (``NO_OPERATOR`` for a market entrant, who has no
@@ -282,16 +263,14 @@ def choose(
     for j in range(n_ops):
         util[j] = -np.inf
         if j == o:
-            u, g_after = plan_utility(
-                j, plans[cur_plan], g, f[j], cur_discount, False, s, beh, seg, ops, eff_q
-            )
+            u, g_after = plan_utility(j, plans[cur_plan], g, f[j], cur_discount, False,
+                                      s, beh, seg, ops, eff_q)
             plan_of[j] = cur_plan
         else:
             if ops[j, O_ACTIVE] == 0.0:
                 continue
-            p, u, g_after = best_plan(
-                j, g, f[j], s, beh, seg, ops, eff_q, plans, eligible, plan_start, 0
-            )
+            p, u, g_after = best_plan(j, g, f[j], s, beh, seg, ops, eff_q, plans, eligible,
+                                      plan_start, 0)
             if p < 0:
                 continue
             plan_of[j] = p
@@ -365,43 +344,12 @@ def account_levels(o, s, p, g, sat, econ, know, emo, f_o, ret_left, spend, plans
 # --------------------------------------------------------------------------- the month
 @numba.njit(parallel=True, **_JIT)
 def month_kernel(
-    n_active,
-    n_after,
-    indptr,
-    indices,
-    op_t,
-    op_n,
-    sat_t,
-    sat_n,
-    gen_t,
-    gen_n,
-    sw_t,
-    sw_n,
-    plan,
-    seg_of,
-    tenure,
-    contract_left,
-    expectation,
-    trust,
-    annoyance,
-    retention_left,
-    bundled,
-    spend,
-    expired,
-    beh,
-    seg,
-    ops,
-    eff_q,
-    tiers,
-    plans,
-    eligible,
-    plan_start,
-    ktab,
-    glob,
-    keys,
-    cnt,
-    sm,
-    flows,
+    n_active, n_after, indptr, indices,
+    op_t, op_n, sat_t, sat_n, gen_t, gen_n, sw_t, sw_n,
+    plan, seg_of, tenure, contract_left, expectation, trust, annoyance, retention_left,
+    bundled, spend, expired,
+    beh, seg, ops, eff_q, tiers, plans, eligible, plan_start, ktab, glob, keys,
+    cnt, sm, flows,
 ):
     """Steps 3-9 for every subscriber slot in ``[0, n_after)``.
 
@@ -430,42 +378,10 @@ def month_kernel(
             )
             spend_i = spend[i] * seg[s, S_SPEND]
             if i >= n_active or op_t[i] == NO_OPERATOR:
-                _enter(
-                    i,
-                    s,
-                    g,
-                    f,
-                    wom,
-                    k_choice,
-                    beh,
-                    seg,
-                    ops,
-                    eff_q,
-                    tiers,
-                    plans,
-                    eligible,
-                    plan_start,
-                    ktab,
-                    util,
-                    plan_of,
-                    gen_of,
-                    op_n,
-                    sat_n,
-                    gen_n,
-                    sw_n,
-                    plan,
-                    tenure,
-                    contract_left,
-                    expectation,
-                    trust,
-                    annoyance,
-                    retention_left,
-                    bundled,
-                    spend_i,
-                    expired,
-                    ccnt,
-                    csm,
-                )
+                _enter(i, s, g, f, wom, k_choice, beh, seg, ops, eff_q, tiers, plans, eligible,
+                       plan_start, ktab, util, plan_of, gen_of,
+                       op_n, sat_n, gen_n, sw_n, plan, tenure, contract_left, expectation,
+                       trust, annoyance, retention_left, bundled, spend_i, expired, ccnt, csm)
                 continue
             o = op_t[i]
             p = plan[i]
@@ -493,83 +409,24 @@ def month_kernel(
             if uniform_at(k_consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
                 # step 6: choice
-                j = choose(
-                    o,
-                    g,
-                    s,
-                    econ + know + emo,
-                    f,
-                    wom,
-                    uniform_at(k_choice, i),
-                    beh,
-                    seg,
-                    ops,
-                    eff_q,
-                    plans,
-                    eligible,
-                    plan_start,
-                    p,
-                    discount,
-                    util,
-                    plan_of,
-                    gen_of,
-                )
+                j = choose(o, g, s, econ + know + emo, f, wom, uniform_at(k_choice, i), beh, seg,
+                           ops, eff_q, plans, eligible, plan_start, p, discount, util, plan_of,
+                           gen_of)
             if j != o:
                 # step 7: switch
                 np_ = plan_of[j]
                 g2 = gen_of[j]
-                _join(
-                    i,
-                    j,
-                    np_,
-                    g,
-                    g2,
-                    s,
-                    f[j],
-                    beh,
-                    seg,
-                    ops,
-                    eff_q,
-                    tiers,
-                    plans,
-                    op_n,
-                    sat_n,
-                    gen_n,
-                    plan,
-                    tenure,
-                    contract_left,
-                    expectation,
-                    trust,
-                    retention_left,
-                    bundled,
-                    spend_i,
-                    expired,
-                    csm,
-                )
+                _join(i, j, np_, g, g2, s, f[j], beh, seg, ops, eff_q, tiers, plans,
+                      op_n, sat_n, gen_n, plan, tenure, contract_left, expectation, trust,
+                      retention_left, bundled, spend_i, expired, csm)
                 sw_n[i] = 1
                 ccnt[o, s, C_CHURN] += 1
                 ccnt[j, s, C_ADDS] += 1
                 cflows[o, j] += 1
-                econ, know, emo = lockin(
-                    plans[np_], contract_left[i], 0, trust[i], bundled[i], s, beh, seg, ktab
-                )
-                account_levels(
-                    j,
-                    s,
-                    np_,
-                    g2,
-                    sat_n[i],
-                    econ,
-                    know,
-                    emo,
-                    f[j],
-                    0,
-                    spend_i,
-                    plans,
-                    ops,
-                    ccnt,
-                    csm,
-                )
+                econ, know, emo = lockin(plans[np_], contract_left[i], 0, trust[i], bundled[i],
+                                         s, beh, seg, ktab)
+                account_levels(j, s, np_, g2, sat_n[i], econ, know, emo, f[j], 0, spend_i,
+                               plans, ops, ccnt, csm)
                 continue
             # step 7: stay
             op_n[i] = o
@@ -592,9 +449,8 @@ def month_kernel(
             g2 = g
             newest = int(ops[o, O_NEWEST_GEN])
             if g < newest:
-                mp, _, _ = best_plan(
-                    o, g, f[o], s, beh, seg, ops, eff_q, plans, eligible, plan_start, newest
-                )
+                mp, _, _ = best_plan(o, g, f[o], s, beh, seg, ops, eff_q, plans, eligible,
+                                     plan_start, newest)
                 sub = plans[mp, P_SUBSIDY] if mp >= 0 else 0.0
                 prob = (
                     seg[s, S_INNOV] * beh[B_P]
@@ -613,40 +469,14 @@ def month_kernel(
             gen_n[i] = g2
             contract_left[i] = cl
             econ, know, emo = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, seg, ktab)
-            account_levels(
-                o, s, p, g2, sat, econ, know, emo, f[o], ret, spend_i, plans, ops, ccnt, csm
-            )
+            account_levels(o, s, p, g2, sat, econ, know, emo, f[o], ret, spend_i,
+                           plans, ops, ccnt, csm)
 
 
 @numba.njit(**_CALL)
-def _join(
-    i,
-    j,
-    p,
-    g,
-    g2,
-    s,
-    f_j,
-    beh,
-    seg,
-    ops,
-    eff_q,
-    tiers,
-    plans,
-    op_n,
-    sat_n,
-    gen_n,
-    plan,
-    tenure,
-    contract_left,
-    expectation,
-    trust,
-    retention_left,
-    bundled,
-    spend_i,
-    expired,
-    csm,
-):
+def _join(i, j, p, g, g2, s, f_j, beh, seg, ops, eff_q, tiers, plans,
+          op_n, sat_n, gen_n, plan, tenure, contract_left, expectation, trust,
+          retention_left, bundled, spend_i, expired, csm):
     """Step 7 for a subscriber who takes plan ``p`` of operator ``j`` (switch or entry).
 
     ``spend_i`` is the subscriber's spend level (individual x segment).
@@ -669,64 +499,12 @@ def _join(
 
 
 @numba.njit(**_CALL)
-def _enter(
-    i,
-    s,
-    g,
-    f,
-    wom,
-    k_choice,
-    beh,
-    seg,
-    ops,
-    eff_q,
-    tiers,
-    plans,
-    eligible,
-    plan_start,
-    ktab,
-    util,
-    plan_of,
-    gen_of,
-    op_n,
-    sat_n,
-    gen_n,
-    sw_n,
-    plan,
-    tenure,
-    contract_left,
-    expectation,
-    trust,
-    annoyance,
-    retention_left,
-    bundled,
-    spend_i,
-    expired,
-    ccnt,
-    csm,
-):
+def _enter(i, s, g, f, wom, k_choice, beh, seg, ops, eff_q, tiers, plans, eligible, plan_start,
+           ktab, util, plan_of, gen_of, op_n, sat_n, gen_n, sw_n, plan, tenure, contract_left,
+           expectation, trust, annoyance, retention_left, bundled, spend_i, expired, ccnt, csm):
     """A market entrant picks an operator by the logit, without lock-in, and joins it."""
-    j = choose(
-        NO_OPERATOR,
-        g,
-        s,
-        0.0,
-        f,
-        wom,
-        uniform_at(k_choice, i),
-        beh,
-        seg,
-        ops,
-        eff_q,
-        plans,
-        eligible,
-        plan_start,
-        0,
-        0.0,
-        util,
-        plan_of,
-        gen_of,
-    )
+    j = choose(NO_OPERATOR, g, s, 0.0, f, wom, uniform_at(k_choice, i), beh, seg, ops, eff_q,
+               plans, eligible, plan_start, 0, 0.0, util, plan_of, gen_of)
     if j == NO_OPERATOR:  # no operator offers this segment anything: stays out of the market
         op_n[i] = NO_OPERATOR
         gen_n[i] = g
@@ -735,34 +513,9 @@ def _enter(
         return
     p = plan_of[j]
     g2 = gen_of[j]
-    _join(
-        i,
-        j,
-        p,
-        g,
-        g2,
-        s,
-        f[j],
-        beh,
-        seg,
-        ops,
-        eff_q,
-        tiers,
-        plans,
-        op_n,
-        sat_n,
-        gen_n,
-        plan,
-        tenure,
-        contract_left,
-        expectation,
-        trust,
-        retention_left,
-        bundled,
-        spend_i,
-        expired,
-        csm,
-    )
+    _join(i, j, p, g, g2, s, f[j], beh, seg, ops, eff_q, tiers, plans, op_n, sat_n, gen_n,
+          plan, tenure, contract_left, expectation, trust, retention_left, bundled, spend_i,
+          expired, csm)
     annoyance[i] = 0.0
     sw_n[i] = 0
     ccnt[j, s, C_ADDS] += 1
@@ -774,33 +527,9 @@ def _enter(
 # --------------------------------------------------------------------------- month 0 and step 2
 @numba.njit(parallel=True, **_JIT)
 def census_kernel(
-    n_active,
-    indptr,
-    indices,
-    op,
-    sat,
-    gen,
-    sw,
-    plan,
-    seg_of,
-    tenure,
-    contract_left,
-    expectation,
-    trust,
-    retention_left,
-    bundled,
-    spend,
-    beh,
-    seg,
-    ops,
-    eff_q,
-    tiers,
-    plans,
-    ktab,
-    glob,
-    set_expectation,
-    cnt,
-    sm,
+    n_active, indptr, indices, op, sat, gen, sw, plan, seg_of, tenure, contract_left,
+    expectation, trust, retention_left, bundled, spend,
+    beh, seg, ops, eff_q, tiers, plans, ktab, glob, set_expectation, cnt, sm,
 ):
     """Step-9 levels of the current state (month 0), optionally seeding expectations.
 
@@ -823,29 +552,12 @@ def census_kernel(
             if set_expectation:
                 discount = ops[o, O_RET_DISCOUNT] if retention_left[i] > 0 else 0.0
                 price = own_price(plans[p], f[o], discount)
-                expectation[i] = perceived_value(
-                    o, g, price, s, tenure[i], spend_i, beh, seg, ops, eff_q, tiers
-                )
-            econ, know, emo = lockin(
-                plans[p], contract_left[i], tenure[i], trust[i], bundled[i], s, beh, seg, ktab
-            )
-            account_levels(
-                o,
-                s,
-                p,
-                g,
-                sat[i],
-                econ,
-                know,
-                emo,
-                f[o],
-                retention_left[i],
-                spend_i,
-                plans,
-                ops,
-                cnt[c],
-                sm[c],
-            )
+                expectation[i] = perceived_value(o, g, price, s, tenure[i], spend_i, beh, seg,
+                                                 ops, eff_q, tiers)
+            econ, know, emo = lockin(plans[p], contract_left[i], tenure[i], trust[i], bundled[i],
+                                     s, beh, seg, ktab)
+            account_levels(o, s, p, g, sat[i], econ, know, emo, f[o], retention_left[i],
+                           spend_i, plans, ops, cnt[c], sm[c])
 
 
 @numba.njit(parallel=True, **_JIT)
