@@ -779,8 +779,9 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | dict[str, Any]) 
         if isinstance(overrides, dict)
         else (_split_override(o) for o in overrides)
     )
+    created: set[int] = set()  # ids of sections these overrides created from null
     for path, value in items:
-        _set_path(out, path, value)
+        _set_path(out, path, value, created)
     return out
 
 
@@ -797,7 +798,12 @@ def _split_override(text: str) -> tuple[str, Any]:
     return path.strip(), parsed
 
 
-def _set_path(root: dict[str, Any], path: str, value: Any) -> None:
+def _set_path(root: dict[str, Any], path: str, value: Any, created: set[int]) -> None:
+    """Set one dotted path in ``root``.
+
+    A section that was null is created empty; its fields are not known here, so any key
+    may be set in it and validation (extra keys forbidden) reports a wrong one.
+    """
     keys = path.split(".")
     node: Any = root
     for depth, key in enumerate(keys):
@@ -813,7 +819,7 @@ def _set_path(root: dict[str, Any], path: str, value: Any) -> None:
                 )
             key = idx
         elif isinstance(node, dict):
-            if key not in node:
+            if key not in node and id(node) not in created:
                 raise UserError(
                     f"--set {path}: unknown field {here!r} (fields here: {', '.join(sorted(node))})"
                 )
@@ -822,9 +828,11 @@ def _set_path(root: dict[str, Any], path: str, value: Any) -> None:
         if depth == len(keys) - 1:
             node[key] = value
         else:
-            if node[key] is None:
-                node[key] = {}  # an unset optional section, e.g. operators.X.retention
-            node = node[key]
+            child = node[key] if isinstance(node, list) else node.get(key)
+            if child is None:  # an unset optional section, e.g. operators.X.retention
+                child = node[key] = {}
+                created.add(id(child))
+            node = child
 
 
 def _list_index(node: list[Any], key: str) -> int | None:

@@ -63,7 +63,8 @@ def stream_key(seed: int, stream: int, month: int) -> np.uint64:
 @numba.njit(cache=True, inline="always")
 def uniform_at(key: np.uint64, i: int) -> float:
     """Uniform in [0, 1) for subscriber (or counter) ``i`` under a stream key."""
-    h = mix64(key + np.uint64(i) * _GOLDEN)
+    # Cast: a key arriving from Python as int64 would otherwise promote the sum to float.
+    h = mix64(np.uint64(key) + np.uint64(i) * _GOLDEN)
     return float(h >> np.uint64(11)) * _TO_UNIT
 
 

@@ -1,0 +1,70 @@
+import numpy as np
+
+from sim.engine.layout import NO_OPERATOR
+from sim.engine.state import BYTES_PER_AGENT, InitialDistributions, SubscriberState, synthesize
+
+
+def _dist(**changes):
+    base = dict(
+        segment_cdf=np.array([0.3, 1.0]),
+        operator_cdf=np.array([[0.7, 1.0], [0.2, 1.0]]),
+        handset_cdf=np.array([0, 0, 0.8, 1.0, 1.0, 1.0]),
+        plan_cdf=np.zeros((2, 2, 6, 2)),
+        plan_contract=np.array([0, 24]),
+        tenure_mean=30.0, tenure_max=120, share_on_contract=0.5, sat_0=0.6, sat_spread=0.2,
+        trust_0=0.1, bundle_share=0.25, spend_spread=0.3,
+    )
+    base["plan_cdf"][0, :, :, 0] = 1.0
+    base["plan_cdf"][0, :, :, 1] = 1.0  # operator 0: plan 0 only
+    base["plan_cdf"][1, :, :, 1] = 1.0  # operator 1: plan 1 only
+    base.update(changes)
+    return InitialDistributions(**base)
+
+
+def test_synthesis_draws_month0_population_with_requested_shares():
+    n = 50_000
+    st = synthesize(n + 1000, n, seed=3, dist=_dist())
+    assert st.n_active == n
+    seg = st.segment[:n]
+    assert abs((seg == 0).mean() - 0.3) < 0.01
+    op = st.operator[:n]
+    assert abs((op[seg == 0] == 0).mean() - 0.7) < 0.02
+    assert abs((op[seg == 1] == 0).mean() - 0.2) < 0.02
+    assert set(np.unique(st.plan[:n][op == 1])) == {1}
+    assert abs((st.handset_gen[:n] == 2).mean() - 0.8) < 0.01
+    assert st.tenure[:n].max() <= 120
+    on1 = op == 1
+    assert (st.contract_left[:n][~on1] == 0).all()  # plan 0 has no contract
+    assert abs((st.contract_left[:n][on1] > 0).mean() - 0.5) < 0.02
+    assert st.contract_left[:n].max() <= 24
+    assert abs(st.bundled[:n].mean() - 0.25) < 0.01
+    assert 0.7 - 1e-6 <= st.spend[:n].min() and st.spend[:n].max() <= 1.3 + 1e-6
+
+
+def test_entrant_slots_are_empty_but_have_traits():
+    st = synthesize(1100, 1000, seed=3, dist=_dist())
+    assert (st.operator[1000:] == NO_OPERATOR).all() and (st.operator_n[1000:] == NO_OPERATOR).all()
+    assert (st.handset_gen[1000:] >= 2).all()
+    assert (st.spend[1000:] > 0).all()
+
+
+def test_synthesis_is_deterministic_and_seed_dependent():
+    a, b = synthesize(5000, 5000, 1, _dist()), synthesize(5000, 5000, 1, _dist())
+    c = synthesize(5000, 5000, 2, _dist())
+    assert np.array_equal(a.operator, b.operator) and np.array_equal(a.satisfaction, b.satisfaction)
+    assert not np.array_equal(a.operator, c.operator)
+
+
+def test_advance_swaps_read_and_write_buffers():
+    st = SubscriberState.allocate(4)
+    st.satisfaction_n[:] = 0.5
+    st.operator_n[:] = 1
+    st.advance()
+    assert (st.satisfaction == 0.5).all() and (st.operator == 1).all()
+    assert (st.operator_n == NO_OPERATOR).all()
+
+
+def test_bytes_per_agent_is_small():
+    st = SubscriberState.allocate(1000)
+    assert st.nbytes == 1000 * BYTES_PER_AGENT
+    assert BYTES_PER_AGENT <= 40

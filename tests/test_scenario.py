@@ -1,0 +1,690 @@
+"""Scenario files: loading, defaults, YAML round trip, dotted overrides, errors, JSON Schema."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sim.errors import UserError
+from sim.scenario import (
+    Retention,
+    Scenario,
+    apply_overrides,
+    dump_yaml,
+    json_schema,
+    load_scenario,
+    validate_scenario,
+    with_overrides,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"
+
+
+@pytest.fixture(scope="module")
+def spec() -> Scenario:
+    return load_scenario(DEFAULT)
+
+
+@pytest.fixture
+def raw() -> dict[str, Any]:
+    """The default scenario as the plain mapping its YAML file holds."""
+    return yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+
+
+def write(tmp_path: Path, data: Any, name: str = "scenario.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def load_error(tmp_path: Path, raw: dict[str, Any], mutate: Callable[[dict[str, Any]], Any]) -> str:
+    """Write ``raw`` changed by ``mutate`` to a file; loading it must fail: the message."""
+    data = copy.deepcopy(raw)
+    mutate(data)
+    path = write(tmp_path, data)
+    with pytest.raises(UserError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: "), message
+    assert "Traceback" not in message
+    return message
+
+
+# --------------------------------------------------------------------------- loading
+def test_default_scenario_loads(spec: Scenario) -> None:
+    assert spec.name == "china_3g_2009"
+    assert [o.name for o in spec.operators] == ["Mobile", "Unicom", "Telecom"]
+    assert spec.simulation.months == 60
+    assert spec.simulation.seed == 2009
+    assert spec.simulation.replications == 3
+    assert spec.population.size == 100_000
+    assert spec.population.initial_shares == {"Mobile": 0.745, "Unicom": 0.21, "Telecom": 0.045}
+    assert [s.name for s in spec.population.segments] == ["youth", "young_adult", "mass", "business"]
+    assert math.isclose(sum(s.share for s in spec.population.segments), 1.0)
+    assert spec.population.handsets == {2: 1.0}
+    unicom = spec.operators[1]
+    assert unicom.label == "China Unicom"
+    assert [p.name for p in unicom.plans] == ["gsm_2g", "wo_3g"]
+    assert unicom.plans[1].launch_month == 9
+    assert [e.kind for e in spec.events] == ["marketing_campaign", "subsidy_change"]
+    assert spec.behaviour.c_base == 0.01  # set in the file, not the default 0.02
+
+
+def test_defaults_are_filled(spec: Scenario) -> None:
+    mobile, unicom = spec.operators[0], spec.operators[1]
+    gsm = unicom.plans[0]
+    assert gsm.contract_months == 0
+    assert gsm.early_termination_fee == 0.0
+    assert gsm.handset_subsidy == 0.0
+    assert gsm.segments is None
+    assert gsm.household_bundle is False
+    assert gsm.initial_weight == 1.0
+    assert mobile.retention is None
+    assert mobile.adaptive_pricing is None
+    assert mobile.loyalty_tiers == []
+    assert mobile.contacts_per_month == 1.0
+    assert mobile.networks[0].launch_month == 0 and mobile.networks[0].ramp_months == 0
+    assert spec.population.segments[1].price_sensitivity == 1.0  # young_adult leaves it out
+    assert spec.population.bundle_share == 0.0
+    assert spec.network.mixing == "local"
+    assert spec.behaviour.w_quality == 1.0
+    assert spec.behaviour.beta_price == -2.0
+    assert spec.economics.margin == 0.5
+    assert spec.events[0].duration == 6 and spec.events[1].duration is None
+
+
+def test_minimal_scenario_gets_every_default(tmp_path: Path) -> None:
+    minimal = {
+        "name": "tiny",
+        "population": {"initial_shares": {"A": 1.0}},
+        "operators": [
+            {"name": "A", "networks": [{"generation": 2}], "plans": [{"name": "p", "monthly_fee": 30}]}
+        ],
+    }
+    spec = load_scenario(write(tmp_path, minimal))
+    assert spec.simulation.months == 60 and spec.simulation.start == "2009-01"
+    assert spec.population.size == 100_000
+    assert [(s.name, s.share) for s in spec.population.segments] == [("mass", 1.0)]
+    assert spec.population.handsets == {2: 1.0}
+    assert spec.network.kind == "small_world" and spec.network.mean_degree == 10
+    assert spec.number_portability is False
+    assert spec.events == []
+    assert spec.operators[0].networks[0].coverage == 1.0
+    dumped = yaml.safe_load(dump_yaml(spec))
+    assert dumped["behaviour"]["mu"] == 0.5  # defaults are written out in full
+    assert dumped["simulation"]["seed"] == 1
+
+
+def test_month_dates(spec: Scenario) -> None:
+    dates = spec.simulation.month_dates()
+    assert len(dates) == 61
+    assert dates[0].isoformat() == "2009-01-01"
+    assert dates[12].isoformat() == "2010-01-01"
+    assert dates[-1].isoformat() == "2014-01-01"
+
+
+# --------------------------------------------------------------------------- round trip
+def test_dump_yaml_round_trip(spec: Scenario, tmp_path: Path) -> None:
+    text = dump_yaml(spec)
+    assert "null" not in text  # unset optional sections are left out, not written as null
+    path = tmp_path / "copy.yaml"
+    path.write_text(text, encoding="utf-8")
+    again = load_scenario(path)
+    assert again == spec
+    assert dump_yaml(again) == text
+    assert again.digest() == spec.digest()
+
+
+def test_round_trip_keeps_overrides_and_events(spec: Scenario, tmp_path: Path) -> None:
+    changed = with_overrides(
+        spec,
+        [
+            "operators.Mobile.retention.budget=1000",
+            "population.handsets={2: 0.6, 3: 0.4}",
+            "operators.Unicom.plans.gsm_2g.segments=[youth, mass]",
+        ],
+    )
+    path = tmp_path / "changed.yaml"
+    path.write_text(dump_yaml(changed), encoding="utf-8")
+    again = load_scenario(path)
+    assert again == changed
+    assert again != spec
+    assert again.population.handsets == {2: 0.6, 3: 0.4}
+
+
+def test_digest_is_sha256_of_dump_and_tracks_changes(spec: Scenario) -> None:
+    assert spec.digest() == hashlib.sha256(dump_yaml(spec).encode()).hexdigest()
+    assert re.fullmatch(r"[0-9a-f]{64}", spec.digest())
+    assert with_overrides(spec, ["simulation.seed=7"]).digest() != spec.digest()
+
+
+# --------------------------------------------------------------------------- overrides
+def test_override_list_item_by_index(spec: Scenario) -> None:
+    changed = with_overrides(spec, ["operators.Unicom.plans.0.monthly_fee=79"])
+    assert changed.operators[1].plans[0].name == "gsm_2g"
+    assert changed.operators[1].plans[0].monthly_fee == 79
+    assert spec.operators[1].plans[0].monthly_fee == 46  # the original is untouched
+    assert changed.operators[1].plans[1].monthly_fee == 96
+    assert changed.operators[0].plans[0].monthly_fee == 75
+
+
+def test_override_list_item_by_name_and_negative_index(spec: Scenario) -> None:
+    changed = with_overrides(
+        spec, ["operators.1.plans.wo_3g.handset_subsidy=800", "operators.-1.brand=0.4"]
+    )
+    assert changed.operators[1].plans[1].handset_subsidy == 800
+    assert changed.operators[2].name == "Telecom" and changed.operators[2].brand == 0.4
+
+
+def test_override_segment_share_by_name(spec: Scenario) -> None:
+    changed = with_overrides(
+        spec, ["population.segments.youth.share=0.3", "population.segments.mass.share=0.3"]
+    )
+    shares = {s.name: s.share for s in changed.population.segments}
+    assert shares == {"youth": 0.3, "young_adult": 0.25, "mass": 0.3, "business": 0.15}
+
+
+def test_override_one_share_alone_breaks_the_sum(spec: Scenario) -> None:
+    with pytest.raises(UserError, match=r"segments\[\]\.share must sum to 1, got 1\.1"):
+        with_overrides(spec, ["population.segments.youth.share=0.3"])
+
+
+def test_override_values_are_parsed_as_yaml(spec: Scenario) -> None:
+    changed = with_overrides(
+        spec,
+        [
+            "number_portability=true",
+            "simulation.months=24",
+            "operators.Unicom.brand=0.25",
+            "operators.Unicom.label=China Unicom Ltd",
+            "network.mixing=global",
+            "population.handsets={2: 0.9, 3: 0.1}",
+            "operators.Mobile.plans.gotone_2g.segments=[business, mass]",
+            "simulation.start='2010-01'",
+        ],
+    )
+    assert changed.number_portability is True
+    assert changed.simulation.months == 24 and isinstance(changed.simulation.months, int)
+    assert changed.operators[1].brand == 0.25
+    assert changed.operators[1].label == "China Unicom Ltd"
+    assert changed.network.mixing == "global"
+    assert changed.population.handsets == {2: 0.9, 3: 0.1}
+    assert changed.operators[0].plans[0].segments == ["business", "mass"]
+    assert changed.simulation.start == "2010-01"
+
+
+def test_override_value_may_contain_equals_sign(spec: Scenario) -> None:
+    changed = with_overrides(spec, ["description=a=b"])
+    assert changed.description == "a=b"
+
+
+def test_override_sets_an_unset_optional_section(spec: Scenario) -> None:
+    assert spec.operators[0].retention is None
+    changed = with_overrides(spec, ["operators.Mobile.retention.budget=1000"])
+    retention = changed.operators[0].retention
+    assert isinstance(retention, Retention)
+    assert retention.budget == 1000
+    assert retention.discount == 0.2 and retention.offer_months == 6  # the rest defaulted
+    assert changed.operators[1].retention is None
+
+
+def test_overrides_as_mapping(spec: Scenario, raw: dict[str, Any]) -> None:
+    out = apply_overrides(raw, {"operators.Telecom.plans.cdma_2g.monthly_fee": 45.5, "name": "x"})
+    assert out["operators"][2]["plans"][0]["monthly_fee"] == 45.5
+    assert out["name"] == "x"
+    assert raw["operators"][2]["plans"][0]["monthly_fee"] == 50  # a deep copy was changed
+    assert raw["name"] == "china_3g_2009"
+    assert with_overrides(spec, {"simulation.seed": 11}).simulation.seed == 11
+
+
+def test_load_scenario_applies_overrides(tmp_path: Path) -> None:
+    spec = load_scenario(DEFAULT, ["population.size=5000", "operators.Unicom.plans.0.monthly_fee=79"])
+    assert spec.population.size == 5000
+    assert spec.operators[1].plans[0].monthly_fee == 79
+
+
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        (
+            "operators.Unicom.nope=1",
+            ["operators.Unicom.nope", "unknown field", "brand", "plans", "retention"],
+        ),
+        (
+            "simulaton.months=3",
+            ["simulaton.months", "unknown field 'simulaton'", "simulation", "population"],
+        ),
+        (
+            "operators.Vodafone.brand=1",
+            ["operators.Vodafone.brand", "'Vodafone'", "0..2", "Mobile", "Unicom", "Telecom"],
+        ),
+        ("operators.Unicom.plans.7.monthly_fee=1", ["plans.7", "'7'", "0..1", "gsm_2g", "wo_3g"]),
+        ("simulation.months.x=1", ["simulation.months.x", "'simulation.months' is a value"]),
+    ],
+)
+def test_unknown_override_path_names_it_and_lists_what_exists(
+    spec: Scenario, override: str, fragments: list[str]
+) -> None:
+    with pytest.raises(UserError) as info:
+        with_overrides(spec, [override])
+    message = str(info.value)
+    assert message.startswith("--set ")
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+
+
+def test_override_without_equals_sign(spec: Scenario) -> None:
+    with pytest.raises(UserError, match=r"--set 'simulation\.months': expected PATH=VALUE"):
+        with_overrides(spec, ["simulation.months"])
+
+
+def test_override_of_wrong_type_names_path_and_value(spec: Scenario) -> None:
+    with pytest.raises(UserError) as info:
+        with_overrides(spec, ["simulation.months=abc"])
+    message = str(info.value)
+    assert message.startswith("--set: simulation.months: ")
+    assert "valid integer" in message and "got 'abc'" in message
+
+
+def test_override_out_of_range(spec: Scenario) -> None:
+    with pytest.raises(UserError, match=r"operators\[Unicom\]\.plans\[gsm_2g\]\.monthly_fee.*got -5"):
+        with_overrides(spec, ["operators.Unicom.plans.0.monthly_fee=-5"])
+
+
+# --------------------------------------------------------------------------- errors
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(UserError, match="nope.yaml: scenario file not found"):
+        load_scenario(path)
+
+
+def test_invalid_yaml_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\nsimulation:\n  months: 12\n  seed: [1, 2\n", encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: line ")
+    assert re.search(r"line \d+, column \d+: not valid YAML", message), message
+
+
+def test_invalid_yaml_exact_position(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\n  foo: bar\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"line 2, column 6: not valid YAML: mapping values"):
+        load_scenario(path)
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(UserError, match="not valid YAML"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize(("text", "kind"), [("- a\n- b\n", "list"), ("42\n", "int"), ("", "NoneType")])
+def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, kind: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError, match=f"expected a mapping .* got {kind}$"):
+        load_scenario(path)
+
+
+def test_error_names_file_readable_path_and_value(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def negative_fee(r: dict[str, Any]) -> None:
+        r["operators"][1]["plans"][0]["monthly_fee"] = -5
+
+    message = load_error(tmp_path, raw, negative_fee)
+    assert "operators[Unicom].plans[gsm_2g].monthly_fee" in message
+    assert "greater than or equal to 0" in message
+    assert "got -5" in message
+
+
+def test_error_on_wrong_type_and_unknown_key(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def two_problems(r: dict[str, Any]) -> None:
+        r["operators"][2]["networks"][1]["quality"] = "high"
+        r["population"]["segments"][3]["colour"] = "red"
+
+    message = load_error(tmp_path, raw, two_problems)
+    lines = message.splitlines()
+    assert len(lines) == 2, message  # one line per problem
+    assert any("operators[Telecom].networks[1].quality" in ln and "'high'" in ln for ln in lines)
+    assert any(
+        "population.segments[business].colour" in ln and "Extra inputs are not permitted" in ln
+        for ln in lines
+    )
+
+
+def test_error_on_missing_required_field(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(tmp_path, raw, lambda r: r["operators"][0]["plans"][1].pop("monthly_fee"))
+    assert "operators[Mobile].plans[mzone_2g].monthly_fee: Field required" in message
+
+
+def test_initial_shares_must_sum_to_one(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(tmp_path, raw, lambda r: r["population"]["initial_shares"].update(Mobile=0.7))
+    assert "population.initial_shares must sum to 1, got 0.955" in message
+
+
+def test_segment_shares_must_sum_to_one(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(tmp_path, raw, lambda r: r["population"]["segments"][0].update(share=0.3))
+    assert "population.segments[].share must sum to 1, got 1.1" in message
+
+
+def test_handset_shares_must_sum_to_one(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(tmp_path, raw, lambda r: r["population"].update(handsets={2: 0.5, 3: 0.2}))
+    assert "population.handsets must sum to 1, got 0.7" in message
+
+
+def test_unknown_operator_in_initial_shares(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def vodafone(r: dict[str, Any]) -> None:
+        r["population"]["initial_shares"] = {"Mobile": 0.7, "Unicom": 0.2, "Vodafone": 0.1}
+
+    message = load_error(tmp_path, raw, vodafone)
+    assert "population.initial_shares: unknown operator 'Vodafone'" in message
+    assert "['Mobile', 'Telecom', 'Unicom']" in message
+
+
+def test_unknown_operator_in_segment_initial_shares(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def vodafone(r: dict[str, Any]) -> None:
+        r["population"]["segments"][0]["initial_shares"] = {"Mobile": 0.5, "Vodafone": 0.5}
+
+    message = load_error(tmp_path, raw, vodafone)
+    assert "segments[youth].initial_shares: unknown operator 'Vodafone'" in message
+
+
+def test_unknown_operator_in_event(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def vodafone(r: dict[str, Any]) -> None:
+        r["events"].append({"kind": "outage", "month": 5, "operator": "Vodafone", "quality_drop": 0.2})
+
+    message = load_error(tmp_path, raw, vodafone)
+    assert "events[2] (outage): unknown operator 'Vodafone'" in message
+    assert "Unicom" in message
+
+
+def test_unknown_plan_in_event(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def bad_plan(r: dict[str, Any]) -> None:
+        r["events"][1]["plan"] = "td_4g"
+
+    message = load_error(tmp_path, raw, bad_plan)
+    assert "events[1] (subsidy_change): operator Mobile has no plan 'td_4g'" in message
+
+
+def test_event_may_name_a_plan_launched_by_another_event(raw: dict[str, Any]) -> None:
+    raw["events"] += [
+        {
+            "kind": "plan_launch",
+            "month": 12,
+            "operator": "Unicom",
+            "plan": {"name": "iphone", "monthly_fee": 126, "generation": 3},
+        },
+        {"kind": "price_change", "month": 30, "operator": "Unicom", "plan": "iphone", "factor": 0.9},
+    ]
+    spec = validate_scenario(raw)
+    assert spec.events[-1].plan == "iphone"
+
+
+def test_operator_entry_operator_is_known_to_later_events(raw: dict[str, Any]) -> None:
+    entrant = {
+        "name": "Newco",
+        "networks": [{"generation": 3}],
+        "plans": [{"name": "cheap", "monthly_fee": 20, "generation": 3}],
+    }
+    raw["events"] += [
+        {"kind": "operator_entry", "month": 20, "operator": entrant},
+        {"kind": "marketing_campaign", "month": 21, "operator": "Newco", "reach": 0.3},
+    ]
+    spec = validate_scenario(raw)
+    assert [o.name for o in spec.all_operators()] == ["Mobile", "Unicom", "Telecom", "Newco"]
+
+
+def test_unknown_segment_in_plan(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(
+        tmp_path, raw, lambda r: r["operators"][1]["plans"][0].update(segments=["youth", "elderly"])
+    )
+    assert "operator Unicom plan gsm_2g: unknown segment 'elderly'" in message
+    assert "'young_adult'" in message
+
+
+def test_unknown_segment_in_segment_shift(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def shift(r: dict[str, Any]) -> None:
+        r["events"].append(
+            {"kind": "segment_shift", "month": 3, "segment": "retired", "field": "spend", "value": 1.2}
+        )
+
+    message = load_error(tmp_path, raw, shift)
+    assert "unknown segment 'retired'" in message
+
+
+def test_unknown_event_kind(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(
+        tmp_path,
+        raw,
+        lambda r: r["events"].append({"kind": "price_war", "month": 3, "operator": "Unicom"}),
+    )
+    assert "events[2]" in message
+    assert "'price_war'" in message
+    assert "'price_change'" in message  # the kinds that exist are listed
+
+
+def test_event_without_kind(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(tmp_path, raw, lambda r: r["events"][0].pop("kind"))
+    assert "events[0]" in message and "'kind'" in message
+
+
+def test_event_field_error_hides_the_discriminator(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(tmp_path, raw, lambda r: r["events"][0].update(reach=1.5))
+    assert "events[0].reach: Input should be less than or equal to 1, got 1.5" in message
+    assert "marketing_campaign" not in message
+
+
+def test_event_after_last_month(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(tmp_path, raw, lambda r: r["events"][1].update(month=61))
+    assert "events[1] month 61 is after the last month 60" in message
+
+
+def test_event_in_last_month_is_allowed(raw: dict[str, Any]) -> None:
+    raw["events"][1]["month"] = 60
+    assert validate_scenario(raw).events[1].month == 60
+
+
+def test_price_change_needs_exactly_one_of_fee_or_factor(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def both(r: dict[str, Any]) -> None:
+        r["events"].append(
+            {"kind": "price_change", "month": 2, "operator": "Mobile", "monthly_fee": 70, "factor": 0.9}
+        )
+
+    assert "exactly one of monthly_fee or factor" in load_error(tmp_path, raw, both)
+
+
+def test_duplicate_names(tmp_path: Path, raw: dict[str, Any]) -> None:
+    assert "plan names must be unique within operator Unicom" in load_error(
+        tmp_path, raw, lambda r: r["operators"][1]["plans"][1].update(name="gsm_2g")
+    )
+    assert "operator names must be unique" in load_error(
+        tmp_path, raw, lambda r: r["operators"][2].update(name="Unicom")
+    )
+    assert "segment names must be unique" in load_error(
+        tmp_path, raw, lambda r: r["population"]["segments"][1].update(name="youth")
+    )
+
+
+def test_edge_list_needs_a_path(tmp_path: Path, raw: dict[str, Any]) -> None:
+    message = load_error(tmp_path, raw, lambda r: r["network"].update(kind="edge_list"))
+    assert "network.kind 'edge_list' needs network.path" in message
+
+
+def test_edge_list_path_is_read_from_the_scenario_folder(
+    tmp_path: Path, raw: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ties.txt").write_text("0 1\n1 2\n", encoding="utf-8")
+    raw["network"] = {"kind": "edge_list", "path": "ties.txt"}
+    write(folder, raw, "s.yaml")
+    monkeypatch.chdir(tmp_path)
+    spec = load_scenario(Path("in") / "s.yaml")  # a relative scenario path
+    assert Path(spec.network.path).is_file()
+    # A written copy elsewhere (as results/<name>/scenario.yaml is) still finds the file.
+    out = tmp_path / "results" / "copy.yaml"
+    out.parent.mkdir()
+    out.write_text(dump_yaml(spec), encoding="utf-8")
+    monkeypatch.chdir(out.parent)
+    again = load_scenario(out)
+    assert Path(again.network.path).is_file()
+    assert Path(again.network.path).resolve() == (folder / "ties.txt").resolve()
+
+
+def test_validate_scenario_names_its_source(raw: dict[str, Any]) -> None:
+    raw["simulation"]["months"] = 0
+    with pytest.raises(UserError, match=r"^inline: simulation\.months: .*greater than or equal to 1, got 0$"):
+        validate_scenario(raw, source="inline")
+
+
+# --------------------------------------------------------------------------- JSON Schema
+def _check(value: Any, schema: dict[str, Any], defs: dict[str, Any], where: str) -> list[str]:
+    """A small JSON Schema checker (the keywords pydantic emits), for when jsonschema is absent."""
+    if "$ref" in schema:
+        schema = defs[schema["$ref"].split("/")[-1]]
+    problems: list[str] = []
+    if "anyOf" in schema:
+        if all(_check(value, s, defs, where) for s in schema["anyOf"]):
+            problems.append(f"{where}: matches none of anyOf")
+        return problems
+    if "oneOf" in schema:
+        disc = schema.get("discriminator")
+        if disc and isinstance(value, dict):
+            target = disc["mapping"].get(value.get(disc["propertyName"]))
+            if target is None:
+                return [f"{where}: unknown {disc['propertyName']} {value.get(disc['propertyName'])!r}"]
+            return _check(value, {"$ref": target}, defs, where)
+        if sum(not _check(value, s, defs, where) for s in schema["oneOf"]) != 1:
+            problems.append(f"{where}: does not match exactly one of oneOf")
+        return problems
+    kinds = {
+        "object": dict,
+        "array": list,
+        "string": str,
+        "integer": int,
+        "number": (int, float),
+        "boolean": bool,
+        "null": type(None),
+    }
+    kind = schema.get("type")
+    if kind is not None:
+        ok = isinstance(value, kinds[kind])
+        if kind in ("integer", "number") and isinstance(value, bool):
+            ok = False
+        if not ok:
+            return [f"{where}: expected {kind}, got {value!r}"]
+    if "const" in schema and value != schema["const"]:
+        problems.append(f"{where}: expected {schema['const']!r}")
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append(f"{where}: {value!r} not in {schema['enum']}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            problems.append(f"{where}: {value} < minimum {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            problems.append(f"{where}: {value} > maximum {schema['maximum']}")
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            problems.append(f"{where}: {value} <= exclusiveMinimum")
+        if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
+            problems.append(f"{where}: {value} >= exclusiveMaximum")
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        problems.append(f"{where}: {value!r} does not match {schema['pattern']}")
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", math.inf):
+            problems.append(f"{where}: {len(value)} items")
+        for k, item in enumerate(value):
+            problems += _check(item, schema.get("items", {}), defs, f"{where}[{k}]")
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for key in schema.get("required", []):
+            if key not in value:
+                problems.append(f"{where}.{key}: required")
+        extra = schema.get("additionalProperties", True)
+        for key, item in value.items():
+            if str(key) in props:
+                problems += _check(item, props[str(key)], defs, f"{where}.{key}")
+            elif extra is False:
+                problems.append(f"{where}.{key}: not allowed")
+            elif isinstance(extra, dict):
+                problems += _check(item, extra, defs, f"{where}.{key}")
+    return problems
+
+
+def schema_problems(data: Any) -> list[str]:
+    schema = json_schema()
+    return _check(data, schema, schema["$defs"], "scenario")
+
+
+def test_json_schema_structure() -> None:
+    schema = json_schema()
+    assert schema["title"] == "telsim scenario"
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["type"] == "object"
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"name", "population", "operators"}
+    assert {"simulation", "population", "network", "operators", "events"} <= set(schema["properties"])
+    defs = schema["$defs"]
+    assert {"Plan", "Operator", "Population", "Segment", "PriceChange", "OperatorEntry"} <= set(defs)
+    for model in defs.values():
+        assert model.get("additionalProperties") is False  # typos are errors in editors too
+    fee = defs["Plan"]["properties"]["monthly_fee"]
+    assert fee["description"] == "Monthly fee (currency/month)."
+    assert fee["minimum"] == 0
+    assert "description" in defs["Simulation"]["properties"]["months"]
+    assert "description" in defs["Segment"]["properties"]["share"]
+    assert "description" in defs["Network"]["properties"]["mixing"]
+    assert set(defs["Network"]["properties"]["kind"]["enum"]) >= {"small_world", "edge_list"}
+    events = schema["properties"]["events"]["items"]
+    assert events["discriminator"]["propertyName"] == "kind"
+    assert "price_change" in events["discriminator"]["mapping"]
+
+
+def test_json_schema_describes_almost_every_field() -> None:
+    schema = json_schema()
+    described = total = 0
+    for name in ("Simulation", "Population", "Segment", "Network", "Plan", "Operator", "Behaviour"):
+        for prop in schema["$defs"][name]["properties"].values():
+            total += 1
+            described += "description" in prop
+    assert described / total > 0.9, (described, total)
+
+
+def test_json_schema_accepts_the_default_scenario(raw: dict[str, Any], spec: Scenario) -> None:
+    assert schema_problems(raw) == []
+    assert schema_problems(yaml.safe_load(dump_yaml(spec))) == []
+
+
+def test_json_schema_rejects_bad_scenarios(raw: dict[str, Any]) -> None:
+    bad = copy.deepcopy(raw)
+    bad["operators"][1]["plans"][0]["monthly_fee"] = -5
+    assert any("monthly_fee" in p and "minimum" in p for p in schema_problems(bad))
+    bad = copy.deepcopy(raw)
+    bad["simulation"]["mnths"] = 5
+    assert any("mnths: not allowed" in p for p in schema_problems(bad))
+    bad = copy.deepcopy(raw)
+    bad["events"][0]["kind"] = "price_war"
+    assert any("price_war" in p for p in schema_problems(bad))
+    bad = copy.deepcopy(raw)
+    del bad["operators"]
+    assert schema_problems(bad) == ["scenario.operators: required"]
+
+
+def test_jsonschema_library_agrees(raw: dict[str, Any]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json_schema()
+    jsonschema.validate(json.loads(json.dumps(raw)), schema)  # JSON keys are strings
+    raw["operators"][1]["plans"][0]["monthly_fee"] = -5
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(raw, schema)
