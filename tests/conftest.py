@@ -10,13 +10,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
-
 from sim.scenario import Scenario, validate_scenario
 
 
 def base_raw() -> dict[str, Any]:
     """Three operators on 2G, one mass segment, a small-world graph, 1000 subscribers."""
+
     def operator(name: str, brand: float, fee: float, quality: float) -> dict[str, Any]:
         return {
             "name": name,
@@ -73,9 +72,3 @@ def make_scenario(raw: dict[str, Any] | None = None, **changes: Any) -> Scenario
     for key, value in changes.items():
         set_path(raw, key.replace("__", "."), copy.deepcopy(value))
     return validate_scenario(raw, source="test")
-
-
-@pytest.fixture(scope="session")
-def scenario_factory():
-    """``make_scenario`` as a fixture, for tests that prefer not to import conftest."""
-    return make_scenario

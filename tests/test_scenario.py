@@ -238,6 +238,34 @@ def test_override_sets_an_unset_optional_section(spec: Scenario) -> None:
     assert changed.operators[1].retention is None
 
 
+def test_overrides_fill_one_new_section_together(spec: Scenario) -> None:
+    changed = with_overrides(
+        spec,
+        [
+            "operators.Unicom.retention.budget=500",
+            "operators.Unicom.retention.discount=0.3",
+            "operators.Unicom.adaptive_pricing.cut=0.1",
+            "population.segments.business.initial_shares.Mobile=1.0",
+        ],
+    )
+    unicom = changed.operators[1]
+    assert unicom.retention is not None and unicom.adaptive_pricing is not None
+    assert (unicom.retention.budget, unicom.retention.discount) == (500, 0.3)
+    assert unicom.adaptive_pricing.cut == 0.1 and unicom.adaptive_pricing.review_every_months == 3
+    assert changed.population.segments[3].initial_shares == {"Mobile": 1.0}
+    # Once set, the section is a normal one: a later override sees its fields.
+    again = with_overrides(changed, ["operators.Unicom.retention.offer_months=12"])
+    assert again.operators[1].retention.offer_months == 12
+
+
+def test_typo_in_a_new_section_is_still_an_error(spec: Scenario) -> None:
+    with pytest.raises(UserError) as info:
+        with_overrides(spec, ["operators.Mobile.retention.budgt=1000"])
+    message = str(info.value)
+    assert "operators[Mobile].retention.budgt" in message
+    assert "Extra inputs are not permitted" in message
+
+
 def test_overrides_as_mapping(spec: Scenario, raw: dict[str, Any]) -> None:
     out = apply_overrides(raw, {"operators.Telecom.plans.cdma_2g.monthly_fee": 45.5, "name": "x"})
     assert out["operators"][2]["plans"][0]["monthly_fee"] == 45.5
@@ -304,7 +332,7 @@ def test_override_out_of_range(spec: Scenario) -> None:
 # --------------------------------------------------------------------------- errors
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
-    with pytest.raises(UserError, match="nope.yaml: scenario file not found"):
+    with pytest.raises(UserError, match=r"nope\.yaml: scenario file not found"):
         load_scenario(path)
 
 

@@ -82,7 +82,9 @@ class OperatorAgent(mesa.Agent):
         mine = np.flatnonzero((st.operator[:n] == self.row) & (st.retention_left[:n] == 0))
         fees = t.plans[:, L.P_FEE]
         cheapest = max(float(fees[t.plan_start[self.row] : t.plan_start[self.row + 1]].min()), 1e-9)
-        k_max = int(budget // (discount * cheapest * months)) + 1
+        per_offer = discount * cheapest * months  # the cheapest an offer can be
+        # budget // per_offer overflows int() when per_offer is tiny (a subnormal discount)
+        k_max = mine.size if budget >= per_offer * mine.size else int(budget // per_offer) + 1
         chosen = top_k_by_risk(risk, mine, k_max)
         cost = np.cumsum(discount * fees[st.plan[chosen]] * months)
         chosen = chosen[cost <= budget]

@@ -62,7 +62,7 @@ def base() -> pd.DataFrame:
     [
         {"behaviour.number_change_cost": 80.0},
         {"behaviour.K_max": 1.5},
-        {"behaviour.trust_0": 0.8, "population.tenure.mean_months": 30.0},
+        {"behaviour.trust_0": 0.8},
         {"behaviour.bundle_cost": 150.0, "population.bundle_share": 0.6},
     ],
     ids=["number_change_cost", "K_max", "trust_0", "bundle"],

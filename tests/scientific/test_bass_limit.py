@@ -58,17 +58,19 @@ def bass_scenario(p: float, q: float, innov: float, imit: float) -> dict:
             "handsets": {2: 1.0},
         },
         "network": {"kind": "small_world", "mixing": "global"},
-        "operators": [{
-            "name": "solo",
-            "networks": [
-                {"generation": 2, "coverage": 1.0, "quality": 0.7},
-                {"generation": 3, "launch_month": 0, "coverage": 1.0, "quality": 0.8},
-            ],
-            "plans": [
-                {"name": "voice", "monthly_fee": 40.0, "generation": 2},
-                {"name": "data", "monthly_fee": 60.0, "generation": 3, "handset_subsidy": 0.0},
-            ],
-        }],
+        "operators": [
+            {
+                "name": "solo",
+                "networks": [
+                    {"generation": 2, "coverage": 1.0, "quality": 0.7},
+                    {"generation": 3, "launch_month": 0, "coverage": 1.0, "quality": 0.8},
+                ],
+                "plans": [
+                    {"name": "voice", "monthly_fee": 40.0, "generation": 2},
+                    {"name": "data", "monthly_fee": 60.0, "generation": 3, "handset_subsidy": 0.0},
+                ],
+            }
+        ],
         "behaviour": {"p_innovation": p, "q_imitation": q, "beta_migration_subsidy": 0.0},
     }
 
@@ -113,12 +115,14 @@ def test_path_follows_bass_recursion(case):
     p, q, frac = case
     expected, var = bass_path(p, q, MONTHS)
     tol = Z * np.sqrt(var) + q * var
-    assert np.all(np.abs(frac - expected) <= tol), np.round((frac - expected) / np.sqrt(var[1:].min()), 2)
+    assert np.all(np.abs(frac - expected) <= tol), np.round(
+        (frac - expected) / np.sqrt(var[1:].min()), 2
+    )
     assert frac[-1] > 0.3  # the diffusion got well under way: the test has something to check
 
 
 def test_imitation_is_seen(case):
     """The path is not the pure-innovation curve: q matters (the check could fail)."""
-    p, q, frac = case
+    p, _, frac = case
     without_q, var = bass_path(p, 0.0, MONTHS)
     assert np.max(np.abs(frac - without_q) / np.sqrt(var[1:].max())) > 10 * Z

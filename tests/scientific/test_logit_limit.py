@@ -31,15 +31,30 @@ Z = 3.0  # tolerance in standard errors
 #  operators as (brand, service quality, fee, coverage, network quality))
 PARAMETER_SETS = {
     "three_defaults": dict(
-        mu=0.5, beta_price=-2.0, beta_quality=2.0, price_sens=1.0, quality_sens=1.0, ref=50.0,
+        mu=0.5,
+        beta_price=-2.0,
+        beta_quality=2.0,
+        price_sens=1.0,
+        quality_sens=1.0,
+        ref=50.0,
         ops=[(0.3, 0.5, 50.0, 1.0, 0.8), (0.1, 0.5, 45.0, 0.9, 0.7), (0.0, 0.55, 40.0, 0.8, 0.6)],
     ),
     "two_price_sensitive": dict(
-        mu=1.3, beta_price=-3.0, beta_quality=1.0, price_sens=1.7, quality_sens=0.4, ref=80.0,
+        mu=1.3,
+        beta_price=-3.0,
+        beta_quality=1.0,
+        price_sens=1.7,
+        quality_sens=0.4,
+        ref=80.0,
         ops=[(0.0, 0.4, 90.0, 1.0, 0.9), (0.4, 0.2, 60.0, 0.7, 0.5)],
     ),
     "three_quality_sensitive": dict(
-        mu=0.8, beta_price=-1.0, beta_quality=3.0, price_sens=0.5, quality_sens=1.5, ref=40.0,
+        mu=0.8,
+        beta_price=-1.0,
+        beta_quality=3.0,
+        price_sens=0.5,
+        quality_sens=1.5,
+        ref=40.0,
         ops=[(-0.2, 0.7, 55.0, 0.95, 0.9), (0.5, 0.3, 35.0, 0.6, 0.6), (0.2, 0.5, 45.0, 0.8, 0.75)],
     ),
 }
@@ -66,10 +81,15 @@ def logit_scenario(p: dict) -> dict:
         "population": {
             "size": N,
             "initial_shares": {name: 1.0 / len(names) for name in names},
-            "segments": [{
-                "name": "all", "share": 1.0, "reference_price": p["ref"],
-                "price_sensitivity": p["price_sens"], "quality_sensitivity": p["quality_sens"],
-            }],
+            "segments": [
+                {
+                    "name": "all",
+                    "share": 1.0,
+                    "reference_price": p["ref"],
+                    "price_sensitivity": p["price_sens"],
+                    "quality_sensitivity": p["quality_sens"],
+                }
+            ],
             "contracts": {"share_on_contract": 0.0},
             "handsets": {2: 1.0},
             "bundle_share": 0.0,
@@ -97,12 +117,14 @@ def logit_scenario(p: dict) -> dict:
 
 def expected_utilities(p: dict) -> np.ndarray:
     """``U_j`` from the model formula (2G handset, 2G-only network: eff_q = cov * perf)."""
-    return np.array([
-        brand
-        + p["price_sens"] * p["beta_price"] * fee / p["ref"]
-        + p["quality_sens"] * p["beta_quality"] * (cov * perf + service)
-        for brand, service, fee, cov, perf in p["ops"]
-    ])
+    return np.array(
+        [
+            brand
+            + p["price_sens"] * p["beta_price"] * fee / p["ref"]
+            + p["quality_sens"] * p["beta_quality"] * (cov * perf + service)
+            for brand, service, fee, cov, perf in p["ops"]
+        ]
+    )
 
 
 def softmax(u: np.ndarray, mu: float) -> np.ndarray:
@@ -125,14 +147,14 @@ def case(request):
 
 
 def test_month_one_shares_are_logit_shares(case):
-    p, expected, shares = case
+    _, expected, shares = case
     se = np.sqrt(expected * (1 - expected) / N)
     assert np.all(np.abs(shares[0] - expected) < Z * se), (shares[0], expected, se)
 
 
 def test_mean_share_over_months_is_logit_share(case):
     """Pooling independent months makes the check sqrt(T) times tighter."""
-    p, expected, shares = case
+    _, expected, shares = case
     se = np.sqrt(expected * (1 - expected) / (N * MONTHS))
     assert np.all(np.abs(shares.mean(axis=0) - expected) < Z * se), (shares.mean(0), expected, se)
 
@@ -146,8 +168,15 @@ def wrong_formulas(p: dict) -> dict[str, np.ndarray]:
         "mu doubled": softmax(u, 2.0 * p["mu"]),
         "brand ignored": softmax(u - np.array([brand for brand, *_ in ops]), p["mu"]),
         "coverage ignored": softmax(
-            u + np.array([p["quality_sens"] * p["beta_quality"] * perf * (1.0 - cov)
-                          for _, _, _, cov, perf in ops]), p["mu"]),
+            u
+            + np.array(
+                [
+                    p["quality_sens"] * p["beta_quality"] * perf * (1.0 - cov)
+                    for _, _, _, cov, perf in ops
+                ]
+            ),
+            p["mu"],
+        ),
         "segment multipliers ignored": softmax(expected_utilities(no_multipliers), p["mu"]),
     }
 
