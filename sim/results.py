@@ -35,7 +35,10 @@ def scale_factor(scenario: Scenario) -> float:
 def _frame(
     model: MarketModel, counts: np.ndarray, sums: np.ndarray, keys: dict[str, Any]
 ) -> pd.DataFrame:
-    """Long table from accumulators shaped (months+1, groups, ...); ``keys`` label groups."""
+    """Long table from accumulators shaped (months+1, groups, ...); ``keys`` label groups.
+
+    Means over no subscribers (an operator not yet entered) are 0, not NaN.
+    """
     months = np.arange(counts.shape[0])
     n_groups = counts.shape[1]
     data: dict[str, Any] = {"month": np.repeat(months, n_groups)}
@@ -51,8 +54,8 @@ def _frame(
     with np.errstate(invalid="ignore", divide="ignore"):
         df["churn_rate"] = np.where(prev > 0, df["churners"] / prev, 0.0)
         for name in ("satisfaction", "lockin_economic", "lockin_knowledge", "lockin_emotional"):
-            df[name] = np.where(subs > 0, df.pop(f"{name}_sum") / subs, np.nan)
-        df["arpu"] = np.where(subs > 0, df["revenue"] / subs, np.nan)
+            df[name] = np.where(subs > 0, df.pop(f"{name}_sum") / subs, 0.0)
+        df["arpu"] = np.where(subs > 0, df["revenue"] / subs, 0.0)
     dates = pd.to_datetime([d.isoformat() for d in model.spec.simulation.month_dates()])
     df.insert(1, "date", dates[df["month"].to_numpy()])
     return df

@@ -550,6 +550,12 @@ class OperatorEntry(EventBase):
     kind: Literal["operator_entry"]
     operator: Operator
 
+    @model_validator(mode="after")
+    def _permanent(self) -> OperatorEntry:
+        if self.duration is not None:
+            raise ValueError("operator_entry is permanent: remove its duration (operators do not exit)")
+        return self
+
 
 class SegmentShift(EventBase):
     """Change one multiplier of a segment."""

@@ -77,7 +77,6 @@ from sim.engine.layout import (
     O_HYPE,
     O_NEWEST_GEN,
     O_REACH,
-    O_RET_DISCOUNT,
     O_SERVICE,
     P_BUNDLE,
     P_CONTRACT,
@@ -327,11 +326,10 @@ def offer_seen_probability(o, ops):
 
 # --------------------------------------------------------------------------- step 9 helper
 @numba.njit(**_INLINE)
-def account_levels(o, s, p, g, sat, econ, know, emo, f_o, ret_left, spend, plans, ops, cnt, sm):
+def account_levels(o, s, p, g, sat, econ, know, emo, f_o, discount, spend, plans, cnt, sm):
     """Step 9 levels of one end-of-month subscriber: counts, bill, satisfaction, lock-in."""
     cnt[o, s, C_SUBS] += 1
     cnt[o, s, C_GEN2 + g - 2] += 1
-    discount = ops[o, O_RET_DISCOUNT] if ret_left > 0 else 0.0
     list_price = own_price(plans[p], f_o, 0.0) * spend
     sm[o, s, F_REVENUE] += list_price * (1.0 - discount)
     sm[o, s, F_RETENTION] += list_price * discount
@@ -347,7 +345,7 @@ def month_kernel(
     n_active, n_after, indptr, indices,
     op_t, op_n, sat_t, sat_n, gen_t, gen_n, sw_t, sw_n,
     plan, seg_of, tenure, contract_left, expectation, trust, annoyance, retention_left,
-    bundled, spend, expired,
+    retention_discount, bundled, spend, expired,
     beh, seg, ops, eff_q, tiers, plans, eligible, plan_start, ktab, glob, keys,
     cnt, sm, flows,
 ):
@@ -389,7 +387,7 @@ def month_kernel(
             cl = contract_left[i]
             ret = retention_left[i]
             # step 3: experience and satisfaction
-            discount = ops[o, O_RET_DISCOUNT] if ret > 0 else 0.0
+            discount = retention_discount[i] if ret > 0 else 0.0
             price = own_price(plans[p], f[o], discount)
             value = perceived_value(o, g, price, s, ten, spend_i, beh, seg, ops, eff_q, tiers)
             d = value - expectation[i]
@@ -425,8 +423,8 @@ def month_kernel(
                 cflows[o, j] += 1
                 econ, know, emo = lockin(plans[np_], contract_left[i], 0, trust[i], bundled[i],
                                          s, beh, seg, ktab)
-                account_levels(j, s, np_, g2, sat_n[i], econ, know, emo, f[j], 0, spend_i,
-                               plans, ops, ccnt, csm)
+                account_levels(j, s, np_, g2, sat_n[i], econ, know, emo, f[j], 0.0, spend_i,
+                               plans, ccnt, csm)
                 continue
             # step 7: stay
             op_n[i] = o
@@ -469,8 +467,8 @@ def month_kernel(
             gen_n[i] = g2
             contract_left[i] = cl
             econ, know, emo = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, seg, ktab)
-            account_levels(o, s, p, g2, sat, econ, know, emo, f[o], ret, spend_i,
-                           plans, ops, ccnt, csm)
+            account_levels(o, s, p, g2, sat, econ, know, emo, f[o], discount, spend_i,
+                           plans, ccnt, csm)
 
 
 @numba.njit(**_CALL)
@@ -521,14 +519,14 @@ def _enter(i, s, g, f, wom, k_choice, beh, seg, ops, eff_q, tiers, plans, eligib
     ccnt[j, s, C_ADDS] += 1
     ccnt[j, s, C_ENTRANTS] += 1
     econ, know, emo = lockin(plans[p], contract_left[i], 0, trust[i], bundled[i], s, beh, seg, ktab)
-    account_levels(j, s, p, g2, sat_n[i], econ, know, emo, f[j], 0, spend_i, plans, ops, ccnt, csm)
+    account_levels(j, s, p, g2, sat_n[i], econ, know, emo, f[j], 0.0, spend_i, plans, ccnt, csm)
 
 
 # --------------------------------------------------------------------------- month 0 and step 2
 @numba.njit(parallel=True, **_JIT)
 def census_kernel(
     n_active, indptr, indices, op, sat, gen, sw, plan, seg_of, tenure, contract_left,
-    expectation, trust, retention_left, bundled, spend,
+    expectation, trust, retention_left, retention_discount, bundled, spend,
     beh, seg, ops, eff_q, tiers, plans, ktab, glob, set_expectation, cnt, sm,
 ):
     """Step-9 levels of the current state (month 0), optionally seeding expectations.
@@ -549,15 +547,15 @@ def census_kernel(
             social_signals(i, indptr, indices, op, sat, gen, sw, g, f, wom, glob)
             p = plan[i]
             spend_i = spend[i] * seg[s, S_SPEND]
+            discount = retention_discount[i] if retention_left[i] > 0 else 0.0
             if set_expectation:
-                discount = ops[o, O_RET_DISCOUNT] if retention_left[i] > 0 else 0.0
                 price = own_price(plans[p], f[o], discount)
                 expectation[i] = perceived_value(o, g, price, s, tenure[i], spend_i, beh, seg,
                                                  ops, eff_q, tiers)
             econ, know, emo = lockin(plans[p], contract_left[i], tenure[i], trust[i], bundled[i],
                                      s, beh, seg, ktab)
-            account_levels(o, s, p, g, sat[i], econ, know, emo, f[o], retention_left[i],
-                           spend_i, plans, ops, cnt[c], sm[c])
+            account_levels(o, s, p, g, sat[i], econ, know, emo, f[o], discount, spend_i, plans,
+                           cnt[c], sm[c])
 
 
 @numba.njit(parallel=True, **_JIT)

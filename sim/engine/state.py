@@ -36,6 +36,7 @@ FIELDS: dict[str, np.dtype] = {
     "trust": np.dtype(np.float32),
     "annoyance": np.dtype(np.float32),
     "retention_left": np.dtype(np.uint8),
+    "retention_discount": np.dtype(np.float32),
     "bundled": np.dtype(np.bool_),
     "spend": np.dtype(np.float32),
     "expired": np.dtype(np.uint8),
@@ -65,6 +66,7 @@ class SubscriberState:
     trust: np.ndarray
     annoyance: np.ndarray
     retention_left: np.ndarray
+    retention_discount: np.ndarray
     bundled: np.ndarray
     spend: np.ndarray
     expired: np.ndarray

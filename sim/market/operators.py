@@ -89,5 +89,6 @@ class OperatorAgent(mesa.Agent):
         cost = np.cumsum(discount * fees[st.plan[chosen]] * months)
         chosen = chosen[cost <= budget]
         st.retention_left[chosen] = int(months)
+        st.retention_discount[chosen] = discount
         self.offers_made += chosen.size
         return int(chosen.size)

@@ -150,7 +150,6 @@ class MarketTables:
         self.eff_q[:] = eff * (1.0 - self.outage[:, None])
         gens = np.arange(cov.shape[1])
         self.ops[:, L.O_NEWEST_GEN] = np.max(np.where(cov > 0, gens, 0), axis=1)
-        self.ops[:, L.O_RET_DISCOUNT] = self.retention[:, 1]
 
 
 def behaviour_vector(b: Behaviour, number_portability: bool) -> np.ndarray:

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from sim.engine import layout as L
+from sim.errors import UserError
 from sim.market.model import MarketModel
 from sim.runner import run
 from sim.scenario import validate_scenario
@@ -145,7 +146,7 @@ def scenarios(draw) -> dict[str, Any]:
             )
         )
         ev: dict[str, Any] = {"kind": kind, "month": draw(st.integers(0, months))}
-        if draw(st.booleans()):
+        if kind != "operator_entry" and draw(st.booleans()):  # entry is permanent
             ev["duration"] = draw(st.integers(1, 4))
         op = draw(st.sampled_from(names))
         if kind == "price_change":
@@ -564,14 +565,6 @@ EVERY_KIND_WITH_DURATION = [
     {"kind": "outage", "operator": "C", "quality_drop": 0.5},
     {"kind": "marketing_campaign", "operator": "A", "reach": 0.5, "contacts_per_month": 5.0},
     {"kind": "retention_campaign", "operator": "B", "budget": 1000.0},
-    {
-        "kind": "operator_entry",
-        "operator": {
-            "name": "D",
-            "networks": [{"generation": 2}],
-            "plans": [{"name": "entry", "monthly_fee": 30.0}],
-        },
-    },
     {"kind": "segment_shift", "segment": "mass", "field": "price_sensitivity", "value": 1.8},
 ]
 TABLE_ARRAYS = (
@@ -599,6 +592,26 @@ def test_duration_undoes_every_kind(event):
     assert any(not np.array_equal(before[k], during[k]) for k in TABLE_ARRAYS)
     for k in TABLE_ARRAYS:
         np.testing.assert_array_equal(after[k], before[k], err_msg=k)
+
+
+def test_operator_entry_refuses_a_duration():
+    """Operators do not exit: an entry with a duration would leave customers on a ghost."""
+    entry = {"kind": "operator_entry", "month": AT, "duration": 2,
+             "operator": {"name": "D", "networks": [{"generation": 2}],
+                          "plans": [{"name": "entry", "monthly_fee": 30.0}]}}
+    with pytest.raises(UserError, match="operator_entry is permanent"):
+        scenario([entry])
+
+
+def test_offers_keep_their_discount_after_the_campaign_ends():
+    """An offer lasts its months at the discount it was made with (model.md step 2)."""
+    events = [{"kind": "retention_campaign", "month": AT, "operator": "B", "budget": 5000.0,
+               "discount": 0.5, "offer_months": 6, "duration": 1}]
+    ops = run(scenario(events), check_invariants=True).operators
+    b = ops[ops["operator"] == "B"].set_index("month")
+    assert b.loc[AT, "retention_offers"] > 0
+    assert b.loc[AT + 1, "retention_offers"] == 0  # no new offers once the campaign ended
+    assert b.loc[AT + 1, "retention_cost"] > 0  # but running offers still get their discount
 
 
 def test_retention_with_a_tiny_discount_runs():
