@@ -11,7 +11,8 @@ import time
 import numba
 
 
-def measure(n: int, months: int, threads: int, scenario: str) -> dict:
+def measure(n: int, months: int, threads: int, scenario: str, degree: int | None = None,
+            entry: bool = True) -> dict:
     from sim.market.model import MarketModel
     from sim.scenario import load_scenario, with_overrides
 
@@ -24,6 +25,8 @@ def measure(n: int, months: int, threads: int, scenario: str) -> dict:
             "simulation.months": months,
             "events": [],
             "simulation.replications": 1,
+            **({} if degree is None else {"network.mean_degree": degree}),
+            **({} if entry else {"population.entry_per_month": 0.0}),
         },
     )
     model = MarketModel(spec, seed=1)
@@ -61,8 +64,10 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=60)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--scenario", default="scenarios/china_3g_2009.yaml")
+    ap.add_argument("--degree", type=int, default=None, help="override the mean degree")
+    ap.add_argument("--no-entry", action="store_true", help="no market entry (N stays fixed)")
     args = ap.parse_args()
-    print(json.dumps(measure(args.n, args.months, args.threads, args.scenario)))
+    print(json.dumps(measure(args.n, args.months, args.threads, args.scenario, args.degree, not args.no_entry)))
 
 
 if __name__ == "__main__":
