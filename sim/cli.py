@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,13 @@ SetOpt = Annotated[
         help="Override a field: PATH=VALUE, e.g. operators.Unicom.plans.0.monthly_fee=79 (repeatable).",
     ),
 ]
+
+
+class Engine(StrEnum):
+    """Which implementation runs the subscribers (both give the same tables)."""
+
+    numba = "numba"
+    reference = "reference"
 
 
 def _fail(message: str) -> None:
@@ -69,6 +77,12 @@ def run(
         bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="numba (fast), or reference: the readable Mesa model, slow, same results."
+        ),
+    ] = Engine.numba,
 ) -> None:
     """Run a scenario: tables, summary and figures into a results folder."""
     try:
@@ -83,7 +97,9 @@ def run(
             spec = _shorten(spec, months)
         target = out_dir or Path("results") / spec.name
         _check_out_dir(target)
-        result = _run_with_progress(run_scenario, spec, seed, replications, threads, quiet)
+        result = _run_with_progress(
+            run_scenario, spec, seed, replications, threads, quiet, engine.value
+        )
         try:
             result.save(target, figures=figures)
         except OSError as exc:
@@ -113,7 +129,7 @@ def _check_out_dir(target: Path) -> None:
             return
 
 
-def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet):
+def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet, engine="numba"):
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -125,7 +141,9 @@ def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet):
     reps = replications or spec.simulation.replications
     total = reps * spec.simulation.months
     if quiet:
-        return run_scenario(spec, seed=seed, replications=replications, threads=threads)
+        return run_scenario(
+            spec, seed=seed, replications=replications, threads=threads, engine=engine
+        )
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -143,7 +161,12 @@ def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet):
             bar.update(task, completed=rep * months + month)
 
         return run_scenario(
-            spec, seed=seed, replications=replications, threads=threads, progress=progress
+            spec,
+            seed=seed,
+            replications=replications,
+            threads=threads,
+            progress=progress,
+            engine=engine,
         )
 
 

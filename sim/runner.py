@@ -18,6 +18,8 @@ from sim.scenario import Scenario, with_overrides
 
 # Progress callback: (replication index, month, months) after every month.
 Progress = Callable[[int, int, int], None]
+# The numba engine, or the slow readable Mesa reference (sim/reference.py), its test oracle.
+ENGINES = ("numba", "reference")
 
 
 def capacity(scenario: Scenario) -> int:
@@ -77,6 +79,7 @@ def run(
     threads: int | None = None,
     progress: Progress | None = None,
     check_invariants: bool = False,
+    engine: str = "numba",
 ) -> RunResult:
     """Run all replications of a scenario and return their tables.
 
@@ -89,8 +92,19 @@ def run(
         threads: numba threads (default: all); results do not depend on it.
         progress: called as ``progress(replication, month, months)``.
         check_invariants: verify conservation and share sums every month.
+        engine: "numba" (fast) or "reference" (one Mesa agent per subscriber, slow; it
+            gives the same tables and exists to check the numba engine).
     """
     from sim.market.model import MarketModel, set_threads
+
+    if engine not in ENGINES:
+        raise UserError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "reference":
+        from sim.reference import ReferenceModel
+
+        model_class = ReferenceModel
+    else:
+        model_class = MarketModel
 
     if overrides:
         scenario = with_overrides(scenario, overrides)
@@ -110,7 +124,7 @@ def run(
     timings: dict[str, float] = {}
     seeds = [replication_seed(sim_spec.seed, r) for r in range(sim_spec.replications)]
     for r, rep_seed in enumerate(seeds):
-        model = MarketModel(scenario, seed=rep_seed, check_invariants=check_invariants)
+        model = model_class(scenario, seed=rep_seed, check_invariants=check_invariants)
         model.run_months(
             None if progress is None else (lambda m, r=r: progress(r, m, sim_spec.months))
         )
@@ -121,6 +135,7 @@ def run(
         bytes_state, bytes_graph = model.state.nbytes, model.graph.nbytes
     wall = time.perf_counter() - started
     provenance = _provenance(scenario, seeds, n_threads, wall, timings, bytes_state, bytes_graph)
+    provenance["engine"] = engine
     return RunResult(
         scenario=scenario,
         operators=pd.concat(parts["operators"], ignore_index=True),

@@ -1,0 +1,1049 @@
+"""The readable reference model: one Mesa agent per subscriber, one method per step.
+
+This module restates docs/model.md in plain Python so that it can be read side by side
+with the page, and serves as the test oracle of the numba engine
+(``sim/engine/kernels.py``): for the same scenario and seed,
+``run(scenario, engine="reference")`` and ``run(scenario, engine="numba")`` give the
+same tables. It is slow on purpose (tens of thousands of agent-steps per second): every
+rule is written once, in the order of the page, with no vectorisation to hide it.
+
+What is shared with the engine, and why:
+    These are inputs of the monthly rules, not the rules themselves, so the reference
+    takes them as they are: the scenario tables and the events that change them
+    (:mod:`sim.market.tables`, :mod:`sim.market.events`), the month-0 population
+    (:func:`sim.engine.state.synthesize`), the social graph
+    (:func:`sim.market.network.build_graph`), the counter-based random numbers
+    (:func:`sim.engine.rng.uniform_at`, so both draw exactly the same numbers) and the
+    operators' adaptive pricing rule (:meth:`OperatorAgent.review_prices`, which only
+    edits the fee table). Everything a subscriber does, the churn-risk score, retention
+    targeting and the accounting are written here again; this module never imports
+    ``sim.engine.kernels`` (a test checks that).
+
+How it stays identical to the engine:
+    * Synchronous update: an agent reads its ties' month-t ``operator``,
+      ``satisfaction``, ``handset_gen`` and ``switched`` and writes ``*_next``; the
+      model swaps them only after every agent has acted. Private fields are updated in
+      place, as nobody else reads them.
+    * Stored floats are float32 in the engine (satisfaction, expectation, trust,
+      annoyance, spend, retention discount), arithmetic float64. The reference computes
+      in Python floats (float64) and rounds with :func:`f32` exactly where the engine
+      stores. Where the engine uses a value before storing it (a stayer's
+      satisfaction and trust in the accounting), so does the reference.
+    * Same random numbers: ``uniform_at(key, slot)`` under the month's stream keys
+      (consider, offer seen, choice, migration, recontract); each draw is a pure
+      function of (seed, stream, month, slot), so the order of draws cannot matter.
+    * Same tie-breaks: the best plan is the first of equal utility (lowest row); the
+      logit draw walks operators in index order; retention offers go by risk, then slot.
+    * Sums are added subscriber by subscriber in slot order, as the engine adds them
+      within one accumulator chunk (16,384 slots). Up to that size the float totals are
+      bit-identical; above it the engine adds chunk totals, so the last bits may differ
+      (and under ``mixing: global``, whose mean field comes from those sums, a draw
+      sitting exactly on a probability could then fall the other way). The tests stay
+      below one chunk and compare floats with a 1e-9 tolerance anyway.
+    * ``math.exp`` here and numba's ``math.exp`` both end in the C library's ``exp``
+      (a platform where they differed would show up in the tests).
+
+    With these, the reference and the engine agree bit for bit on every subscriber
+    field and every accumulator, month by month (``tests/test_reference.py``); no
+    floating-point tolerance is needed.
+
+Points docs/model.md leaves open, settled here as the kernel settles them:
+    * An entrant slot that no operator offers anything stays out and tries again every
+      month; it counts among ``entrants`` in the month it finally joins.
+    * A switcher keeps its annoyance (raised by the old operator's contacts that month).
+    * A migrant keeps its ``bundled`` flag and a running retention offer on its new plan.
+    * An operator without coverage for the subscriber's handset stays in the choice set
+      (its network quality is then 0); coverage is not an availability filter.
+    * Shares of ties (``f_ij``, word of mouth, switched and newer shares) count only ties
+      that are in the market.
+    * A stayer's satisfaction and trust enter the month's accounting before they are
+      rounded to float32, so table means differ from means of stored state in the 8th
+      digit; the mean field of ``mixing: global`` is built from those sums.
+
+Read it from :class:`SubscriberAgent` (steps 3-9 of one subscriber, in page order),
+then :class:`ReferenceModel` (month 0, steps 1-2, the loop and the reduction).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import NamedTuple
+
+import mesa
+import numpy as np
+
+from sim.engine import layout as L
+from sim.engine.graph import Graph
+from sim.engine.rng import Stream, stream_key, uniform_at
+from sim.engine.state import SubscriberState, synthesize
+from sim.market.events import Timeline
+from sim.market.network import build_graph
+from sim.market.operators import OperatorAgent
+from sim.market.tables import (
+    _BEHAVIOUR_COLUMNS,
+    _SEGMENT_MULTIPLIERS,
+    MarketTables,
+    build_tables,
+    initial_distributions,
+)
+from sim.scenario import Scenario
+
+MONTH_STREAMS = (
+    Stream.CONSIDER,
+    Stream.OFFER_SEEN,
+    Stream.CHOICE,
+    Stream.MIGRATION,
+    Stream.RECONTRACT,
+)
+
+
+def f32(x: float) -> float:
+    """``x`` rounded to float32, as the engine stores it; arithmetic stays float64."""
+    return float(np.float32(x))
+
+
+def entrants_by_month(scenario: Scenario) -> np.ndarray:
+    """New subscribers in each month 0..months: ``entry_per_month x size``, floored cumulatively.
+
+    The same rule as :func:`sim.market.model.entrants_by_month` (restated, because that
+    module imports the kernels).
+    """
+    pop, months = scenario.population, scenario.simulation.months
+    cumulative = np.floor(np.arange(months + 1) * pop.entry_per_month * pop.size).astype(np.int64)
+    return np.diff(cumulative, prepend=0)
+
+
+# --------------------------------------------------------------------------- the market view
+class PlanTerms(NamedTuple):
+    """One tariff plan as subscribers see it this month."""
+
+    row: int
+    operator: int
+    fee: float
+    onnet_discount: float
+    contract_months: int
+    early_termination_fee: float
+    subsidy: float
+    generation: int
+    offered: bool
+    bundle: bool
+    eligible: tuple[bool, ...]  # by segment
+
+
+class OperatorView(NamedTuple):
+    """One operator as subscribers see it this month."""
+
+    active: bool
+    brand: float
+    service_quality: float
+    reach: float
+    contacts: float
+    hype: float
+    newest_gen: int  # newest generation with coverage > 0 (0: none)
+    eff_q: tuple[float, ...]  # network quality for a handset of generation 0..5
+    tiers: tuple[tuple[float, float, float], ...]  # (min tenure, min spend, benefit)
+    plans: tuple[PlanTerms, ...]
+
+
+class SegmentView(NamedTuple):
+    """A segment's reference price and multipliers this month."""
+
+    reference_price: float
+    price_sensitivity: float
+    quality_sensitivity: float
+    social_influence: float
+    innovation: float
+    imitation: float
+    spend: float
+
+
+@dataclass(frozen=True)
+class Market:
+    """Plain-Python copy of the market tables after this month's events and decisions.
+
+    Attributes:
+        ops: operators by index.
+        plans: plans by row (rows are grouped by operator).
+        segments: segments by index.
+        b: behaviour coefficients by their scenario names (``b.lam``, ``b.c_base``...),
+            plus ``b.portability`` (number portability on).
+        knowledge: ``K_max (1 - exp(-t / tau_K))`` by tenure t.
+        retention: per operator (budget, discount, offer months) this month.
+    """
+
+    ops: list[OperatorView]
+    plans: list[PlanTerms]
+    segments: list[SegmentView]
+    b: SimpleNamespace
+    knowledge: list[float]
+    retention: list[tuple[float, float, float]]
+
+    @classmethod
+    def from_tables(cls, t: MarketTables) -> Market:
+        """Copy the tables (numpy float64 to Python float is exact)."""
+        n_seg = t.seg.shape[0]
+        plans = [
+            PlanTerms(
+                row=p,
+                operator=int(r[L.P_OPERATOR]),
+                fee=float(r[L.P_FEE]),
+                onnet_discount=float(r[L.P_ONNET]),
+                contract_months=int(r[L.P_CONTRACT]),
+                early_termination_fee=float(r[L.P_ETF]),
+                subsidy=float(r[L.P_SUBSIDY]),
+                generation=int(r[L.P_GEN]),
+                offered=bool(r[L.P_OFFERED] != 0.0),
+                bundle=bool(r[L.P_BUNDLE] != 0.0),
+                eligible=tuple(bool(t.eligible[p, s]) for s in range(n_seg)),
+            )
+            for p, r in enumerate(t.plans)
+        ]
+        ops = [
+            OperatorView(
+                active=bool(o[L.O_ACTIVE] != 0.0),
+                brand=float(o[L.O_BRAND]),
+                service_quality=float(o[L.O_SERVICE]),
+                reach=float(o[L.O_REACH]),
+                contacts=float(o[L.O_CONTACTS]),
+                hype=float(o[L.O_HYPE]),
+                newest_gen=int(o[L.O_NEWEST_GEN]),
+                eff_q=tuple(t.eff_q[j].tolist()),
+                tiers=tuple(tuple(k) for k in t.tiers[j].tolist()),
+                plans=tuple(plans[t.plan_start[j] : t.plan_start[j + 1]]),
+            )
+            for j, o in enumerate(t.ops)
+        ]
+        segments = [
+            SegmentView(
+                reference_price=float(row[L.S_REF]),
+                **{name: float(row[col]) for name, col in _SEGMENT_MULTIPLIERS.items()},
+            )
+            for row in t.seg
+        ]
+        b = SimpleNamespace(**{name: float(t.beh[col]) for name, col in _BEHAVIOUR_COLUMNS.items()})
+        b.portability = bool(t.beh[L.B_PORTABILITY] != 0.0)
+        return cls(
+            ops=ops,
+            plans=plans,
+            segments=segments,
+            b=b,
+            knowledge=t.ktab.tolist(),
+            retention=[tuple(r) for r in t.retention.tolist()],
+        )
+
+
+class Offer(NamedTuple):
+    """An operator's offer to one subscriber in step 6."""
+
+    utility: float
+    plan: int  # plan row
+    handset_gen: int  # handset generation after taking the plan
+
+
+class Tally:
+    """Step-9 accumulators of one month, per (operator, segment), in plain Python lists."""
+
+    def __init__(self, n_ops: int, n_seg: int):
+        self.counts = [[[0] * L.N_COUNTS for _ in range(n_seg)] for _ in range(n_ops)]
+        self.sums = [[[0.0] * L.N_SUMS for _ in range(n_seg)] for _ in range(n_ops)]
+        self.flows = [[0] * n_ops for _ in range(n_ops)]
+
+    def count(self, o: int, s: int, column: int) -> None:
+        """Add one to a count column (``L.C_*``)."""
+        self.counts[o][s][column] += 1
+
+    def add(self, o: int, s: int, column: int, amount: float) -> None:
+        """Add an amount to a sum column (``L.F_*``)."""
+        self.sums[o][s][column] += amount
+
+
+# --------------------------------------------------------------------------- a subscriber
+class SubscriberAgent(mesa.Agent):
+    """One subscriber slot: its state, and steps 3-9 of docs/model.md as methods.
+
+    A slot is in the market when ``operator`` is not None; slots for later market
+    entrants exist from the start (with their segment, handset and spend drawn at
+    synthesis) and join in index order.
+
+    Attributes visible to ties (month t; ``*_next`` holds month t+1): ``operator``,
+    ``satisfaction``, ``handset_gen``, ``switched``. Private: ``plan``, ``segment``,
+    ``tenure``, ``contract_left``, ``expectation``, ``trust``, ``annoyance``,
+    ``retention_left``, ``retention_discount``, ``bundled``, ``spend`` (individual
+    factor) and ``expired`` (a contract ran out last month without re-contracting).
+    """
+
+    def __init__(self, model: ReferenceModel, slot: int, st: SubscriberState):
+        super().__init__(model)
+        self.slot = slot
+        op = int(st.operator[slot])
+        self.operator: int | None = None if op == L.NO_OPERATOR else op
+        self.satisfaction = float(st.satisfaction[slot])
+        self.handset_gen = int(st.handset_gen[slot])
+        self.switched = int(st.switched[slot])
+        self.operator_next = self.operator
+        self.satisfaction_next = self.satisfaction
+        self.handset_gen_next = self.handset_gen
+        self.switched_next = self.switched
+        self.plan = int(st.plan[slot])
+        self.segment = int(st.segment[slot])
+        self.tenure = int(st.tenure[slot])
+        self.contract_left = int(st.contract_left[slot])
+        self.expectation = float(st.expectation[slot])
+        self.trust = float(st.trust[slot])
+        self.annoyance = float(st.annoyance[slot])
+        self.retention_left = int(st.retention_left[slot])
+        self.retention_discount = float(st.retention_discount[slot])
+        self.bundled = bool(st.bundled[slot])
+        self.spend = float(st.spend[slot])
+        self.expired = int(st.expired[slot])
+        self.ties: list[SubscriberAgent] = []  # set once every agent exists
+
+    # ------------------------------------------------------------- what the model asks
+    def step(self) -> None:
+        """One month for this subscriber: steps 3 to 9 of docs/model.md, in order."""
+        self.read_ties()
+        if self.slot >= self.model.n_active or self.operator is None:
+            self.enter()
+            return
+        self.experience()
+        self.lockin()
+        self.consider()
+        self.choose()
+        self.switch_or_stay()
+        self.migrate()
+        self.account_month()
+
+    def advance(self) -> None:
+        """Make month t+1 current (after every agent has acted)."""
+        self.operator = self.operator_next
+        self.satisfaction = self.satisfaction_next
+        self.handset_gen = self.handset_gen_next
+        self.switched = self.switched_next
+
+    # ------------------------------------------------------------- social signals
+    def read_ties(self) -> None:
+        """Read the ties' month-t state: ``on[j]``, ``wom[j]``, switched and newer shares.
+
+        ``on[j]`` is the share of ties (those in the market) on operator j and
+        ``wom[j]`` their mean ``satisfaction - 0.5`` (0 if none). With
+        ``network.mixing: global`` all four come from last month's population totals.
+        """
+        m = self.model
+        if m.mean_field is not None:
+            mf = m.mean_field
+            self.on, self.wom = list(mf.shares), list(mf.wom)
+            self.switched_share = mf.switched
+            self.newer_share = mf.newer[self.handset_gen]
+            return
+        n_ops = m.n_operators
+        on = [0.0] * n_ops
+        wom = [0.0] * n_ops
+        degree = switched = newer = 0
+        for tie in self.ties:
+            j = tie.operator
+            if j is None:  # an empty slot: a future entrant, or one who stayed out
+                continue
+            degree += 1
+            on[j] += 1.0
+            wom[j] += tie.satisfaction - 0.5
+            switched += tie.switched
+            if tie.handset_gen > self.handset_gen:
+                newer += 1
+        self.on, self.wom = on, wom
+        if degree == 0:
+            self.switched_share = self.newer_share = 0.0
+            return
+        for j in range(n_ops):
+            if on[j] > 0.0:
+                wom[j] /= on[j]
+                on[j] /= degree
+        self.switched_share = switched / degree
+        self.newer_share = newer / degree
+
+    # ------------------------------------------------------------- helpers of steps 3, 4, 6
+    @property
+    def spend_level(self) -> float:
+        """Individual spend times the segment's ``spend`` multiplier (the bill factor)."""
+        return self.spend * self.model.market.segments[self.segment].spend
+
+    def price(self, plan: PlanTerms, on_share: float, discount: float) -> float:
+        """``fee x (1 - onnet_discount x f) x (1 - discount)``."""
+        return plan.fee * (1.0 - plan.onnet_discount * on_share) * (1.0 - discount)
+
+    def tier_benefit(self, o: int, tenure: int) -> float:
+        """Best ``benefit`` among operator o's loyalty tiers this subscriber qualifies for."""
+        best = 0.0
+        spend = self.spend_level
+        for min_tenure, min_spend, benefit in self.model.market.ops[o].tiers:
+            if tenure >= min_tenure and spend >= min_spend and benefit > best:
+                best = benefit
+        return best
+
+    def perceived_value(self, o: int, g: int, price: float, tenure: int) -> float:
+        """``value = w_q (q + service_quality) - w_p price / ref + tier_benefit``."""
+        mk = self.model.market
+        op, b = mk.ops[o], mk.b
+        q = op.eff_q[g] + op.service_quality
+        ref = mk.segments[self.segment].reference_price
+        return b.w_quality * q - b.w_price * price / ref + self.tier_benefit(o, tenure)
+
+    def lockin_terms(
+        self, plan: PlanTerms, contract_left: int, tenure: int, trust: float, bundled: bool
+    ) -> tuple[float, float, float]:
+        """Step 4's (economic, knowledge, emotional) lock-in for a given state."""
+        mk = self.model.market
+        b, seg = mk.b, mk.segments[self.segment]
+        money = 0.0
+        if contract_left > 0:
+            money += plan.early_termination_fee
+            if plan.contract_months > 0:
+                money += plan.subsidy * contract_left / plan.contract_months
+        if not b.portability:
+            money += b.number_change_cost
+        if bundled:
+            money += b.bundle_cost
+        economic = seg.price_sensitivity * money / seg.reference_price
+        knowledge = mk.knowledge[min(tenure, len(mk.knowledge) - 1)]
+        return economic, knowledge, trust
+
+    def plan_utility(
+        self, j: int, plan: PlanTerms, discount: float, new_contract: bool
+    ) -> tuple[float, int]:
+        """Plan part of ``U_ij`` and the handset generation after taking the plan.
+
+        ``price_sens beta_price price/ref + [gen_p > g] (innovation beta_tech + price_sens
+        beta_subsidy subsidy/ref for a new contract) + quality_sens beta_quality
+        (eff_q[g'] + service_quality)``; only a new contract with a subsidy on a newer
+        generation upgrades the handset (``g'``).
+        """
+        mk = self.model.market
+        b, seg, op = mk.b, mk.segments[self.segment], mk.ops[j]
+        g = self.handset_gen
+        ref = seg.reference_price
+        price = self.price(plan, self.on[j], discount)
+        g_after = g
+        u = seg.price_sensitivity * b.beta_price * price / ref
+        if plan.generation > g:
+            u += seg.innovation * b.beta_tech
+            if new_contract and plan.subsidy > 0.0:
+                u += seg.price_sensitivity * b.beta_subsidy * plan.subsidy / ref
+                g_after = plan.generation
+        u += seg.quality_sensitivity * b.beta_quality * (op.eff_q[g_after] + op.service_quality)
+        return u, g_after
+
+    def best_plan(self, j: int, only_gen: int = 0) -> Offer | None:
+        """Operator j's best offered plan open to this segment (first row on ties).
+
+        ``only_gen`` restricts the search to one generation (technology migration).
+        """
+        best: Offer | None = None
+        for plan in self.model.market.ops[j].plans:
+            if not plan.offered or not plan.eligible[self.segment]:
+                continue
+            if only_gen > 0 and plan.generation != only_gen:
+                continue
+            u, g_after = self.plan_utility(j, plan, 0.0, True)
+            if best is None or u > best.utility:
+                best = Offer(u, plan.row, g_after)
+        return best
+
+    def logit_choice(self, own: int | None, lock: float) -> int | None:
+        """Multinomial-logit pick among the available operators; fills ``self.offers``.
+
+        The own operator (None for a market entrant) is valued with the current plan and
+        retention discount and no lock-in; every other active operator with its best
+        plan, minus the lock-in. The choice draw picks by inverse CDF over operators in
+        index order. Returns the chosen operator (``own`` if nothing is available).
+        """
+        m = self.model
+        mk = m.market
+        b, seg = mk.b, mk.segments[self.segment]
+        self.offers: dict[int, Offer] = {}
+        for j, op in enumerate(mk.ops):
+            if j == own:
+                u, g_after = self.plan_utility(j, mk.plans[self.plan], self.discount, False)
+                offer = Offer(u, self.plan, g_after)
+            else:
+                if not op.active:
+                    continue
+                best = self.best_plan(j)
+                if best is None:
+                    continue
+                offer = best._replace(utility=best.utility - lock)
+            social = seg.social_influence * (b.beta_social * self.on[j] + b.beta_wom * self.wom[j])
+            self.offers[j] = offer._replace(utility=offer.utility + (op.brand + social))
+        if not self.offers:
+            return own
+        u_max = max(offer.utility for offer in self.offers.values())
+        weight = {j: math.exp((o.utility - u_max) / b.mu) for j, o in self.offers.items()}
+        total = 0.0
+        for j in sorted(weight):
+            total += weight[j]
+        target = uniform_at(m.keys[Stream.CHOICE], self.slot) * total
+        acc = 0.0
+        last = own
+        for j in sorted(weight):
+            if weight[j] > 0.0:
+                acc += weight[j]
+                last = j
+                if target < acc:
+                    return j
+        return last
+
+    # ------------------------------------------------------------- steps 3 to 9
+    def experience(self) -> None:
+        """Step 3, experience and satisfaction.
+
+        docs/model.md: "network quality q = cov_g * perf_g + (1 - cov_g) * q_fallback ...
+        times (1 - outage); value = w_q*(q + service_quality_o) - w_p*price_io/ref_price_s
+        + tier_benefit; disconfirmation d = value - expectation; satisfaction <-
+        (1-lam)*satisfaction + lam*clip(0.5 + d, 0, 1) - annoyance_penalty [x annoyance,
+        then clipped to [0, 1]]; expectation <- expectation + kappa*(value - expectation);
+        trust <- (1-delta)*trust + theta_up*max(d - eps, 0) - theta_down*max(-d - eps, 0),
+        clipped at 0."
+
+        The new satisfaction, expectation and trust are kept aside (``*_new``): a
+        stayer stores them in step 7, a switcher starts afresh instead.
+        """
+        mk = self.model.market
+        b = mk.b
+        o = self.operator
+        self.discount = self.retention_discount if self.retention_left > 0 else 0.0
+        price = self.price(mk.plans[self.plan], self.on[o], self.discount)
+        value = self.perceived_value(o, self.handset_gen, price, self.tenure)
+        d = value - self.expectation
+        sat = (1.0 - b.lam) * self.satisfaction + b.lam * min(1.0, max(0.0, 0.5 + d))
+        self.satisfaction_new = min(1.0, max(0.0, sat - b.annoyance_penalty * self.annoyance))
+        self.expectation_new = self.expectation + b.kappa * (value - self.expectation)
+        trust = (1.0 - b.delta) * self.trust + b.theta_up * max(d - b.eps, 0.0)
+        self.trust_new = max(0.0, trust - b.theta_down * max(-d - b.eps, 0.0))
+
+    def lockin(self) -> None:
+        """Step 4, lock-in in utility units, ``L = L_econ + L_know + L_emo``.
+
+        docs/model.md: "economic: remaining early-termination fee and unrecovered handset
+        subsidy (etf*[contract_left>0] + subsidy*contract_left/contract_months, over ref
+        price), plus number_change_cost unless number portability is on, plus bundle_cost
+        for a household bundle ...; knowledge: K_max*(1 - exp(-tenure/tau_K)); emotional:
+        trust" (the trust just updated in step 3; money scaled by price sensitivity).
+        """
+        econ, know, emo = self.lockin_terms(
+            self.model.market.plans[self.plan],
+            self.contract_left,
+            self.tenure,
+            self.trust_new,
+            self.bundled,
+        )
+        self.lock = econ + know + emo
+
+    def consider(self) -> None:
+        """Step 5, consideration (and annoyance from the own operator's contacts).
+
+        docs/model.md: "a subscriber considers switching this month with probability
+        clip(c_base + c_dissat*max(0, s_thr - satisfaction) + c_expiry*[contract just
+        ended] + c_market*[saw a competitor's offer] + c_social*(share of ties that
+        switched last month), 0, 1). A competitor's offer is seen with that competitor's
+        marketing_reach. Contacts from the own operator beyond annoyance_tolerance raise
+        annoyance."
+
+        As implemented: the offer is seen with ``1 - prod_{j != o}(1 - reach_j)`` over
+        active operators, in one draw; ``c_social`` is scaled by social influence.
+        """
+        m = self.model
+        mk = m.market
+        b, seg = mk.b, mk.segments[self.segment]
+        o = self.operator
+        excess = max(0.0, mk.ops[o].contacts - b.annoyance_tolerance)
+        self.annoyance = f32((1.0 - b.annoyance_decay) * self.annoyance + b.annoyance_rate * excess)
+        miss = 1.0
+        for j, op in enumerate(mk.ops):
+            if j != o and op.active:
+                miss *= 1.0 - op.reach
+        saw_offer = 1.0 if uniform_at(m.keys[Stream.OFFER_SEEN], self.slot) < 1.0 - miss else 0.0
+        p = (
+            b.c_base
+            + b.c_dissat * max(0.0, b.s_thr - self.satisfaction_new)
+            + b.c_expiry * self.expired
+            + b.c_market * saw_offer
+            + b.c_social * seg.social_influence * self.switched_share
+        )
+        p = min(1.0, max(0.0, p))
+        self.considering = uniform_at(m.keys[Stream.CONSIDER], self.slot) < p
+        if self.considering:
+            m.tally.count(o, self.segment, L.C_CONSIDER)
+
+    def choose(self) -> None:
+        """Step 6, choice among operators (only for those who consider).
+
+        docs/model.md: "U_ij = brand_j + beta_p*price_ij/ref_s + beta_sub*subsidy_ij/ref_s*
+        [needs handset] + beta_q*quality_ij + beta_soc*f_ij + beta_wom*wom_ij +
+        beta_tech*[gen_j > handset_gen_i] - L_i*[j != o] ... Pick j with
+        multinomial-logit probability softmax(U_i / mu)."
+
+        Rivals offer their best plan open to the segment; the own operator the current
+        plan (even if withdrawn) with the retention discount. Sets ``self.choice``.
+        """
+        self.choice = self.operator
+        if self.considering:
+            self.choice = self.logit_choice(self.operator, self.lock)
+
+    def switch_or_stay(self) -> None:
+        """Step 7, switch or stay.
+
+        docs/model.md: "on a switch: operator and plan change, tenure = 0, contract_left
+        = contract_months, handset upgraded to the plan's generation when the plan
+        subsidises one, trust = trust_0, satisfaction = sat_0, expectation = value_j +
+        hype_j, retention cleared. On staying: tenure += 1, contract_left -= 1 (floor 0);
+        at expiry the subscriber re-contracts with recontract_prob or goes
+        month-to-month."
+        """
+        m = self.model
+        o, s = self.operator, self.segment
+        if self.choice != o:
+            j = self.choice
+            self.join(j, self.offers[j])
+            self.switched_next = 1
+            m.tally.count(o, s, L.C_CHURN)
+            m.tally.count(j, s, L.C_ADDS)
+            m.tally.flows[o][j] += 1
+            return
+        b = m.market.b
+        self.operator_next = o
+        self.switched_next = 0
+        self.satisfaction_next = f32(self.satisfaction_new)
+        self.expectation = f32(self.expectation_new)
+        self.trust = f32(self.trust_new)
+        self.tenure = min(self.tenure + 1, 65535)  # uint16 in the engine
+        self.retention_left = max(self.retention_left - 1, 0)
+        ended = 0
+        if self.contract_left > 0:
+            self.contract_left -= 1
+            if self.contract_left == 0:
+                if uniform_at(m.keys[Stream.RECONTRACT], self.slot) < b.recontract_prob:
+                    self.contract_left = m.market.plans[self.plan].contract_months
+                else:
+                    ended = 1
+        self.expired = ended
+
+    def join(self, j: int, offer: Offer) -> None:
+        """Take operator j's offered plan (a switch, or a market entry).
+
+        Also, as implemented: ``bundled`` becomes whether the new plan is a household
+        bundle, and the operator pays the plan's subsidy if the handset is upgraded.
+        """
+        m = self.model
+        mk = m.market
+        plan = mk.plans[offer.plan]
+        old_gen = self.handset_gen
+        self.operator_next = j
+        self.plan = offer.plan
+        self.handset_gen_next = offer.handset_gen
+        self.tenure = 0
+        self.contract_left = plan.contract_months
+        self.trust = f32(mk.b.trust_0)
+        self.satisfaction_next = f32(mk.b.sat_0)
+        price = self.price(plan, self.on[j], 0.0)
+        value = self.perceived_value(j, offer.handset_gen, price, 0)
+        self.expectation = f32(value + mk.ops[j].hype)
+        self.retention_left = 0
+        self.bundled = plan.bundle
+        self.expired = 0
+        if offer.handset_gen > old_gen:
+            m.tally.add(j, self.segment, L.F_SUBSIDY, plan.subsidy)
+
+    def migrate(self) -> None:
+        """Step 8, technology migration with the same operator (stayers only).
+
+        docs/model.md: "a subscriber whose handset is older than the operator's newest
+        covered generation upgrades with probability p_s + q_s*F_i + subsidy_effect,
+        where F_i is the fraction of ties already on a newer generation".
+
+        As implemented: ``innovation_s p + imitation_s q F_i + beta_migration_subsidy
+        subsidy / ref_s`` with the subsidy of the operator's best offered plan of that
+        generation; the migrant takes that plan with a new contract (the operator pays
+        the subsidy), or keeps the plan if there is none.
+        """
+        if self.choice != self.operator:
+            return
+        m = self.model
+        mk = m.market
+        b, seg = mk.b, mk.segments[self.segment]
+        o, g = self.operator, self.handset_gen
+        self.handset_gen_next = g
+        newest = mk.ops[o].newest_gen
+        if g < newest:
+            offer = self.best_plan(o, only_gen=newest)
+            subsidy = mk.plans[offer.plan].subsidy if offer is not None else 0.0
+            p = (
+                seg.innovation * b.p_innovation
+                + seg.imitation * b.q_imitation * self.newer_share
+                + b.beta_migration_subsidy * subsidy / seg.reference_price
+            )
+            if uniform_at(m.keys[Stream.MIGRATION], self.slot) < p:
+                self.handset_gen_next = newest
+                m.tally.count(o, self.segment, L.C_MIGRATIONS)
+                if offer is not None:
+                    self.plan = offer.plan
+                    self.contract_left = mk.plans[offer.plan].contract_months
+                    self.expired = 0
+                    m.tally.add(o, self.segment, L.F_SUBSIDY, subsidy)
+
+    def account_month(self) -> None:
+        """Step 9, accounting of this subscriber's end-of-month levels.
+
+        A switcher is counted at the new operator with its fresh state and no discount;
+        a stayer with the satisfaction and trust computed this month (before float32
+        storage, as the engine does) and the discount that applied this month.
+        """
+        mk = self.model.market
+        plan = mk.plans[self.plan]
+        if self.choice != self.operator:
+            j = self.choice
+            terms = self.lockin_terms(plan, self.contract_left, 0, self.trust, self.bundled)
+            self.account(j, self.satisfaction_next, terms, 0.0)
+            return
+        terms = self.lockin_terms(
+            plan, self.contract_left, self.tenure, self.trust_new, self.bundled
+        )
+        self.account(self.operator, self.satisfaction_new, terms, self.discount)
+
+    def account(
+        self, o: int, satisfaction: float, lock: tuple[float, float, float], discount: float
+    ) -> None:
+        """Add one customer of operator o to step 9's tallies.
+
+        docs/model.md: "revenue is what customers pay (after retention discounts);
+        retention_cost is the discount given"; the bill is ``price x spend level``.
+        """
+        tally, s = self.model.tally, self.segment
+        tally.count(o, s, L.C_SUBS)
+        tally.count(o, s, L.C_GEN2 + self.handset_gen_next - 2)
+        list_price = self.price(self.model.market.plans[self.plan], self.on[o], 0.0)
+        list_price *= self.spend_level
+        tally.add(o, s, L.F_REVENUE, list_price * (1.0 - discount))
+        tally.add(o, s, L.F_RETENTION, list_price * discount)
+        tally.add(o, s, L.F_SAT, satisfaction)
+        tally.add(o, s, L.F_L_ECON, lock[0])
+        tally.add(o, s, L.F_L_KNOW, lock[1])
+        tally.add(o, s, L.F_L_EMO, lock[2])
+
+    def enter(self) -> None:
+        """Market entry: an empty slot picks an operator by the same logit, no lock-in.
+
+        docs/model.md: "new subscribers are activated from pre-allocated capacity at
+        population.entry_per_month and choose an operator with the same logit, without
+        lock-in." A slot no operator offers anything stays out (and tries again next
+        month, as the engine does).
+        """
+        m = self.model
+        self.discount = 0.0
+        self.choice = self.logit_choice(None, 0.0)
+        if self.choice is None:
+            self.operator_next = None
+            self.handset_gen_next = self.handset_gen
+            self.satisfaction_next = 0.0
+            self.switched_next = 0
+            return
+        j, s = self.choice, self.segment
+        offer = self.offers[j]
+        self.join(j, offer)
+        self.annoyance = 0.0
+        self.switched_next = 0
+        m.tally.count(j, s, L.C_ADDS)
+        m.tally.count(j, s, L.C_ENTRANTS)
+        terms = self.lockin_terms(
+            m.market.plans[self.plan], self.contract_left, 0, self.trust, self.bundled
+        )
+        self.account(j, self.satisfaction_next, terms, 0.0)
+
+    # ------------------------------------------------------------- month 0 and step 2
+    def census(self) -> None:
+        """Month 0: expectation starts at the value perceived now; count the levels."""
+        self.read_ties()
+        mk = self.model.market
+        o = self.operator
+        self.discount = self.retention_discount if self.retention_left > 0 else 0.0
+        price = self.price(mk.plans[self.plan], self.on[o], self.discount)
+        self.expectation = f32(self.perceived_value(o, self.handset_gen, price, self.tenure))
+        self.handset_gen_next = self.handset_gen
+        terms = self.lockin_terms(
+            mk.plans[self.plan], self.contract_left, self.tenure, self.trust, self.bundled
+        )
+        self.account(o, self.satisfaction, terms, self.discount)
+
+    def churn_risk(self) -> float:
+        """Step 2's risk score, from month-t state.
+
+        docs/model.md: "risk = w_sat*(1-sat) + w_exp*[contract ends within 2 months] +
+        w_soc*switched_ties" (switched_ties: share of ties that switched last month).
+        """
+        self.read_ties()
+        b = self.model.market.b
+        ending = 1.0 if 0 < self.contract_left <= 2 else 0.0
+        return (
+            b.risk_w_satisfaction * (1.0 - self.satisfaction)
+            + b.risk_w_expiry * ending
+            + b.risk_w_social * self.switched_share
+        )
+
+
+# --------------------------------------------------------------------------- operators
+class ReferenceOperator(OperatorAgent):
+    """An operator: adaptive pricing as in the engine, retention targeting restated."""
+
+    def make_retention_offers(self, risk: dict[int, float]) -> int:
+        """Step 2, retention targeting; returns the number of offers made.
+
+        docs/model.md: "Candidates are the operator's customers without a running offer.
+        They are ranked by risk (ties to the lower slot, deterministic) and offered in
+        that order while the cumulative cost discount x fee x offer_months fits the
+        month's budget. An offer sets retention_left = offer_months and the subscriber's
+        own retention_discount."
+        """
+        m = self.model
+        budget, discount, months = m.market.retention[self.row]
+        if budget <= 0 or discount <= 0 or not m.market.ops[self.row].active:
+            return 0
+        candidates = [a for a in m.customers() if a.operator == self.row and a.retention_left == 0]
+        candidates.sort(key=lambda a: (-risk[a.slot], a.slot))
+        committed = 0.0
+        made = 0
+        for agent in candidates:
+            committed += discount * m.market.plans[agent.plan].fee * months
+            if committed > budget:
+                break
+            agent.retention_left = int(months)
+            agent.retention_discount = f32(discount)
+            made += 1
+        self.offers_made += made
+        return made
+
+
+class MeanField(NamedTuple):
+    """Population totals that replace ties under ``network.mixing: global``."""
+
+    switched: float  # share of customers who switched last month
+    newer: list[float]  # by generation g: share of customers on a generation above g
+    shares: list[float]  # by operator
+    wom: list[float]  # by operator: mean satisfaction - 0.5 (0 without customers)
+
+
+# --------------------------------------------------------------------------- the model
+class ReferenceModel(mesa.Model):
+    """The market with one :class:`SubscriberAgent` per slot; same surface as MarketModel.
+
+    ``counts``, ``sums``, ``flows`` and ``offers`` have the shapes and dtypes of
+    :class:`sim.market.model.MarketModel`'s, so :func:`sim.results.model_tables` reads
+    either.
+
+    Args:
+        spec: the validated scenario.
+        seed: the seed of this replication.
+        graph: a prebuilt social graph over all slots (default: built from the spec).
+        check_invariants: accepted for the MarketModel signature; not used here.
+    """
+
+    def __init__(
+        self,
+        spec: Scenario,
+        *,
+        seed: int,
+        graph: Graph | None = None,
+        check_invariants: bool = False,
+    ):
+        super().__init__(rng=seed % 2**32)
+        self.spec = spec
+        self.seed = int(seed)
+        self.month = 0
+        self.timings: dict[str, float] = defaultdict(float)
+        t0 = time.perf_counter()
+        self.tables: MarketTables = build_tables(spec)
+        self.timeline = Timeline(spec)
+        self.entrants = entrants_by_month(spec)
+        capacity = spec.population.size + int(self.entrants.sum())
+        initial = synthesize(
+            capacity, spec.population.size, self.seed, initial_distributions(spec, self.tables)
+        )
+        self.n_active = initial.n_active
+        self.graph = (
+            graph
+            if graph is not None
+            else build_graph(spec.network, capacity, initial.segment, self.seed)
+        )
+        if self.graph.n_nodes != capacity:
+            raise ValueError(f"graph has {self.graph.n_nodes} nodes, the run needs {capacity}")
+        self.subscribers = [SubscriberAgent(self, i, initial) for i in range(capacity)]
+        indptr, indices = self.graph.indptr.tolist(), self.graph.indices.tolist()
+        for i, agent in enumerate(self.subscribers):
+            agent.ties = [self.subscribers[k] for k in indices[indptr[i] : indptr[i + 1]]]
+        self.timings["synthesis"] = time.perf_counter() - t0
+
+        self.operator_agents = [
+            ReferenceOperator(self, j, op.name, op.adaptive_pricing)
+            for j, op in enumerate(spec.all_operators())
+        ]
+        self.n_operators = n_ops = self.tables.n_operators
+        n_seg, months = len(self.tables.segment_names), spec.simulation.months
+        self.counts = np.zeros((months + 1, n_ops, n_seg, L.N_COUNTS), dtype=np.int64)
+        self.sums = np.zeros((months + 1, n_ops, n_seg, L.N_SUMS))
+        self.flows = np.zeros((months + 1, n_ops, n_ops), dtype=np.int64)
+        self.offers = np.zeros((months + 1, n_ops), dtype=np.int64)
+        self.global_mixing = spec.network.mixing == "global"
+        self.mean_field: MeanField | None = None
+        if self.global_mixing:  # no customers yet: every population share is 0
+            self.mean_field = MeanField(0.0, [0.0] * 6, [0.0] * n_ops, [0.0] * n_ops)
+
+        # month 0: events, then the census (expectations start at the perceived value)
+        self.timeline.step(self.tables, 0)
+        self.tables.refresh(0)
+        self.market = Market.from_tables(self.tables)
+        self.update_mean_field(first=True)
+        self.tally = Tally(n_ops, n_seg)
+        for agent in self.customers():
+            agent.census()
+        self.close_month(0)
+
+    # ------------------------------------------------------------- reporting
+    def customers(self) -> list[SubscriberAgent]:
+        """Subscribers in the market, in slot order."""
+        return [a for a in self.subscribers[: self.n_active] if a.operator is not None]
+
+    def shares(self, month: int) -> np.ndarray:
+        """Share of subscribers per operator at ``month``."""
+        subs = self.counts[month, :, :, L.C_SUBS].sum(axis=1)
+        total = subs.sum()
+        return subs / total if total else subs.astype(float)
+
+    @property
+    def state(self) -> SubscriberState:
+        """A snapshot of every slot as the engine's arrays (read-only use: tests, sizes)."""
+        st = SubscriberState.allocate(len(self.subscribers))
+        st.n_active = self.n_active
+        for i, a in enumerate(self.subscribers):
+            op = L.NO_OPERATOR if a.operator is None else a.operator
+            st.operator[i] = st.operator_n[i] = op
+            st.satisfaction[i] = st.satisfaction_n[i] = a.satisfaction
+            st.handset_gen[i] = st.handset_gen_n[i] = a.handset_gen
+            st.switched[i] = st.switched_n[i] = a.switched
+            st.plan[i] = a.plan
+            st.segment[i] = a.segment
+            st.tenure[i] = a.tenure
+            st.contract_left[i] = a.contract_left
+            st.expectation[i] = a.expectation
+            st.trust[i] = a.trust
+            st.annoyance[i] = a.annoyance
+            st.retention_left[i] = a.retention_left
+            st.retention_discount[i] = a.retention_discount
+            st.bundled[i] = a.bundled
+            st.spend[i] = a.spend
+            st.expired[i] = a.expired
+        return st
+
+    # ------------------------------------------------------------- the month
+    def step(self) -> None:
+        """Advance one month in the order of docs/model.md."""
+        t = self.month + 1
+        tick = time.perf_counter()
+        # step 1: events change the tables
+        self.timeline.step(self.tables, t)
+        self.tables.refresh(t)
+        tick = self._lap("events", tick)
+
+        # step 2: operator decisions
+        self.operator_decisions(t)
+        tick = self._lap("decisions", tick)
+
+        # steps 3-9: every subscriber slot, entrants included, in slot order
+        self.keys = {s: np.uint64(stream_key(self.seed, int(s), t)) for s in MONTH_STREAMS}
+        self.tally = Tally(self.n_operators, len(self.tables.segment_names))
+        n_after = self.n_active + int(self.entrants[t])
+        for agent in self.subscribers[:n_after]:
+            agent.step()
+        tick = self._lap("subscribers", tick)
+
+        self.close_month(t)
+        self.n_active = n_after
+        for agent in self.subscribers[:n_after]:
+            agent.advance()
+        self.month = t
+        self.update_mean_field()
+        self._lap("accounting", tick)
+
+    def run_months(self, progress=None) -> None:
+        """Run to the scenario's last month; ``progress(month)`` is called after each."""
+        while self.month < self.spec.simulation.months:
+            self.step()
+            if progress is not None:
+                progress(self.month)
+
+    def _lap(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[phase] += now - since
+        return now
+
+    def operator_decisions(self, t: int) -> None:
+        """Step 2: price reviews, then retention offers on one shared risk score.
+
+        docs/model.md: "adaptive pricing rule if configured; retention targeting — score
+        every customer's churn risk ..., pick the highest-risk customers up to the
+        programme's monthly budget (deterministic top-k)".
+        """
+        shares = self.shares(t - 1)
+        for op in self.operator_agents:
+            op.review_prices(t, float(shares[op.row]))
+        self.market = Market.from_tables(self.tables)  # fees may have changed
+        if not any(
+            budget > 0 and self.market.ops[j].active
+            for j, (budget, _, _) in enumerate(self.market.retention)
+        ):
+            return
+        risk = {a.slot: a.churn_risk() for a in self.customers()}
+        for op in self.operator_agents:
+            self.offers[t, op.row] = op.make_retention_offers(risk)
+
+    def close_month(self, t: int) -> None:
+        """Step 9's per-month tables from this month's tally."""
+        self.counts[t] = np.array(self.tally.counts, dtype=np.int64)
+        self.sums[t] = np.array(self.tally.sums, dtype=np.float64)
+        self.flows[t] = np.array(self.tally.flows, dtype=np.int64)
+
+    def update_mean_field(self, first: bool = False) -> None:
+        """Population totals for ``mixing: global``, from the last month's accounting.
+
+        At month 0 (before the census) they are counted from the synthesized customers.
+        The arithmetic follows MarketModel's so the two agree to the last bit.
+        """
+        if not self.global_mixing:
+            return
+        n_ops = self.n_operators
+        if first:
+            subs = np.zeros(n_ops)
+            sat = np.zeros(n_ops)
+            gens = np.zeros(L.MAX_GENERATION + 1)
+            for a in self.customers():
+                subs[a.operator] += 1.0
+                sat[a.operator] += a.satisfaction
+                gens[a.handset_gen] += 1.0
+            switched = 0.0
+        else:
+            c, s = self.counts[self.month], self.sums[self.month]
+            subs = c[:, :, L.C_SUBS].sum(axis=1).astype(float)
+            sat = s[:, :, L.F_SAT].sum(axis=1)
+            gens = np.zeros(L.MAX_GENERATION + 1)
+            gens[2:6] = c[:, :, L.C_GEN2 : L.C_GEN5 + 1].sum(axis=(0, 1))
+            switched = float(c[:, :, L.C_CHURN].sum())
+        total = subs.sum()
+        if total == 0:
+            return
+        newer = total - np.cumsum(gens)  # customers on a generation above g
+        wom = [float(sat[j] / subs[j] - 0.5) if subs[j] > 0 else 0.0 for j in range(n_ops)]
+        self.mean_field = MeanField(
+            switched=switched / total,
+            newer=(newer / total).tolist(),
+            shares=(subs / total).tolist(),
+            wom=wom,
+        )
