@@ -68,7 +68,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -81,6 +80,7 @@ from sim.engine.graph import Graph
 from sim.engine.rng import Stream, stream_key, uniform_at
 from sim.engine.state import SubscriberState, synthesize
 from sim.market.events import Timeline
+from sim.market.loop import MonthlyModel, entrants_by_month
 from sim.market.network import build_graph
 from sim.market.operators import OperatorAgent
 from sim.market.tables import (
@@ -105,16 +105,6 @@ def f32(x: float) -> float:
     """``x`` rounded to float32, as the engine stores it; arithmetic stays float64."""
     return float(np.float32(x))
 
-
-def entrants_by_month(scenario: Scenario) -> np.ndarray:
-    """New subscribers in each month 0..months: ``entry_per_month x size``, floored cumulatively.
-
-    The same rule as :func:`sim.market.model.entrants_by_month` (restated, because that
-    module imports the kernels).
-    """
-    pop, months = scenario.population, scenario.simulation.months
-    cumulative = np.floor(np.arange(months + 1) * pop.entry_per_month * pop.size).astype(np.int64)
-    return np.diff(cumulative, prepend=0)
 
 
 # --------------------------------------------------------------------------- the market view
@@ -833,7 +823,7 @@ class MeanField(NamedTuple):
 
 
 # --------------------------------------------------------------------------- the model
-class ReferenceModel(mesa.Model):
+class ReferenceModel(MonthlyModel):
     """The market with one :class:`SubscriberAgent` per slot; same surface as MarketModel.
 
     ``counts``, ``sums``, ``flows`` and ``offers`` have the shapes and dtypes of
@@ -855,11 +845,10 @@ class ReferenceModel(mesa.Model):
         graph: Graph | None = None,
         check_invariants: bool = False,
     ):
-        super().__init__(rng=seed % 2**32)
+        super().__init__(seed=seed)
         self.spec = spec
         self.seed = int(seed)
         self.month = 0
-        self.timings: dict[str, float] = defaultdict(float)
         t0 = time.perf_counter()
         self.tables: MarketTables = build_tables(spec)
         self.timeline = Timeline(spec)
@@ -973,17 +962,7 @@ class ReferenceModel(mesa.Model):
         self.update_mean_field()
         self._lap("accounting", tick)
 
-    def run_months(self, progress=None) -> None:
-        """Run to the scenario's last month; ``progress(month)`` is called after each."""
-        while self.month < self.spec.simulation.months:
-            self.step()
-            if progress is not None:
-                progress(self.month)
 
-    def _lap(self, phase: str, since: float) -> float:
-        now = time.perf_counter()
-        self.timings[phase] += now - since
-        return now
 
     def operator_decisions(self, t: int) -> None:
         """Step 2: price reviews, then retention offers on one shared risk score.

@@ -24,7 +24,7 @@ ENGINES = ("numba", "reference")
 
 def capacity(scenario: Scenario) -> int:
     """Subscriber slots a run allocates: the initial population plus every entrant."""
-    from sim.market.model import entrants_by_month
+    from sim.market.loop import entrants_by_month
 
     return scenario.population.size + int(entrants_by_month(scenario).sum())
 

@@ -14,7 +14,6 @@ One month (docs/model.md), as :meth:`MarketModel.step` runs it:
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 
 import mesa
 import numba
@@ -26,6 +25,7 @@ from sim.engine.kernels import census_kernel, churn_risk_kernel, month_kernel, n
 from sim.engine.rng import Stream, stream_key
 from sim.engine.state import SubscriberState, synthesize
 from sim.market.events import Timeline
+from sim.market.loop import MonthlyModel, entrants_by_month
 from sim.market.network import build_graph
 from sim.market.operators import OperatorAgent
 from sim.market.tables import MarketTables, build_tables, initial_distributions
@@ -41,14 +41,8 @@ _MONTH_STREAMS = (
 )
 
 
-def entrants_by_month(scenario: Scenario) -> np.ndarray:
-    """New subscribers in each month 0..months (integers summing to the fractional rate)."""
-    pop, months = scenario.population, scenario.simulation.months
-    cumulative = np.floor(np.arange(months + 1) * pop.entry_per_month * pop.size).astype(np.int64)
-    return np.diff(cumulative, prepend=0)
 
-
-class MarketModel(mesa.Model):
+class MarketModel(MonthlyModel):
     """The market: operator agents, subscriber arrays, social graph and the monthly loop.
 
     Args:
@@ -66,12 +60,11 @@ class MarketModel(mesa.Model):
         graph: Graph | None = None,
         check_invariants: bool = False,
     ):
-        super().__init__(rng=seed % 2**32)
+        super().__init__(seed=seed)
         self.spec = spec
         self.seed = int(seed)
         self.month = 0
         self.check_invariants = check_invariants
-        self.timings: dict[str, float] = defaultdict(float)
         t0 = time.perf_counter()
 
         self.tables: MarketTables = build_tables(spec)
@@ -214,17 +207,7 @@ class MarketModel(mesa.Model):
         self.datacollector.collect(self)
         self._lap("accounting", tick)
 
-    def run_months(self, progress=None) -> None:
-        """Run to the scenario's last month; ``progress(month)`` is called after each."""
-        while self.month < self.spec.simulation.months:
-            self.step()
-            if progress is not None:
-                progress(self.month)
 
-    def _lap(self, phase: str, since: float) -> float:
-        now = time.perf_counter()
-        self.timings[phase] += now - since
-        return now
 
     def _operator_decisions(self, t: int) -> None:
         """Step 2: price reviews, then retention targeting on one shared risk score."""
