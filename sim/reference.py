@@ -936,11 +936,8 @@ class ReferenceModel(MonthlyModel):
     def step(self) -> None:
         """Advance one month in the order of docs/model.md."""
         t = self.month + 1
-        tick = time.perf_counter()
         # step 1: events change the tables
-        self.timeline.step(self.tables, t)
-        self.tables.refresh(t)
-        tick = self._lap("events", tick)
+        tick = self._apply_events(t, time.perf_counter())
 
         # step 2: operator decisions
         self.operator_decisions(t)

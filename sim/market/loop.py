@@ -15,6 +15,8 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
+from sim.market.events import Timeline
+from sim.market.tables import MarketTables
 from sim.scenario import Scenario
 
 
@@ -28,11 +30,14 @@ def entrants_by_month(scenario: Scenario) -> np.ndarray:
 class MonthlyModel(mesa.Model):
     """A Mesa model stepped month by month, with wall time kept per phase.
 
-    Subclasses set ``spec`` and ``month`` and implement ``step()`` for one month.
+    Subclasses set ``spec``, ``month``, ``tables`` and ``timeline`` and implement
+    ``step()`` for one month.
     """
 
     spec: Scenario
     month: int
+    tables: MarketTables
+    timeline: Timeline
 
     def __init__(self, *, seed: int):
         super().__init__(rng=seed % 2**32)
@@ -44,6 +49,12 @@ class MonthlyModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(self.month)
+
+    def _apply_events(self, t: int, since: float) -> float:
+        """Step 1: events scheduled for month ``t`` change the market tables."""
+        self.timeline.step(self.tables, t)
+        self.tables.refresh(t)
+        return self._lap("events", since)
 
     def _lap(self, phase: str, since: float) -> float:
         """Add the time since ``since`` to ``phase``; returns now for the next lap."""

@@ -137,10 +137,7 @@ class MarketModel(MonthlyModel):
     def step(self) -> None:
         """Advance one month: events, operator decisions, subscribers, accounting."""
         t = self.month + 1
-        tick = time.perf_counter()
-        self.timeline.step(self.tables, t)
-        self.tables.refresh(t)
-        tick = self._lap("events", tick)
+        tick = self._apply_events(t, time.perf_counter())
 
         self._operator_decisions(t)
         tick = self._lap("decisions", tick)
