@@ -18,6 +18,9 @@ from sim.scenario import Scenario, with_overrides
 
 # Progress callback: (replication index, month, months) after every month.
 Progress = Callable[[int, int, int], None]
+# Observer: (replication index, month, model) after every month, to read the live state
+# (simulated surveys, dashboards) without a second model loop.
+Observer = Callable[[int, int, Any], None]
 # The numba engine, or the slow readable Mesa reference (sim/reference.py), its test oracle.
 ENGINES = ("numba", "reference")
 
@@ -80,6 +83,7 @@ def run(
     progress: Progress | None = None,
     check_invariants: bool = False,
     engine: str = "numba",
+    observer: Observer | None = None,
 ) -> RunResult:
     """Run all replications of a scenario and return their tables.
 
@@ -94,6 +98,9 @@ def run(
         check_invariants: verify conservation and share sums every month.
         engine: "numba" (fast) or "reference" (one Mesa agent per subscriber, slow; it
             gives the same tables and exists to check the numba engine).
+        observer: called as ``observer(replication, month, model)`` after every month
+            (and once with month 0 before the first), with the live model; it must not
+            change the model.
     """
     from sim.market.model import MarketModel, set_threads
 
@@ -125,9 +132,9 @@ def run(
     seeds = [replication_seed(sim_spec.seed, r) for r in range(sim_spec.replications)]
     for r, rep_seed in enumerate(seeds):
         model = model_class(scenario, seed=rep_seed, check_invariants=check_invariants)
-        model.run_months(
-            None if progress is None else (lambda m, r=r: progress(r, m, sim_spec.months))
-        )
+        if observer is not None:
+            observer(r, model.month, model)
+        model.run_months(_month_callback(r, sim_spec.months, progress, observer, model))
         for name, df in model_tables(model, r).items():
             parts[name].append(df)
         for phase, seconds in model.timings.items():
@@ -143,6 +150,22 @@ def run(
         switching=pd.concat(parts["switching"], ignore_index=True),
         provenance=provenance,
     )
+
+
+def _month_callback(
+    rep: int, months: int, progress: Progress | None, observer: Observer | None, model: Any
+) -> Callable[[int], None] | None:
+    """One per-month callback for the model loop from the optional progress and observer."""
+    if progress is None and observer is None:
+        return None
+
+    def after_month(month: int) -> None:
+        if observer is not None:
+            observer(rep, month, model)
+        if progress is not None:
+            progress(rep, month, months)
+
+    return after_month
 
 
 def _provenance(

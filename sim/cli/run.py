@@ -1,7 +1,5 @@
-"""The ``telsim`` command line: a thin typer layer over :mod:`sim`.
+"""``telsim run``, ``validate`` and ``schema``: run one scenario, check one, describe them.
 
-User errors (a bad scenario, an unknown ``--set`` path, a missing file, a run that
-would not fit in memory) print one clear message and exit with code 2, no traceback.
 Heavy modules are imported inside commands so ``telsim --help`` answers at once.
 """
 
@@ -14,28 +12,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from sim.cli.common import ScenarioArg, SetOpt, app, check_out_dir, err, fail, out
 from sim.errors import UserError
-
-app = typer.Typer(
-    help="telsim: agent-based market simulator for mobile telecom operators.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-err = Console(stderr=True)
-out = Console()
-
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        help="Override a field: PATH=VALUE, e.g. operators.Unicom.plans.0.monthly_fee=79 (repeatable).",
-    ),
-]
 
 
 class Engine(StrEnum):
@@ -43,12 +23,6 @@ class Engine(StrEnum):
 
     numba = "numba"
     reference = "reference"
-
-
-def _fail(message: str) -> None:
-    # Escape: messages quote names like plans[gsm_2g] that rich would eat as markup tags.
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -96,7 +70,7 @@ def run(
         if months is not None:
             spec = _shorten(spec, months)
         target = out_dir or Path("results") / spec.name
-        _check_out_dir(target)
+        check_out_dir(target)
         result = _run_with_progress(
             run_scenario, spec, seed, replications, threads, quiet, engine.value
         )
@@ -107,7 +81,7 @@ def run(
                 f"--out {target}: cannot write results: {exc.strerror or exc}"
             ) from None
     except UserError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not quiet:
         _print_summary(result.summary(), target)
 
@@ -118,15 +92,6 @@ def _shorten(spec, months: int):
 
     events = [e.model_dump(mode="json") for e in spec.events if e.month <= months]
     return with_overrides(spec, {"simulation.months": months, "events": events})
-
-
-def _check_out_dir(target: Path) -> None:
-    """Refuse an output folder that cannot be created, before spending time on the run."""
-    for folder in (target, *target.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise UserError(f"--out {target}: {folder} exists and is not a folder")
-            return
 
 
 def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet, engine="numba"):
@@ -207,7 +172,7 @@ def validate(
 
         need = estimate_memory(spec)
     except UserError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out.print(
         f"[green]valid[/]: {escape(str(scenario))} ({spec.name}: {len(spec.all_operators())} operators, "
         f"{spec.population.size:,} agents, {spec.simulation.months} months, {len(spec.events)} events; "
@@ -222,12 +187,3 @@ def schema() -> None:
     from sim.scenario import json_schema
 
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
-
-
-def main() -> None:  # pragma: no cover - console entry for python -m sim.cli
-    """Entry point."""
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -19,7 +19,7 @@ from sim import runner as sim_runner
 from sim.cli import app
 from sim.scenario import load_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"
 SMALL = ["--population", "3000", "--months", "12", "--replications", "2"]
 RUN_FILES = {

@@ -1,0 +1,50 @@
+"""What every ``telsim`` command shares: the typer app, consoles, options, error exit.
+
+User errors (a bad scenario, an unknown ``--set`` path, a missing file, a run that
+would not fit in memory) print one clear message and exit with code 2, no traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from sim.errors import UserError
+
+app = typer.Typer(
+    help="telsim: agent-based market simulator for mobile telecom operators.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a field: PATH=VALUE, e.g. operators.Unicom.plans.0.monthly_fee=79 (repeatable).",
+    ),
+]
+
+
+def fail(message: str) -> NoReturn:
+    """Print one error line and exit 2."""
+    # Escape: messages quote names like plans[gsm_2g] that rich would eat as markup tags.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def check_out_dir(target: Path) -> None:
+    """Refuse an output folder that cannot be created, before spending time on the run."""
+    for folder in (target, *target.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise UserError(f"--out {target}: {folder} exists and is not a folder")
+            return
