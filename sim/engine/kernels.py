@@ -94,6 +94,7 @@ from sim.engine.layout import (
     S_SOCIAL,
     S_SPEND,
 )
+from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.rng import uniform_at
 
 _JIT = {"cache": True, "nogil": True}
@@ -368,7 +369,10 @@ def month_kernel(
         ccnt = cnt[c]
         csm = sm[c]
         cflows = flows[c]
-        for i in range(c * CHUNK, min(n_after, (c + 1) * CHUNK)):
+        end = min(n_after, (c + 1) * CHUNK)
+        for i in range(c * CHUNK, end):
+            if glob[0] == 0.0:
+                prefetch_ties(i + PREFETCH_AHEAD, end, indptr, indices, op_t, sat_t, gen_t, sw_t)
             s = seg_of[i]
             g = gen_t[i]
             sw_share, newer_share = social_signals(
@@ -568,7 +572,10 @@ def churn_risk_kernel(n_active, indptr, indices, op, sat, gen, sw, contract_left
     for c in numba.prange(n_chunks(n_active)):
         f = np.empty(n_ops)
         wom = np.empty(n_ops)
-        for i in range(c * CHUNK, min(n_active, (c + 1) * CHUNK)):
+        end = min(n_active, (c + 1) * CHUNK)
+        for i in range(c * CHUNK, end):
+            if glob[0] == 0.0:
+                prefetch_ties(i + PREFETCH_AHEAD, end, indptr, indices, op, sat, gen, sw)
             if op[i] == NO_OPERATOR:
                 risk[i] = -1.0
                 continue
