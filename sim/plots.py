@@ -1,8 +1,9 @@
-"""Figures of a run: shares with bands, monthly churn, switching flows.
+"""Figures of a run (shares with bands, monthly churn, switching flows) and their helpers.
 
-Plotting never lives in the model classes. Figures are readable in black-and-white
-print (line styles and markers, not colour alone), carry units, and say in a caption
-which scenario and how many replications produced them.
+The helpers (captions, styles, banded lines, atomic saving) are shared with the report
+and sweep figures. Plotting never lives in the model classes. Figures are readable in
+black-and-white print (line styles and markers, not colour alone), carry units, and say
+in a caption which scenario and how many replications produced them.
 """
 
 from __future__ import annotations
@@ -33,29 +34,49 @@ STYLES = [
 ]
 
 
-def _caption(fig: plt.Figure, result: RunResult) -> None:
+BANDS = "Bands: 5-95 % across replications."
+WHISKERS = "Whiskers: 5-95 % across replications."
+
+
+def caption_text(result: RunResult, note: str | None = BANDS) -> str:
+    """Which scenario, replications, agents and seed made a figure, then ``note``."""
     sc = result.scenario
-    fig.text(
-        0.01,
-        0.01,
-        f"Scenario '{sc.name}', {result.replications} replication(s), "
-        f"{sc.population.size:,} agents, seed {sc.simulation.seed}. Bands: 5-95 % across replications.",
-        fontsize=7,
-        color="0.3",
+    reps = result.replications
+    text = (
+        f"Scenario '{sc.name}', {reps} replication{'s' if reps != 1 else ''}, "
+        f"{sc.population.size:,} agents, seed {sc.simulation.seed}."
     )
+    return f"{text} {note}" if note else text
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def caption(fig: plt.Figure, result: RunResult, note: str | None = BANDS) -> None:
+    """Print the caption along the bottom edge of ``fig`` (it travels with the PNG)."""
+    fig.text(0.01, 0.01, caption_text(result, note), fontsize=7, color="0.3")
+
+
+def save_figure(fig: plt.Figure, path: Path) -> Path:
+    """Write ``fig`` as a PNG atomically and free it."""
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=130))
     plt.close(fig)
     return path
 
 
-def _band_lines(
-    ax: plt.Axes, df: pd.DataFrame, value: str, labels: dict[str, str], scale: float = 1.0
+def band_lines(
+    ax: plt.Axes,
+    df: pd.DataFrame,
+    value: str,
+    labels: dict[str, str],
+    scale: float = 1.0,
+    by: str = "operator",
 ) -> None:
-    """Median line with a 5-95 % band per operator, over date."""
-    for k, (op, group) in enumerate(df.groupby("operator", sort=False)):
+    """Median line with a 5-95 % band per group (operator by default), over date.
+
+    A group's line style and marker follow its place in ``labels`` (the scenario order),
+    so an operator looks the same in every figure and lines stay apart in print.
+    """
+    order = list(labels)
+    for i, (op, group) in enumerate(df.groupby(by, sort=False)):
+        k = order.index(op) if op in labels else i
         wide = group.pivot(index="date", columns="replication", values=value) * scale
         q = wide.quantile([0.05, 0.5, 0.95], axis=1).T
         style, marker = STYLES[k % len(STYLES)]
@@ -81,7 +102,8 @@ def _band_lines(
             )
 
 
-def _labels(result: RunResult) -> dict[str, str]:
+def operator_labels(result: RunResult) -> dict[str, str]:
+    """Operator name -> display name, in scenario order (entrants last)."""
     return {o.name: o.display for o in result.scenario.all_operators()}
 
 
@@ -90,15 +112,15 @@ def _line_figure(
 ) -> Path:
     """Percent series per operator over calendar months, median with a 5-95 % band."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    _band_lines(ax, df, value, _labels(result), scale=100)
+    band_lines(ax, df, value, operator_labels(result), scale=100)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("calendar month")
     ax.set_title(f"{title}: {result.scenario.name}")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, result)
-    return _save(fig, path)
+    caption(fig, result)
+    return save_figure(fig, path)
 
 
 def shares_figure(result: RunResult, path: Path) -> Path:
@@ -123,7 +145,7 @@ def churn_figure(result: RunResult, path: Path) -> Path:
 
 def switching_figure(result: RunResult, path: Path) -> Path:
     """Heatmap of subscribers switching from one operator to another over the whole run."""
-    labels = _labels(result)
+    labels = operator_labels(result)
     names = list(labels)
     sw = result.switching
     per_rep = sw.groupby(["replication", "from_operator", "to_operator"])["subscribers"].sum()
@@ -140,26 +162,26 @@ def switching_figure(result: RunResult, path: Path) -> Path:
     top = matrix.max() or 1.0
     for a in range(len(names)):
         for b in range(len(names)):
-            if a != b:
-                ax.text(
-                    b,
-                    a,
-                    _human(matrix[a, b]),
-                    ha="center",
-                    va="center",
-                    color="white" if matrix[a, b] > 0.6 * top else "black",
-                    fontsize=9,
-                )
+            ax.text(
+                b,
+                a,
+                human(matrix[a, b]) if a != b else "-",  # staying is not a flow
+                ha="center",
+                va="center",
+                color="white" if matrix[a, b] > 0.6 * top else "black",
+                fontsize=9,
+            )
     bar = fig.colorbar(im, ax=ax, label="subscribers switched (whole run, mean of replications)")
-    bar.formatter = matplotlib.ticker.FuncFormatter(lambda x, _: _human(x))
+    bar.formatter = matplotlib.ticker.FuncFormatter(lambda x, _: human(x))
     bar.update_ticks()
     ax.set_title(f"Switching flows: {result.scenario.name}")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _caption(fig, result)
-    return _save(fig, path)
+    caption(fig, result, note=None)
+    return save_figure(fig, path)
 
 
-def _human(x: float) -> str:
+def human(x: float) -> str:
+    """Short count or amount: 1.2bn, 3.4M, 5.6k, 78."""
     for unit, size in (("bn", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(x) >= size:
             return f"{x / size:.1f}{unit}"

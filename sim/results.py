@@ -123,17 +123,24 @@ def clv(arpu: float, churn: float, margin: float, annual_rate: float) -> float:
     return float(margin * arpu * (1.0 + r) / (r + churn)) if r + churn > 0 else float("nan")
 
 
-def _tail_clv(df: pd.DataFrame, econ: Any, window: int = 12) -> float:
-    """CLV from ARPU and churn averaged over the last ``window`` months of a group."""
+def _tail(df: pd.DataFrame, window: int = 12) -> pd.DataFrame:
+    """The last ``window`` months of a group (month 0 excluded: it has no flows)."""
     tail = df[df["month"] > df["month"].max() - window]
-    tail = tail[tail["month"] > 0]
-    arpu = (
-        float(tail["revenue"].sum() / tail["subscribers"].sum())
-        if tail["subscribers"].sum()
-        else 0.0
-    )
+    return tail[tail["month"] > 0]
+
+
+def tail_arpu(df: pd.DataFrame, window: int = 12) -> float:
+    """Revenue per subscriber-month over the last ``window`` months (the CLV's ARPU)."""
+    tail = _tail(df, window)
+    subs = tail["subscribers"].sum()
+    return float(tail["revenue"].sum() / subs) if subs else 0.0
+
+
+def tail_clv(df: pd.DataFrame, econ: Any, window: int = 12) -> float:
+    """CLV from ARPU and churn averaged over the last ``window`` months of a group."""
+    tail = _tail(df, window)
     return clv(
-        arpu,
+        tail_arpu(df, window),
         float(tail["churn_rate"].mean()) if len(tail) else 0.0,
         econ.margin,
         econ.annual_discount_rate,
@@ -169,26 +176,33 @@ class RunResult:
         return last.pivot(index="replication", columns="operator", values="share")
 
     def summary(self) -> dict[str, Any]:
-        """Final shares, annualised churn and CLV per operator with 5/50/95 % bands."""
+        """Final shares, share change, churn, ARPU and CLV per operator with 5/50/95 % bands."""
         econ = self.scenario.economics
         ops = self.operators
         months = ops[ops["month"] > 0]
         last = ops[ops["month"] == ops["month"].max()]
+        first = ops[ops["month"] == 0]
         per_operator: dict[str, Any] = {}
         for name, group in months.groupby("operator", sort=False):
             reps = group.groupby("replication")
+            final = last[last["operator"] == name].set_index("replication")["share"]
+            start = first[first["operator"] == name].set_index("replication")["share"]
             per_operator[name] = {
-                "final_share": bands(last[last["operator"] == name]["share"]),
+                "final_share": bands(final),
                 "final_subscribers": bands(last[last["operator"] == name]["subscribers"]),
                 "annualised_churn": bands(reps["churn_rate"].apply(annualised_churn)),
                 "mean_monthly_churn": bands(reps["churn_rate"].mean()),
-                "clv": bands(reps.apply(lambda d: _tail_clv(d, econ), include_groups=False)),
+                "clv": bands(reps.apply(lambda d: tail_clv(d, econ), include_groups=False)),
+                # final minus month-0 share, per replication (a fraction, not points)
+                "share_change": bands(final - start.reindex(final.index, fill_value=0.0)),
+                # revenue per subscriber-month over the CLV's window (currency/month)
+                "arpu": bands(reps.apply(tail_arpu, include_groups=False)),
             }
         seg_clv: dict[str, dict[str, float]] = {}
         seg = self.segments[self.segments["month"] > 0]
         for (op, sname), group in seg.groupby(["operator", "segment"], sort=False):
             values = group.groupby("replication").apply(
-                lambda d: _tail_clv(d, econ), include_groups=False
+                lambda d: tail_clv(d, econ), include_groups=False
             )
             seg_clv.setdefault(op, {})[sname] = float(np.median(values))
         return {

@@ -103,6 +103,56 @@ class Contracts(Spec):
     )
 
 
+class PopulationFile(Spec):
+    """Month-0 customers drawn from the rows of a CSV file (a CRM extract, a survey panel).
+
+    Each of the ``size`` initial subscribers takes one row, drawn with replacement by the
+    scenario seed; the columns named here replace the matching synthetic draws. Values
+    are read as text and mapped to names by ``plans``, ``segments`` and ``operators``.
+    """
+
+    path: str = Field(
+        description="CSV file, one row per customer; a relative path is taken from the scenario file's folder."
+    )
+    tenure: str | None = Field(None, description="Column with the tenure, months (>= 0).")
+    plan: str | None = Field(
+        None,
+        description="Column naming the plan; a customer on a contract plan is inside a contract with contract_months - tenure mod contract_months months left (renewed back to back).",
+    )
+    plans: dict[str, str] = Field(
+        default_factory=dict,
+        description="Value of the plan column -> plan name (a plan of the customer's operator).",
+    )
+    charges: str | None = Field(
+        None,
+        description="Column with the monthly bill (currency/month); individual spend = charges / the plan's monthly fee.",
+    )
+    segment: str | None = Field(None, description="Column naming the segment.")
+    segments: dict[str, str] = Field(
+        default_factory=dict, description="Value of the segment column -> segment name."
+    )
+    operator: str | None = Field(
+        None,
+        description="Column naming the operator (default: drawn from the initial shares).",
+    )
+    operators: dict[str, str] = Field(
+        default_factory=dict, description="Value of the operator column -> operator name."
+    )
+
+    @model_validator(mode="after")
+    def _mapped(self) -> PopulationFile:
+        for column, mapping in (
+            ("plan", self.plans),
+            ("segment", self.segments),
+            ("operator", self.operators),
+        ):
+            if getattr(self, column) is not None and not mapping:
+                raise ValueError(
+                    f"from_csv.{column} names a column, so from_csv.{column}s must map its values to names"
+                )
+        return self
+
+
 class Population(Spec):
     """Who the subscribers are at month 0 and how many join later."""
 
@@ -140,6 +190,10 @@ class Population(Spec):
     )
     spend_spread: Fraction = Field(
         0.3, description="Individual spend = segment spend x uniform(1 - spread, 1 + spread)."
+    )
+    from_csv: PopulationFile | None = Field(
+        None,
+        description="Draw the month-0 customers' tenure, plan, bill, segment or operator from a CSV file's rows.",
     )
 
     @model_validator(mode="after")
@@ -431,6 +485,11 @@ class Economics(Spec):
     annual_discount_rate: float = Field(
         0.1, ge=0, le=1, description="Discount rate per year for CLV."
     )
+    currency: str | None = Field(
+        None,
+        max_length=8,
+        description="Currency code of every money field (e.g. CNY), shown in reports.",
+    )
 
 
 # --------------------------------------------------------------------------- events
@@ -483,7 +542,9 @@ class SubsidyChange(EventBase):
     kind: Literal["subsidy_change"]
     operator: str
     plan: str | None = None
-    handset_subsidy: Money
+    handset_subsidy: float = Field(
+        ge=0, description="New handset subsidy per contract (currency, paid once)."
+    )
 
 
 class NetworkLaunch(EventBase):
@@ -620,6 +681,18 @@ class Scenario(Spec):
         for seg in self.population.segments:
             if seg.initial_shares is not None:
                 _known(f"segments[{seg.name}].initial_shares", seg.initial_shares, self.operators)
+        rows = self.population.from_csv
+        if rows is not None:
+            for value, name in rows.segments.items():
+                if name not in segs:
+                    raise ValueError(
+                        f"population.from_csv.segments[{value!r}]: unknown segment {name!r}; known: {sorted(segs)}"
+                    )
+            _known(
+                "population.from_csv.operators",
+                {name: 0.0 for name in rows.operators.values()},
+                self.operators,
+            )
         for op in self.all_operators():
             for plan in op.plans:
                 for s in plan.segments or []:
@@ -724,7 +797,7 @@ def with_overrides(scenario: Scenario, overrides: list[str] | dict[str, Any]) ->
 
 
 def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
-    """Resolve a relative edge-list path from the scenario file's folder.
+    """Resolve relative data paths (edge list, population file) from the scenario file's folder.
 
     The path is made absolute so a written copy of the scenario (results/<name>/scenario.yaml)
     still finds the file.
@@ -732,6 +805,9 @@ def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     net = scenario.network
     if net.path and not Path(net.path).is_absolute():
         net.path = str((base / net.path).absolute())
+    rows = scenario.population.from_csv
+    if rows is not None and not Path(rows.path).is_absolute():
+        rows.path = str((base / rows.path).absolute())
     return scenario
 
 

@@ -50,6 +50,14 @@ def run(
     figures: Annotated[
         bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
     ] = True,
+    report: Annotated[
+        bool | None,
+        typer.Option(
+            "--report/--no-report",
+            help="Write report.html and report.md (default: on, off with --no-figures).",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     engine: Annotated[
         Engine,
@@ -58,7 +66,7 @@ def run(
         ),
     ] = Engine.numba,
 ) -> None:
-    """Run a scenario: tables, summary and figures into a results folder."""
+    """Run a scenario: tables, summary, figures and report into a results folder."""
     try:
         from sim.runner import run as run_scenario
         from sim.scenario import load_scenario
@@ -80,10 +88,20 @@ def run(
             raise UserError(
                 f"--out {target}: cannot write results: {exc.strerror or exc}"
             ) from None
+        paths = None
+        with_report = figures if report is None else report  # --no-figures: no PNG at all
+        if with_report:
+            from sim.cli.report import write_with_progress
+
+            paths = write_with_progress(target, result=result, quiet=quiet)
     except UserError as exc:
         fail(str(exc))
     if not quiet:
         _print_summary(result.summary(), target)
+        if paths is not None:
+            from sim.cli.report import print_paths
+
+            print_paths(paths)
 
 
 def _shorten(spec, months: int):

@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"
 SMALL = ["--population", "3000", "--months", "12", "--replications", "2"]
 RUN_FILES = {
+    "report.html",
+    "report.md",
+    "report_figures",
     "operators.parquet",
     "segments.parquet",
     "switching.parquet",

@@ -1,0 +1,174 @@
+"""What the report says, as formatted text, before it becomes Markdown or HTML.
+
+One :class:`Report` feeds both renderers, so the two files always carry the same
+numbers, captions and parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim import plots
+from sim.report import fmt
+from sim.report.figures import ReportFigure, currency_unit
+from sim.report.params import Parameter, parameter_table
+from sim.results import RunResult
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table of text cells; ``numeric`` marks the columns to align right."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """A numbered figure: its PNG and the caption printed under it."""
+
+    number: int
+    title: str
+    caption: str
+    path: Path
+    link: str  # the PNG's path relative to the run folder (the Markdown's image link)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the report shows, already formatted."""
+
+    title: str
+    description: str
+    facts: list[tuple[str, str]]
+    key_numbers: Table
+    key_note: str
+    figures: list[FigureEntry]
+    parameters: list[Parameter]
+    generator: str
+
+
+def figure_entry(
+    number: int, spec: ReportFigure, result: RunResult, path: Path, run_dir: Path
+) -> FigureEntry:
+    """Number a drawn figure and write its caption: what it shows, then which runs."""
+    caption = f"{spec.what} {plots.caption_text(result, spec.note)}"
+    return FigureEntry(number, spec.title, caption, path, path.relative_to(run_dir).as_posix())
+
+
+def build_report(
+    result: RunResult,
+    summary: dict[str, Any],
+    figures: list[FigureEntry],
+    now: dt.datetime | None = None,
+) -> Report:
+    """Assemble the report of one run from its tables' summary and its drawn figures."""
+    sc = result.scenario
+    return Report(
+        title=f"Scenario report: {sc.name}",
+        description=sc.description.strip(),
+        facts=facts(result, now or dt.datetime.now()),
+        key_numbers=key_numbers(result, summary),
+        key_note=key_note(result, summary),
+        figures=figures,
+        parameters=parameter_table(sc),
+        generator=f"telsim {result.provenance.get('version', '')}".strip(),
+    )
+
+
+def facts(result: RunResult, now: dt.datetime) -> list[tuple[str, str]]:
+    """The title block: what ran, how big, how often, with which seed and version."""
+    sc, prov = result.scenario, result.provenance
+    pop = sc.population
+    dates = sc.simulation.month_dates()
+    agents = f"{pop.size:,} at month 0"
+    if prov.get("agents", pop.size) > pop.size:
+        agents += f", {prov['agents']:,} including market entrants"
+    represents = (
+        f"{pop.represents:,.0f} subscribers at month 0 "
+        f"({pop.represents / pop.size:,.1f} per agent; counts and money are scaled)"
+        if pop.represents
+        else "not set: counts are agents"
+    )
+    rows = [
+        ("Scenario", sc.name),
+        ("Months", f"{sc.simulation.months} ({dates[0]:%Y-%m} to {dates[-1]:%Y-%m})"),
+        ("Agents", agents),
+        ("Represents", represents),
+        ("Replications", f"{result.replications}"),
+        ("Seed", f"{sc.simulation.seed}"),
+        ("telsim version", str(prov.get("version", "unknown"))),
+    ]
+    if "engine" in prov or "threads" in prov:
+        engine = f"{prov.get('engine', 'numba')}, {prov.get('threads', '?')} thread(s)"
+        if "wall_seconds" in prov:
+            engine += f", {prov['wall_seconds']:,.1f} s wall time"
+        rows.append(("Engine", engine))
+    if "scenario_sha256" in prov:
+        rows.append(("Scenario SHA-256", str(prov["scenario_sha256"])[:16]))
+    if "created" in prov:
+        rows.append(("Run date", _date(str(prov["created"]))))
+    rows.append(("Report date", f"{now:%Y-%m-%d %H:%M}"))
+    return rows
+
+
+def _date(stamp: str) -> str:
+    """``2025-11-23T04:03:12+0000`` -> ``2025-11-23 04:03``; anything else as given."""
+    try:
+        return f"{dt.datetime.strptime(stamp, '%Y-%m-%dT%H:%M:%S%z'):%Y-%m-%d %H:%M}"
+    except ValueError:
+        return stamp
+
+
+def key_numbers(result: RunResult, summary: dict[str, Any]) -> Table:
+    """One row per operator: final share, its change, churn, ARPU and CLV."""
+    unit = currency_unit(result)
+    labels = plots.operator_labels(result)
+    columns = [
+        "Operator",
+        "Final share (5–95 %)",
+        "Change in share",
+        "Subscribers at end",
+        "Annualised churn (5–95 %)",
+        f"ARPU ({unit}/month)",
+        f"CLV ({unit}, 5–95 %)",
+    ]
+    rows = []
+    for name, row in summary["operators"].items():
+        rows.append(
+            [
+                labels.get(name, name),
+                fmt.pct_band(row["final_share"]),
+                fmt.points(row["share_change"]["p50"]),
+                fmt.count(row["final_subscribers"]["p50"]),
+                fmt.pct_band(row["annualised_churn"]),
+                fmt.money(row["arpu"]["p50"], digits=1),
+                fmt.money_band(row["clv"]),
+            ]
+        )
+    return Table(columns, rows, [False] + [True] * (len(columns) - 1))
+
+
+def key_note(result: RunResult, summary: dict[str, Any]) -> str:
+    """How to read the key numbers: which month, which statistic, which window."""
+    econ = result.scenario.economics
+    last = result.scenario.simulation.month_dates()[-1]
+    reps = summary["replications"]
+    return (
+        f"At month {summary['months']} ({last:%Y-%m}); medians across {reps} "
+        f"replication{'s' if reps != 1 else ''}, 5–95 % bands in brackets. Change in share: final minus month-0 "
+        f"share, in percentage points. Annualised churn: 1 − (Π(1 − monthly churn))^(12/months) "
+        f"over the run. ARPU and CLV use the last 12 months; "
+        f"CLV = margin × ARPU × (1 + r) / (r + monthly churn) with margin "
+        f"{fmt.pct(econ.margin, 0)} and a discount rate of {fmt.pct(econ.annual_discount_rate)} "
+        f"a year. {_money_unit(result)}"
+    )
+
+
+def _money_unit(result: RunResult) -> str:
+    unit = currency_unit(result)
+    return f"Money in {unit}." if unit != "currency" else "Money in the scenario's currency."
