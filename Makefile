@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SCENARIO ?= scenarios/china_3g_2009.yaml
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench lint clean browser
 
 find-python = $(shell \
   for c in python3.13 python3.12 python3; do \
@@ -33,7 +33,21 @@ $(STAMP): pyproject.toml
 run: install
 	$(VENV)/bin/telsim run $(SCENARIO)
 
-test: install
+# The dashboard's browser test drives headless Chromium (Debian's package); CI runs as
+# root on a fresh machine, so install it when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "error: the dashboard's browser test needs Chromium; install it with your package manager" >&2; exit 2; \
+	  elif [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  elif command -v sudo >/dev/null 2>&1; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "error: the dashboard's browser test needs Chromium: run 'apt-get install chromium' as root" >&2; exit 2; \
+	  fi; }
+
+test: install browser
 	$(VENV)/bin/ruff check sim tests benchmarks
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
