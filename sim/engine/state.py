@@ -104,6 +104,34 @@ class SubscriberState:
         )
 
 
+# Stream id of the draw that assigns a population-file row to a month-0 slot (unused by
+# the Stream enum, which ends its INIT_* ids at 9).
+INIT_ROW_STREAM = 10
+
+
+@dataclass(frozen=True)
+class PopulationRows:
+    """Month-0 traits read from a population file (``population.from_csv``), one per row.
+
+    A value of -1 means "not in the file: keep the synthetic draw".
+
+    Attributes:
+        segment: (R,) int64 segment index.
+        operator: (R,) int64 operator index.
+        plan_code: (R,) int64 code of the plan column's value.
+        plan_of_code: (J, C) int64 plan row of each operator for each code (-1: none).
+        tenure: (R,) float64 tenure, months.
+        charges: (R,) float64 monthly bill (currency/month).
+    """
+
+    segment: np.ndarray
+    operator: np.ndarray
+    plan_code: np.ndarray
+    plan_of_code: np.ndarray
+    tenure: np.ndarray
+    charges: np.ndarray
+
+
 @dataclass(frozen=True)
 class InitialDistributions:
     """What month 0 looks like, as cumulative tables the synthesis kernel samples from.
@@ -130,6 +158,8 @@ class InitialDistributions:
     trust_0: float
     bundle_share: float
     spend_spread: float
+    rows: PopulationRows | None = None
+    plan_fee: np.ndarray | None = None
 
 
 def synthesize(
@@ -140,7 +170,8 @@ def synthesize(
     Every slot draws its segment, handset generation and individual spend (entrants keep
     theirs); the first ``n_initial`` slots also get an operator, plan, tenure, contract,
     satisfaction and bundle. Draws use the ``INIT_*`` streams, so they are a pure
-    function of (seed, slot).
+    function of (seed, slot). With ``dist.rows`` (a population file) each initial slot
+    then takes a row and its traits (:func:`_apply_rows`).
     """
     state = SubscriberState.allocate(capacity)
     keys = np.array(
@@ -194,6 +225,8 @@ def synthesize(
         state.bundled,
         state.spend,
     )
+    if dist.rows is not None:
+        _apply_rows(dist, state, n_initial, seed, keys)
     state.operator_n[:] = state.operator
     state.handset_gen_n[:] = state.handset_gen
     state.satisfaction_n[:] = state.satisfaction
@@ -266,3 +299,106 @@ def _synthesize(
         sat[i] = min(1.0, max(0.0, s0))
         trust[i] = trust0
         bundled[i] = uniform_at(keys[7], i) < bundle_share
+
+
+def _apply_rows(
+    dist: InitialDistributions,
+    state: SubscriberState,
+    n_initial: int,
+    seed: int,
+    keys: np.ndarray,
+) -> None:
+    """Give each initial slot a population-file row (drawn with replacement) and its traits."""
+    rows = dist.rows
+    assert rows is not None and dist.plan_fee is not None
+    _rows_kernel(
+        n_initial,
+        np.uint64(stream_key(seed, INIT_ROW_STREAM, 0)),
+        keys,
+        dist.share_on_contract,
+        rows.segment,
+        rows.operator,
+        rows.plan_code,
+        rows.plan_of_code,
+        rows.tenure,
+        rows.charges,
+        dist.operator_cdf,
+        dist.plan_cdf,
+        dist.plan_contract,
+        dist.plan_fee,
+        state.segment,
+        state.operator,
+        state.plan,
+        state.handset_gen,
+        state.tenure,
+        state.contract_left,
+        state.spend,
+    )
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _rows_kernel(
+    n_initial,
+    row_key,
+    keys,
+    on_contract,
+    row_seg,
+    row_op,
+    row_plan,
+    plan_of_code,
+    row_tenure,
+    row_charges,
+    op_cdf,
+    plan_cdf,
+    plan_contract,
+    plan_fee,
+    segment,
+    operator,
+    plan,
+    gen,
+    tenure,
+    contract_left,
+    spend,
+):
+    """Overwrite the synthetic draws of slot i with the traits of its row.
+
+    A trait the file does not give keeps its draw, redrawn from the same random number
+    when what it depends on changed (operator given the segment, plan given both). A
+    contract plan named by the file means an ongoing contract, renewed back to back:
+    ``contract_months - tenure mod contract_months`` months left.
+    """
+    n_rows = row_seg.shape[0]
+    for i in numba.prange(n_initial):
+        r = min(int(uniform_at(row_key, i) * n_rows), n_rows - 1)
+        s = segment[i]
+        j = operator[i]
+        p = plan[i]
+        changed = False
+        if row_seg[r] >= 0 and row_seg[r] != s:
+            s = row_seg[r]
+            segment[i] = s
+            changed = True
+        if row_op[r] >= 0:
+            changed = changed or row_op[r] != j
+            j = row_op[r]
+        elif changed:
+            j = _pick(op_cdf[s], uniform_at(keys[1], i))
+        operator[i] = j
+        if row_tenure[r] >= 0.0:
+            tenure[i] = int(min(row_tenure[r], 65535.0))
+        if row_plan[r] >= 0:
+            p = plan_of_code[j, row_plan[r]]
+            plan[i] = p
+            cm = plan_contract[p]
+            contract_left[i] = cm - tenure[i] % cm if cm > 0 else 0
+        elif changed:
+            p = _pick(plan_cdf[j, s, gen[i]], uniform_at(keys[2], i))
+            plan[i] = p
+            cm = plan_contract[p]
+            left = 0
+            if cm > 0 and uniform_at(keys[4], i) < on_contract:
+                left = 1 + int(uniform_at(keys[9], i) * cm)
+            contract_left[i] = left
+        if row_charges[r] >= 0.0:
+            fee = plan_fee[p]
+            spend[i] = row_charges[r] / fee if fee > 0.0 else 1.0

@@ -8,12 +8,13 @@ events switch them on. Events change these tables, never the subscriber arrays.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.engine import layout as L
-from sim.engine.state import InitialDistributions
+from sim.engine.state import InitialDistributions, PopulationRows
 from sim.errors import UserError
 from sim.scenario import Behaviour, OperatorEntry, PlanLaunch, Scenario
 
@@ -322,4 +323,113 @@ def initial_distributions(scenario: Scenario, tables: MarketTables) -> InitialDi
         trust_0=b.trust_0,
         bundle_share=pop.bundle_share,
         spend_spread=pop.spend_spread,
+        rows=population_rows(scenario, tables, op_shares) if pop.from_csv else None,
+        plan_fee=tables.plans[:, L.P_FEE].copy(),
     )
+
+
+def population_rows(
+    scenario: Scenario, tables: MarketTables, op_shares: np.ndarray
+) -> PopulationRows:
+    """Read ``population.from_csv`` into per-row codes the synthesis kernel applies.
+
+    Raises:
+        UserError: the file or a named column is missing, a value has no mapping, a
+            number is not a number, or an operator lacks a mapped plan; the message
+            names the file, the field and what was expected.
+    """
+    import pandas as pd
+
+    spec = scenario.population.from_csv
+    assert spec is not None
+    frame = _read_population_file(spec.path)
+    n = len(frame)
+    where = f"{spec.path}"
+
+    def column(field: str) -> np.ndarray | None:
+        name = getattr(spec, field)
+        if name is None:
+            return None
+        if name not in frame.columns:
+            raise UserError(
+                f"{where}: population.from_csv.{field}: no column {name!r}; "
+                f"columns: {', '.join(frame.columns)}"
+            )
+        return frame[name].astype(str).str.strip().to_numpy()
+
+    def codes(field: str, mapping: dict[str, str], names: list[str]) -> np.ndarray:
+        values = column(field)
+        if values is None:
+            return np.full(n, -1, dtype=np.int64)
+        unknown = sorted(set(values) - set(mapping))
+        if unknown:
+            raise UserError(
+                f"{where}: population.from_csv.{field}s has no entry for value(s) "
+                f"{unknown[:5]} of column {getattr(spec, field)!r}; expected a mapping of each value"
+            )
+        lookup = {value: names.index(name) for value, name in mapping.items()}
+        return pd.Series(values).map(lookup).to_numpy(dtype=np.int64)
+
+    def numbers(field: str) -> np.ndarray:
+        values = column(field)
+        if values is None:
+            return np.full(n, -1.0)
+        out = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(out) | (out < 0)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise UserError(
+                f"{where}: population.from_csv.{field}: column {getattr(spec, field)!r} row {k + 2} "
+                f"is {values[k]!r}; expected a number >= 0"
+            )
+        return out
+
+    segment = codes("segment", spec.segments, tables.segment_names)
+    operator = codes("operator", spec.operators, tables.operator_names)
+    plan_names = sorted(set(spec.plans.values()))
+    plan_code = codes("plan", spec.plans, plan_names)
+    plan_of_code = np.full((tables.n_operators, max(1, len(plan_names))), -1, dtype=np.int64)
+    if spec.plan is not None:
+        customers = set(np.flatnonzero(op_shares.sum(axis=0) > 0)) | set(operator[operator >= 0])
+        for j in sorted(customers):
+            name = tables.operator_names[j]
+            for c, plan in enumerate(plan_names):
+                rows = tables.plan_rows(name, plan)
+                if not rows:
+                    known = [p for o, p in tables.plan_keys if o == name]
+                    raise UserError(
+                        f"{where}: population.from_csv.plans: operator {name} has month-0 customers "
+                        f"but no plan {plan!r}; its plans: {known}"
+                    )
+                plan_of_code[j, c] = rows[0]
+    return PopulationRows(
+        segment=segment,
+        operator=operator,
+        plan_code=plan_code,
+        plan_of_code=plan_of_code,
+        tenure=numbers("tenure"),
+        charges=numbers("charges"),
+    )
+
+
+def _read_population_file(path: str):  # -> pandas.DataFrame
+    """The population CSV as text columns (cached per path and modification time)."""
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"population.from_csv.path: file not found: {path}")
+    return _read_csv_cached(str(file), file.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_csv_cached(path: str, mtime_ns: int):  # -> pandas.DataFrame
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise UserError(f"{path}: population.from_csv: not a readable CSV file: {exc}") from None
+    if frame.empty:
+        raise UserError(f"{path}: population.from_csv: the file has no rows")
+    return frame

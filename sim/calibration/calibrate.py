@@ -1,0 +1,140 @@
+"""``calibrate()``: one calibration from a targets file to its output folder.
+
+The CLI (``telsim calibrate``) and the tests call it. It loads and validates the targets
+file, runs the search (optuna or ABC-SMC, resumable), runs the best parameters once more
+with more replications, and writes the outputs (:mod:`sim.calibration.outputs`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sim.calibration.targets import METHODS, Calibration, load_calibration
+from sim.errors import UserError
+
+# Progress: (phase, done, total, best loss or None); phase "search" or "check".
+Progress = Callable[[str, int, int, float | None], None]
+
+
+def calibrate(
+    targets: str | Path,
+    out: str | Path,
+    *,
+    method: str | None = None,
+    trials: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    overrides: list[str] | None = None,
+    workers: int = 1,
+    threads: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    figures: bool = True,
+    progress: Progress | None = None,
+    on_loaded: Callable[[Calibration], None] | None = None,
+) -> dict[str, Any]:
+    """Calibrate the targets file's parameters; returns the summary (also in summary.json).
+
+    Args:
+        targets: the targets YAML file.
+        out: output folder (the resumable trial store and all outputs).
+        method: "tpe", "cmaes" or "abc" (default: the file's settings.method).
+        trials: model evaluations (ABC: the simulation budget).
+        replications: replications per evaluation.
+        seed: seed of every run and of the sampler.
+        overrides: ``PATH=VALUE`` changes to the base scenario.
+        workers: concurrent evaluations.
+        threads: numba threads of the evaluations run in this process (one worker, and
+            the check run); default all cores. Results do not depend on it.
+        executor: "local" or "dask".
+        scheduler: address of a Dask scheduler.
+        resume: continue the calibration already in ``out``.
+        figures: write the PNG figures.
+        progress: called as evaluations finish.
+        on_loaded: called with the validated calibration before anything runs.
+    """
+    if method is not None and method not in METHODS:
+        raise UserError(f"--method: expected one of {', '.join(METHODS)}, got {method!r}")
+    if executor not in ("local", "dask"):
+        raise UserError(f"--executor: expected local or dask, got {executor!r}")
+    settings = {"method": method, "trials": trials, "replications": replications, "seed": seed}
+    cal = load_calibration(targets, overrides, settings)
+    out = Path(out)
+    _check_out(out)
+    if on_loaded is not None:
+        on_loaded(cal)
+    if threads is not None:
+        from sim.market.model import set_threads
+
+        set_threads(threads)
+    started = time.perf_counter()
+    search = None if progress is None else (lambda d, t, b: progress("search", d, t, b))
+    if cal.settings.method == "abc":
+        from sim.calibration.abc import run_abc
+
+        outcome = run_abc(
+            cal,
+            out,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            resume=resume,
+            progress=search,
+        )
+        names = [p.name for p in cal.spec.parameters]
+        best = outcome.best(names)
+        session = {
+            "evaluations_now": outcome.ran_now,
+            "simulations": outcome.simulations,
+            "seconds": round(outcome.seconds, 2),
+            "workers": outcome.workers,
+        }
+        extra: dict[str, Any] = {"posterior": outcome.posterior, "generations": outcome.generations}
+    else:
+        from sim.calibration.optimize import run_optuna
+
+        history = run_optuna(
+            cal,
+            out,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            resume=resume,
+            progress=search,
+        )
+        best = history.parameters(history.best(), [p.name for p in cal.spec.parameters])
+        session = {
+            "evaluations_now": history.ran_now,
+            "seconds": round(history.seconds, 2),
+            "workers": history.workers,
+            "best_trial": history.best(),
+        }
+        extra = {"trials": history.frame}
+    from sim.calibration.outputs import check_run, truth_loss, write_outputs
+
+    def check_progress(rep: int, month: int, months: int) -> None:
+        if progress is not None:
+            progress("check", rep * months + month, check_reps * months, None)
+
+    check_reps = max(cal.settings.check_replications, cal.settings.replications)
+    check = check_run(cal, best, progress=check_progress if progress is not None else None)
+    truth = {p.name: p.truth for p in cal.spec.parameters}
+    if all(v is not None for v in truth.values()):  # a synthetic example: how far is the truth?
+        session["loss_at_truth"] = truth_loss(cal, truth)  # type: ignore[arg-type]
+    session["wall_seconds"] = round(time.perf_counter() - started, 2)
+    return write_outputs(
+        cal, out, best=best, check=check, session=session, figures=figures, **extra
+    )
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an output path that is a file or under a file, before any run."""
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise UserError(f"--out {out}: {folder} exists and is not a folder")
+            return

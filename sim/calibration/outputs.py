@@ -1,0 +1,301 @@
+"""What a finished calibration writes: best parameters, calibrated scenario, fit, summary.
+
+After the search, the best parameters are run once more with ``check_replications``
+replications (the first ones share their seeds with the trials), which gives the fit
+table its simulated mean and 5-95 % band. Files (each written atomically):
+
+- ``calibrated_scenario.yaml``: the base scenario with the best parameters, for ``telsim run``;
+- ``fit.csv``: target, moment, observed, se, simulated mean and band, z, contribution;
+- ``trials.parquet`` (optuna) or ``posterior.parquet`` and ``generations.csv`` (ABC);
+- ``moments.csv``: every moment compared, with its observation and selectors;
+- ``check_operators.parquet``, ``check_segments.parquet``, ``check_responses.parquet``:
+  tables and survey respondents of the check run;
+- ``summary.json``: best parameters, loss, uncertainty and identification, provenance;
+- figures (see :mod:`sim.calibration.plots`).
+
+Uncertainty. With optuna, the plausible set is the trials whose loss is within
+``chi2_0.68(p) * max(1, loss_min / (moments - p))`` of the best (a 68 % joint region,
+widened by the reduced chi-square when the model does not fit to within the data's
+errors); each parameter's range over that set is reported. TPE samples densely near its
+best, so this range understates the uncertainty (a lower bound). With ABC, the posterior's
+weighted 5/50/95 % quantiles. A parameter is *weakly identified* when that range covers
+more than half of its bounds (on the log scale for log parameters); with fewer than
+five plausible trials it is not judged (null in summary.json).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration.evaluate import make_task, simulate
+from sim.calibration.loss import fit_table, smm_loss
+from sim.calibration.targets import Calibration, Parameter, apply_parameters
+from sim.io import atomic_write, write_json, write_text
+from sim.scenario import dump_yaml
+
+WEAK_FRACTION = 0.5  # a range over more than this share of the bounds: weakly identified
+CONFIDENCE = 0.68
+MIN_NEAR = 5  # fewer plausible trials than this: identification is not judged
+
+
+@dataclass
+class CheckRun:
+    """The best parameters run with ``check_replications`` replications."""
+
+    values: np.ndarray
+    operators: pd.DataFrame
+    segments: pd.DataFrame
+    responses: pd.DataFrame
+    replications: int
+
+
+def check_run(cal: Calibration, best: dict[str, float], progress: Any = None) -> CheckRun:
+    """Run the best parameters with the check replications (in this process)."""
+    reps = max(cal.settings.check_replications, cal.settings.replications)
+    values, result, responses = simulate(make_task(cal, -1, best, reps), progress=progress)
+    return CheckRun(values, result.operators, result.segments, responses, reps)
+
+
+def truth_loss(cal: Calibration, truth: dict[str, float]) -> float:
+    """Loss at known true parameters, with the trials' replications and seed."""
+    from sim.calibration.evaluate import evaluate
+
+    values = evaluate(make_task(cal, -2, truth, cal.settings.replications))["values"]
+    return smm_loss(cal.moments, values)
+
+
+# --------------------------------------------------------------------------- uncertainty
+def _width(p: Parameter, lo: float, hi: float) -> float:
+    """Share of the bounds a range covers (log scale for log parameters)."""
+    if p.log:
+        return float((np.log(hi) - np.log(lo)) / (np.log(p.high) - np.log(p.low)))
+    return float((hi - lo) / (p.high - p.low))
+
+
+def loss_threshold(frame: pd.DataFrame, n_params: int, n_moments: int) -> float:
+    """Highest loss of the 68 % plausible region (see the module docstring)."""
+    from scipy.stats import chi2
+
+    best = float(np.nanmin(frame["loss"].to_numpy(dtype=float)))
+    dof = n_moments - n_params
+    scale = max(1.0, best / dof) if dof > 0 else 1.0
+    return best + float(chi2.ppf(CONFIDENCE, n_params)) * scale
+
+
+def plausible_trials(frame: pd.DataFrame, n_params: int, n_moments: int) -> pd.DataFrame:
+    """Trials within the 68 % loss threshold of the best (see the module docstring)."""
+    ok = frame[np.isfinite(frame["loss"].to_numpy(dtype=float))]
+    return ok[ok["loss"] <= loss_threshold(frame, n_params, n_moments)]
+
+
+def optuna_uncertainty(cal: Calibration, frame: pd.DataFrame) -> dict[str, Any]:
+    """Per parameter: the range over the plausible set and whether it is weakly identified."""
+    params = cal.spec.parameters
+    near = plausible_trials(frame, len(params), len(cal.moments))
+    out: dict[str, Any] = {}
+    for p in params:
+        col = near[f"param.{p.name}"].to_numpy(dtype=float)
+        lo, hi = float(col.min()), float(col.max())
+        share = _width(p, lo, hi)
+        out[p.name] = {
+            "low": lo,
+            "high": hi,
+            "share_of_bounds": round(share, 3),
+            # too few trials near the best say nothing about the shape of the minimum
+            "weakly_identified": bool(share > WEAK_FRACTION) if len(near) >= MIN_NEAR else None,
+            "plausible_trials": len(near),
+        }
+    return out
+
+
+def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: list[float]) -> list[float]:
+    """Quantiles of weighted samples (midpoint rule on the sorted cumulative weights)."""
+    keep = w > 0  # a particle without weight is not part of the distribution
+    x, w = x[keep], w[keep]
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order] / np.sum(w)
+    cdf = np.cumsum(w) - 0.5 * w
+    return [float(np.interp(q, cdf, x)) for q in qs]
+
+
+def abc_uncertainty(cal: Calibration, posterior: pd.DataFrame) -> dict[str, Any]:
+    """Per parameter: weighted posterior mean and 5/50/95 % quantiles; identification."""
+    out: dict[str, Any] = {}
+    w = posterior["weight"].to_numpy(dtype=float)
+    for p in cal.spec.parameters:
+        x = posterior[p.name].to_numpy(dtype=float)
+        q5, q50, q95 = weighted_quantiles(x, w, [0.05, 0.5, 0.95])
+        share = _width(p, max(q5, p.low), min(q95, p.high)) if q95 > q5 else 0.0
+        out[p.name] = {
+            "mean": float(np.sum(w * x)),
+            "p5": q5,
+            "p50": q50,
+            "p95": q95,
+            "share_of_bounds": round(share, 3),
+            "weakly_identified": bool(share > WEAK_FRACTION),
+        }
+    return out
+
+
+def correlations(frame: pd.DataFrame, names: list[str], weights: np.ndarray | None) -> dict:
+    """Pairwise (weighted) Pearson correlations of the parameters in ``frame``."""
+    x = frame[names].to_numpy(dtype=float)
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    if len(x) < 3:
+        return {}
+    c = np.cov(x.T, aweights=w)
+    sd = np.sqrt(np.diag(c))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = c / np.outer(sd, sd)
+    out = {}
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if np.isfinite(r[i, j]):
+                out[f"{names[i]}~{names[j]}"] = round(float(r[i, j]), 3)
+    return out
+
+
+# --------------------------------------------------------------------------- writing
+def write_outputs(
+    cal: Calibration,
+    out: Path,
+    *,
+    best: dict[str, float],
+    check: CheckRun,
+    session: dict[str, Any],
+    trials: pd.DataFrame | None = None,
+    posterior: pd.DataFrame | None = None,
+    generations: pd.DataFrame | None = None,
+    figures: bool = True,
+) -> dict[str, Any]:
+    """Write every output file and figure; returns the summary."""
+    names = [p.name for p in cal.spec.parameters]
+    fit = fit_table(cal.moments, check.values)
+    calibrated = apply_parameters(cal.scenario, cal.spec.parameters, best)
+    header = (
+        f"# Calibrated by `telsim calibrate {cal.path}` ({cal.settings.method}, "
+        f"seed {cal.settings.seed}); parameters: "
+        + ", ".join(f"{k}={v:.6g}" for k, v in best.items())
+        + "\n"
+    )
+    write_text(out / "calibrated_scenario.yaml", header + dump_yaml(calibrated))
+    atomic_write(out / "fit.csv", lambda p: fit.to_csv(p, index=False))
+    moments = pd.DataFrame([{**m.__dict__, "key": m.key} for m in cal.moments])
+    atomic_write(out / "moments.csv", lambda p: moments.to_csv(p, index=False))
+    for name, df in (
+        ("check_operators", check.operators),
+        ("check_segments", check.segments),
+        ("check_responses", check.responses),
+    ):
+        frame = df.copy()
+        atomic_write(out / f"{name}.parquet", lambda p, f=frame: f.to_parquet(p, index=False))
+    if trials is not None:
+        atomic_write(out / "trials.parquet", lambda p: trials.to_parquet(p, index=False))
+        uncertainty = optuna_uncertainty(cal, trials)
+        near = plausible_trials(trials, len(names), len(cal.moments))
+        corr = correlations(
+            near.rename(columns={f"param.{n}": n for n in names}), names, weights=None
+        )
+    else:
+        assert posterior is not None and generations is not None
+        atomic_write(out / "posterior.parquet", lambda p: posterior.to_parquet(p, index=False))
+        atomic_write(out / "generations.csv", lambda p: generations.to_csv(p, index=False))
+        uncertainty = abc_uncertainty(cal, posterior)
+        corr = correlations(posterior, names, posterior["weight"].to_numpy())
+    summary = _summary(cal, best, fit, check, uncertainty, corr, session, trials, generations)
+    write_json(out / "summary.json", summary)
+    if figures:
+        from sim.calibration import plots
+
+        plots.save_figures(cal, out, fit, check, best, trials, posterior, generations, summary)
+    return summary
+
+
+def _summary(
+    cal: Calibration,
+    best: dict[str, float],
+    fit: pd.DataFrame,
+    check: CheckRun,
+    uncertainty: dict[str, Any],
+    corr: dict[str, float],
+    session: dict[str, Any],
+    trials: pd.DataFrame | None,
+    generations: pd.DataFrame | None,
+) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def pkg(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "unknown"
+
+    sc, st = cal.scenario, cal.settings
+    loss = smm_loss(cal.moments, check.values)
+    z = fit["z"].to_numpy(dtype=float)
+    by_target = (
+        fit.assign(z2=fit["z"] ** 2)
+        .groupby("target", sort=False)
+        .agg(moments=("z", "size"), rms_z=("z2", "mean"), max_abs_z=("z", lambda s: s.abs().max()))
+    )
+    by_target["rms_z"] = np.sqrt(by_target["rms_z"])
+    evaluations = len(trials) if trials is not None else int(session.get("simulations", 0))
+    return {
+        "calibration": cal.spec.name,
+        "description": cal.spec.description,
+        "method": st.method,
+        "base_scenario": sc.name,
+        "agents": sc.population.size,
+        "months": sc.simulation.months,
+        "evaluations": evaluations,
+        "replications": st.replications,
+        "check_replications": check.replications,
+        "moments": len(cal.moments),
+        "best_parameters": best,
+        "truth": {p.name: p.truth for p in cal.spec.parameters if p.truth is not None},
+        "loss": {
+            "check_run": loss,
+            "per_moment": loss / max(1, len(cal.moments)),
+            "best_trial": float(trials["loss"].min()) if trials is not None else None,
+            "plausible_threshold": loss_threshold(trials, len(best), len(cal.moments))
+            if trials is not None
+            else None,
+            "at_truth": session.get("loss_at_truth"),
+        },
+        "fit": {
+            "rms_z": float(np.sqrt(np.nanmean(z * z))) if z.size else None,
+            "max_abs_z": float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else None,
+            "by_target": {
+                t: {k: round(float(v), 4) for k, v in row.items()}
+                for t, row in by_target.iterrows()
+            },
+        },
+        "uncertainty": uncertainty,
+        "weakly_identified": [n for n, u in uncertainty.items() if u["weakly_identified"]],
+        "identification_not_judged": [
+            n for n, u in uncertainty.items() if u["weakly_identified"] is None
+        ],
+        "correlations": corr,
+        "generations": generations.to_dict(orient="records") if generations is not None else None,
+        "session": session,
+        "provenance": {
+            "package": "telsim",
+            "version": pkg("telsim"),
+            "targets_file": str(cal.path),
+            "fingerprint": cal.digest(),
+            "scenario_sha256": sc.digest(),
+            "seed": st.seed,
+            "seeding": "every evaluation runs the base seed: replication r uses "
+            "replication_seed(seed, r) in every trial (common random numbers)",
+            "batch": st.batch,
+            "optuna": pkg("optuna"),
+            "pyabc": pkg("pyabc"),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    }

@@ -1,0 +1,130 @@
+"""``telsim calibrate``: outputs of a small run, resume, and one clear message per user error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner, Result
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calibration"))
+from calkit import write_calibration
+
+from sim.cli import app
+from sim.scenario import load_scenario
+
+FILES = {
+    "calibrated_scenario.yaml",
+    "fit.csv",
+    "moments.csv",
+    "trials.parquet",
+    "check_operators.parquet",
+    "check_responses.parquet",
+    "summary.json",
+    "loss_history.png",
+    "parameters.png",
+    "correlations.png",
+    "fit_shares.png",
+    "fit_churn.png",
+    "fit_intention.png",
+    "fit_satisfaction.png",
+}
+
+
+def invoke(*args: object) -> Result:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def assert_user_error(result: Result, *fragments: str) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert "Traceback" not in result.output
+    messages = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(messages) == 1, result.stderr
+    message = " ".join(result.stderr.split())
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    return message
+
+
+@pytest.fixture
+def keep_threads():
+    """--threads sets numba's thread count for the process: put it back afterwards."""
+    import numba
+
+    before = numba.get_num_threads()
+    yield
+    numba.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def targets(tmp_path_factory) -> Path:
+    return write_calibration(tmp_path_factory.mktemp("cli"), trials=6)
+
+
+def test_calibrate_writes_every_output_and_resumes(targets, tmp_path, keep_threads):
+    out = tmp_path / "cal"
+    result = invoke("calibrate", targets, "--out", out, "--trials", "4", "--threads", "1")
+    assert result.exit_code == 0, result.output
+    assert FILES <= {p.name for p in out.iterdir()}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["evaluations"] == 4 and summary["method"] == "tpe"
+    assert set(summary["best_parameters"]) == {"c_base", "beta_price"}
+    assert summary["provenance"]["fingerprint"] and summary["provenance"]["scenario_sha256"]
+    fit = pd.read_csv(out / "fit.csv")
+    assert len(fit) == summary["moments"] == 20
+    assert {"observed", "se", "simulated", "sim_p5", "sim_p95", "z"} <= set(fit.columns)
+    calibrated = load_scenario(out / "calibrated_scenario.yaml")  # ready for telsim run
+    assert calibrated.behaviour.c_base == pytest.approx(summary["best_parameters"]["c_base"])
+    assert "best loss" not in result.stdout and "results in" in result.stdout
+
+    again = invoke("calibrate", targets, "--out", out, "--trials", "6")
+    assert_user_error(again, "already holds trials", "--resume")
+    resumed = invoke("calibrate", targets, "--out", out, "--trials", "6", "--resume", "-q")
+    assert resumed.exit_code == 0, resumed.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["evaluations"] == 6 and summary["session"]["evaluations_now"] == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (
+            lambda r: r["parameters"][1].update(path="behaviour.beta_prize"),
+            ["targets.yaml", "parameters[beta_price].path", "beta_prize"],
+        ),
+        (
+            lambda r: r["targets"][0].update(weight=-1),
+            ["targets.yaml", "targets[shares].weight", "greater than or equal to 0"],
+        ),
+        (
+            lambda r: r["data"]["panel"]["columns"].update(n="respondents"),
+            ["targets.yaml", "data.panel.columns.n", "no column 'respondents'", "panel.csv"],
+        ),
+    ],
+)
+def test_bad_targets_files_exit_2_with_one_message(targets, tmp_path, change, fragments):
+    raw = yaml.safe_load(targets.read_text())
+    change(raw)
+    for name in ("scenario.yaml", "market.csv", "panel.csv", "satisfaction.csv"):
+        (tmp_path / name).write_bytes((targets.parent / name).read_bytes())
+    bad = tmp_path / "targets.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    assert_user_error(invoke("calibrate", bad, "--out", tmp_path / "o"), *fragments)
+
+
+def test_bad_options_exit_2(targets, tmp_path):
+    assert_user_error(invoke("calibrate", tmp_path / "none.yaml"), "targets file not found")
+    assert_user_error(
+        invoke("calibrate", targets, "--out", tmp_path / "o", "--set", "behaviour.c_bse=1"),
+        "c_bse",
+    )
+    (tmp_path / "file").write_text("x")
+    assert_user_error(
+        invoke("calibrate", targets, "--out", tmp_path / "file" / "sub"), "is not a folder"
+    )
+    result = invoke("calibrate", targets, "--method", "annealing")
+    assert result.exit_code == 2 and "annealing" in result.output
