@@ -13,7 +13,17 @@ Heavy modules (numba kernels, Mesa) load on first use, so ``import sim`` is quic
 from importlib import import_module
 from typing import Any
 
-__all__ = ["MarketModel", "RunResult", "Scenario", "UserError", "load_scenario", "run"]
+__all__ = [
+    "MarketModel",
+    "RunResult",
+    "Scenario",
+    "UserError",
+    "calibrate",
+    "load_scenario",
+    "load_sweep",
+    "run",
+    "run_sweep",
+]
 
 _WHERE = {
     "load_scenario": "sim.scenario",
@@ -22,6 +32,9 @@ _WHERE = {
     "RunResult": "sim.results",
     "MarketModel": "sim.market.model",
     "UserError": "sim.errors",
+    "load_sweep": "sim.sweep.spec",
+    "run_sweep": "sim.sweep.runner",
+    "calibrate": "sim.calibration.calibrate",
 }
 
 

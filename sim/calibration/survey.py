@@ -48,11 +48,11 @@ from sim.engine.kernels import (
     offer_seen_probability,
     social_signals,
 )
-from sim.engine.rng import stream_key, uniform_at
+from sim.engine.rng import Stream, stream_key, uniform_at
 
 # Stream ids of survey draws: base + 8 * survey number + question, far above the engine's
 # Stream enum (1..60), so no survey draw ever coincides with a model draw.
-SURVEY_STREAM_BASE = 1000
+SURVEY_STREAM_BASE = int(Stream.SURVEY_BASE)
 Q_SAMPLE, Q_INTENTION, Q_ADOPT = 0, 1, 2
 REASONS = ("base", "dissatisfied", "contract_ended", "offer", "social")
 GROUPINGS = ("segment", "operator", "contract", "tenure_band", "handset_gen")

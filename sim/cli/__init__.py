@@ -4,7 +4,15 @@ Each command lives in its own module and registers itself on the shared ``app``
 (:mod:`sim.cli.common`); importing this package imports them all.
 """
 
-from sim.cli import run  # noqa: F401  (registers run, validate, schema)
+# Each import registers that module's commands on ``app``.
+from sim.cli import (  # noqa: F401
+    calibrate,  # calibrate
+    compare,  # compare
+    dashboard,  # dashboard
+    report,  # report
+    run,  # run, validate, schema
+    sweep,  # sweep, sensitivity
+)
 from sim.cli.common import app
 
 __all__ = ["app"]

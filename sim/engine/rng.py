@@ -22,7 +22,11 @@ _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 
 class Stream(IntEnum):
-    """One stream id per kind of random decision; never reuse an id for two kinds."""
+    """One stream id per kind of random decision; never reuse an id for two kinds.
+
+    Ids from ``SURVEY_BASE`` up belong to simulated surveys (``sim.calibration.survey``:
+    one block of 8 per survey wave), so new engine streams stay below it.
+    """
 
     INIT_SEGMENT = 1
     INIT_OPERATOR = 2
@@ -33,6 +37,7 @@ class Stream(IntEnum):
     INIT_SATISFACTION = 7
     INIT_BUNDLE = 8
     INIT_SPEND = 9
+    INIT_ROW = 10  # which population-file row a month-0 slot takes
     CONSIDER = 20
     OFFER_SEEN = 21
     CHOICE = 22
@@ -42,6 +47,7 @@ class Stream(IntEnum):
     GRAPH_REWIRE = 41
     GRAPH_HOUSEHOLD = 42
     REPLICATION = 60
+    SURVEY_BASE = 1000
 
 
 @numba.njit(cache=True, inline="always")

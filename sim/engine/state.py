@@ -104,11 +104,6 @@ class SubscriberState:
         )
 
 
-# Stream id of the draw that assigns a population-file row to a month-0 slot (unused by
-# the Stream enum, which ends its INIT_* ids at 9).
-INIT_ROW_STREAM = 10
-
-
 @dataclass(frozen=True)
 class PopulationRows:
     """Month-0 traits read from a population file (``population.from_csv``), one per row.
@@ -313,7 +308,7 @@ def _apply_rows(
     assert rows is not None and dist.plan_fee is not None
     _rows_kernel(
         n_initial,
-        np.uint64(stream_key(seed, INIT_ROW_STREAM, 0)),
+        np.uint64(stream_key(seed, int(Stream.INIT_ROW), 0)),
         keys,
         dist.share_on_contract,
         rows.segment,
