@@ -47,7 +47,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "cumulative_net_revenue",
         "net revenue",
-        "cumulative revenue less subsidies and retention",
+        "cumulative revenue less handset subsidies",
         "currency",
         "currency",
         money=True,
@@ -79,7 +79,9 @@ def replication_metrics(result: RunResult, operators: list[str] | None = None) -
     for name in names:
         group = months[months["operator"] == name]
         for rep, d in group.groupby("replication", sort=True):
-            net = d["revenue"] - d["subsidy_cost"] - d["retention_cost"]
+            # revenue is already net of retention discounts (retention_cost is the
+            # discount given up, docs/model.md), so only subsidies are subtracted
+            net = d["revenue"] - d["subsidy_cost"]
             values = {
                 "final_share": float(last.loc[(name, rep), "share"]),
                 "annualised_churn": annualised_churn(d["churn_rate"]),
