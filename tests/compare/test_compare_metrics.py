@@ -50,13 +50,11 @@ def test_metrics_agree_with_the_summary_and_the_tables(result: RunResult) -> Non
             revenue = metric_matrix(table, "cumulative_revenue", op)[rep]
             net = metric_matrix(table, "cumulative_net_revenue", op)[rep]
             assert revenue == pytest.approx(rows["revenue"].sum())
-            assert net == pytest.approx(
-                (rows["revenue"] - rows["subsidy_cost"] - rows["retention_cost"]).sum()
-            )
-    # B pays for retention offers, so its net revenue is below its revenue; scaling applies to money.
-    b_rev = metric_matrix(table, "cumulative_revenue", "B")
-    assert (metric_matrix(table, "cumulative_net_revenue", "B") < b_rev).all()
-    assert b_rev.min() > 1e6
+            # revenue is already after retention discounts: only subsidies come off
+            assert net == pytest.approx((rows["revenue"] - rows["subsidy_cost"]).sum())
+    # B gives retention discounts, so subtracting them again would show here; money is scaled.
+    assert ops.loc[ops["operator"] == "B", "retention_cost"].sum() > 0
+    assert metric_matrix(table, "cumulative_revenue", "B").min() > 1e6
 
 
 def test_operator_selection_and_order(result: RunResult) -> None:
