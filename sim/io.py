@@ -1,4 +1,8 @@
-"""Atomic file writes: a crash never leaves a half-written file that looks whole."""
+"""File input and output: atomic writes and reading the YAML files users write.
+
+A crash never leaves a half-written file that looks whole, and a bad input file gets
+one message that names it.
+"""
 
 from __future__ import annotations
 
@@ -50,3 +54,31 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping (a scenario, sweep or targets file).
+
+    Raises:
+        UserError: the file is missing, is not YAML (with line and column), or its top
+            level is not a mapping; ``what`` names the kind of file in the message.
+    """
+    import yaml
+
+    from sim.errors import UserError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: {what} file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{path}:{where} not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise UserError(
+            f"{path}: expected a mapping of {what} fields at the top level, got {type(raw).__name__}"
+        )
+    return raw

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import UserError
+from sim.io import read_yaml_mapping
 
 GENERATIONS = (2, 3, 4, 5)
 Generation = Annotated[
@@ -761,19 +762,7 @@ def load_scenario(
             message names the file, the field, the value and what was expected.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: scenario file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UserError(f"{path}:{where} not valid YAML: {problem}") from None
-    if not isinstance(raw, dict):
-        raise UserError(
-            f"{path}: expected a mapping of scenario fields at the top level, got {type(raw).__name__}"
-        )
+    raw = read_yaml_mapping(path, "scenario")
     scenario = _resolve_paths(validate_scenario(raw, source=str(path)), path.parent)
     return with_overrides(scenario, overrides) if overrides else scenario
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.calibration.survey import GROUPINGS, REASONS, SurveyDesign
 from sim.errors import UserError
+from sim.io import read_yaml_mapping
 from sim.scenario import (
     Scenario,
     format_validation_error,
@@ -413,7 +413,7 @@ def load_calibration(
         UserError: one message naming the file, the field and what was expected.
     """
     path = Path(path)
-    raw = _read_yaml(path)
+    raw = read_yaml_mapping(path, "targets")
     if settings:
         raw.setdefault("settings", {})
         if not isinstance(raw["settings"], dict):
@@ -443,21 +443,6 @@ def load_calibration(
     for k, target in enumerate(spec.targets if expand else []):
         moments.extend(_expand(path, k, target, spec, scenario))
     return Calibration(spec=spec, path=path, scenario=scenario, moments=moments, surveys=surveys)
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise UserError(f"{path}: targets file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UserError(f"{path}:{where} not valid YAML: {problem}") from None
-    if not isinstance(raw, dict):
-        raise UserError(f"{path}: expected a mapping of targets-file fields at the top level")
-    return raw
 
 
 # --------------------------------------------------------------------------- parameters

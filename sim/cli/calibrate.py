@@ -13,7 +13,17 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from sim.cli.common import SetOpt, app, check_out_dir, err, fail, out
+from sim.cli.common import (
+    ExecutorKind,
+    ExecutorOpt,
+    SchedulerOpt,
+    SetOpt,
+    app,
+    check_out_dir,
+    err,
+    fail,
+    out,
+)
 from sim.errors import UserError
 
 
@@ -23,13 +33,6 @@ class Method(StrEnum):
     tpe = "tpe"
     cmaes = "cmaes"
     abc = "abc"
-
-
-class ExecutorKind(StrEnum):
-    """Where evaluations run when no --scheduler is given."""
-
-    local = "local"
-    dask = "dask"
 
 
 @app.command()
@@ -73,18 +76,8 @@ def calibrate(
             "--threads", min=1, help="numba threads with one worker (default: all cores)."
         ),
     ] = None,
-    executor: Annotated[
-        ExecutorKind,
-        typer.Option(
-            help="local: a process pool (1 worker: this process); dask: a Dask LocalCluster."
-        ),
-    ] = ExecutorKind.local,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786."
-        ),
-    ] = None,
+    executor: ExecutorOpt = ExecutorKind.local,
+    scheduler: SchedulerOpt = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the calibration in --out.")
     ] = False,

@@ -6,6 +6,7 @@ would not fit in memory) print one clear message and exit with code 2, no traceb
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -30,6 +31,25 @@ SetOpt = Annotated[
     typer.Option(
         "--set",
         help="Override a field: PATH=VALUE, e.g. operators.Unicom.plans.0.monthly_fee=79 (repeatable).",
+    ),
+]
+
+
+class ExecutorKind(StrEnum):
+    """Where runs execute when no --scheduler is given."""
+
+    local = "local"
+    dask = "dask"
+
+
+ExecutorOpt = Annotated[
+    ExecutorKind,
+    typer.Option(help="local: a process pool (1 worker: this process); dask: a Dask LocalCluster."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786."
     ),
 ]
 

@@ -7,23 +7,24 @@ answers at once.
 from __future__ import annotations
 
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from sim.cli.common import SetOpt, app, check_out_dir, err, fail, out
+from sim.cli.common import (
+    ExecutorKind,
+    ExecutorOpt,
+    SchedulerOpt,
+    SetOpt,
+    app,
+    check_out_dir,
+    err,
+    fail,
+    out,
+)
 from sim.errors import UserError
-
-
-class ExecutorKind(StrEnum):
-    """Where runs execute when no --scheduler is given."""
-
-    local = "local"
-    dask = "dask"
-
 
 SweepArg = Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False)]
 
@@ -44,18 +45,8 @@ def sweep(
             help="Concurrent runs (local processes or LocalCluster workers).",
         ),
     ] = 1,
-    executor: Annotated[
-        ExecutorKind,
-        typer.Option(
-            help="local: a process pool (1 worker: this process); dask: a Dask LocalCluster."
-        ),
-    ] = ExecutorKind.local,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786."
-        ),
-    ] = None,
+    executor: ExecutorOpt = ExecutorKind.local,
+    scheduler: SchedulerOpt = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue a sweep in --out, skipping finished runs.")
     ] = False,

@@ -14,7 +14,6 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from sim.errors import UserError
+from sim.io import read_yaml_mapping
 from sim.scenario import Scenario, load_scenario, with_overrides
 
 DESIGNS = ("grid", "latin_hypercube", "sobol", "saltelli", "morris")
@@ -278,19 +278,7 @@ def load_sweep(
             names a field the scenario lacks or a value it refuses.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: sweep file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UserError(f"{path}:{where} not valid YAML: {problem}") from None
-    if not isinstance(raw, dict):
-        raise UserError(
-            f"{path}: expected a mapping of sweep fields at the top level, got {type(raw).__name__}"
-        )
+    raw = read_yaml_mapping(path, "sweep")
     try:
         spec = Sweep.model_validate(raw)
     except ValidationError as exc:
