@@ -260,7 +260,9 @@ def _sampler(workers: int, executor: str, scheduler: str | None) -> Iterator[tup
     if scheduler is not None or executor == "dask":
         from pyabc.sampler import DaskDistributedSampler
 
-        with _dask_client(workers, scheduler) as client:
+        from sim.sweep.executors import dask_client
+
+        with dask_client(workers, scheduler) as client:
             n = max(1, sum(client.nthreads().values()))
             yield DaskDistributedSampler(dask_client=client, batch_size=1), n
         return
@@ -270,55 +272,18 @@ def _sampler(workers: int, executor: str, scheduler: str | None) -> Iterator[tup
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from sim.sweep.executors import threads_per_worker
+    from sim.sweep.executors import init_pool_worker, threads_per_worker
 
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
+        initializer=init_pool_worker,
         initargs=(threads_per_worker(workers),),
     )
     try:
         yield ConcurrentFutureSampler(cfuture_executor=pool, client_max_jobs=workers), workers
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _init_worker(threads: int) -> None:
-    """Pool worker: its share of numba threads, and the engine imported once."""
-    import numba
-
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    import sim.market.model  # noqa: F401
-
-
-@contextmanager
-def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
-    """A Dask client: to ``scheduler``, or to a LocalCluster of ``workers`` processes."""
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        try:
-            with Client(cluster) as client:
-                yield client
-        finally:
-            cluster.close()
-        return
-    try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UserError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 @contextmanager

@@ -34,6 +34,12 @@ SetOpt = Annotated[
     ),
 ]
 
+PopulationOpt = Annotated[
+    int | None,
+    typer.Option("--population", "-n", min=10, help="Subscriber agents at month 0."),
+]
+MonthsOpt = Annotated[int | None, typer.Option("--months", "-m", min=1, help="Months to simulate.")]
+
 
 class ExecutorKind(StrEnum):
     """Where runs execute when no --scheduler is given."""

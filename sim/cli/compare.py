@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.common import SetOpt, app, check_out_dir, err, fail, out
+from sim.cli.common import MonthsOpt, PopulationOpt, SetOpt, app, check_out_dir, err, fail, out
 from sim.errors import UserError
 
 
@@ -38,13 +38,8 @@ def compare(
             help="Replications of every policy (default: a run folder's, else the baseline's).",
         ),
     ] = None,
-    population: Annotated[
-        int | None,
-        typer.Option("--population", "-n", min=10, help="Subscriber agents at month 0."),
-    ] = None,
-    months: Annotated[
-        int | None, typer.Option("--months", "-m", min=1, help="Months to simulate.")
-    ] = None,
+    population: PopulationOpt = None,
+    months: MonthsOpt = None,
     seed: Annotated[
         int | None,
         typer.Option(

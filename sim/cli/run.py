@@ -14,7 +14,17 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.common import ScenarioArg, SetOpt, app, check_out_dir, err, fail, out
+from sim.cli.common import (
+    MonthsOpt,
+    PopulationOpt,
+    ScenarioArg,
+    SetOpt,
+    app,
+    check_out_dir,
+    err,
+    fail,
+    out,
+)
 from sim.errors import UserError
 
 
@@ -36,12 +46,8 @@ def run(
         int | None,
         typer.Option("--replications", "-r", min=1, help="Replications (default: the scenario's)."),
     ] = None,
-    population: Annotated[
-        int | None, typer.Option("--population", "-n", min=10, help="Subscriber agents at month 0.")
-    ] = None,
-    months: Annotated[
-        int | None, typer.Option("--months", "-m", min=1, help="Months to simulate.")
-    ] = None,
+    population: PopulationOpt = None,
+    months: MonthsOpt = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Base random seed.")] = None,
     set_: SetOpt = None,
     threads: Annotated[

@@ -98,7 +98,7 @@ def _set_numba_threads(threads: int) -> None:
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
-def _init_pool_worker(threads: int) -> None:
+def init_pool_worker(threads: int) -> None:
     """Pool worker initializer: numba threads, and the engine imported once."""
     _set_numba_threads(threads)
     # Importing the engine here (not per run) means each worker pays the import once;
@@ -172,7 +172,7 @@ class PoolExecutor(Executor):
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=self._context,
-                initializer=_init_pool_worker,
+                initializer=init_pool_worker,
                 initargs=(self._threads,),
             )
         return self._pool
@@ -317,7 +317,7 @@ def open_executor(
     if workers < 1:
         raise UserError(f"--workers: expected at least 1, got {workers}")
     if scheduler is not None or kind == "dask":
-        with _dask_client(workers, scheduler) as client:
+        with dask_client(workers, scheduler) as client:
             yield DaskExecutor(client)
     elif workers == 1:
         yield SerialExecutor()
@@ -330,7 +330,7 @@ def open_executor(
 
 
 @contextmanager
-def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A connected ``dask.distributed.Client``; a LocalCluster when no address is given."""
     import logging
 
