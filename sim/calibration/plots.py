@@ -346,10 +346,19 @@ def trial_scatter(
         ax.set_xlabel(p.name)
         ax.set_ylabel("loss (log)")
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(params) :]:
+    return _finish_parameter_grid(
+        fig, axes, len(params), "Trials: loss against each parameter", text, path
+    )
+
+
+def _finish_parameter_grid(
+    fig: plt.Figure, axes: np.ndarray, used: int, title: str, text: str, path: Path
+) -> Path:
+    """Blank the unused panels of a one-panel-per-parameter grid, legend, caption, save."""
+    for ax in list(axes.flat)[used:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=6.5, frameon=False)
-    fig.suptitle("Trials: loss against each parameter")
+    fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     _caption(fig, text)
     return _save(fig, path)
@@ -378,13 +387,9 @@ def posterior_figure(
         ax.set_xlabel(f"{p.name} (x-axis = prior bounds)")
         ax.set_ylabel("posterior weight")
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(params) :]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=6.5, frameon=False)
-    fig.suptitle("ABC-SMC posterior (last generation)")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    _caption(fig, text)
-    return _save(fig, path)
+    return _finish_parameter_grid(
+        fig, axes, len(params), "ABC-SMC posterior (last generation)", text, path
+    )
 
 
 def pairs(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -58,6 +58,27 @@ SchedulerOpt = Annotated[
         "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786."
     ),
 ]
+
+
+def month_progress() -> Any:
+    """A transient progress bar on stderr counting simulated months, with time left."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("months"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
 
 
 def fail(message: str) -> NoReturn:

@@ -12,7 +12,16 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.common import MonthsOpt, PopulationOpt, SetOpt, app, check_out_dir, err, fail, out
+from sim.cli.common import (
+    MonthsOpt,
+    PopulationOpt,
+    SetOpt,
+    app,
+    check_out_dir,
+    fail,
+    month_progress,
+    out,
+)
 from sim.errors import UserError
 
 
@@ -103,23 +112,7 @@ def _with_progress(run_comparison, inputs: list[Path], options, quiet: bool):
     """One progress bar per policy that runs (run folders are read, not run)."""
     if quiet:
         return run_comparison(inputs, options)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("months"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with month_progress() as bar:
         tasks: dict[str, int] = {}
 
         def progress(label: str, done: int, total: int) -> None:

@@ -21,8 +21,8 @@ from sim.cli.common import (
     SetOpt,
     app,
     check_out_dir,
-    err,
     fail,
+    month_progress,
     out,
 )
 from sim.errors import UserError
@@ -119,29 +119,13 @@ def _shorten(spec, months: int):
 
 
 def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet, engine="numba"):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     reps = replications or spec.simulation.replications
     total = reps * spec.simulation.months
     if quiet:
         return run_scenario(
             spec, seed=seed, replications=replications, threads=threads, engine=engine
         )
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("months"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with month_progress() as bar:
         task = bar.add_task(
             f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)", total=total
         )
