@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SCENARIO ?= scenarios/china_3g_2009.yaml
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint clean browser
+.PHONY: install run test bench lint clean browser baseline
 
 find-python = $(shell \
   for c in python3.13 python3.12 python3; do \
@@ -53,6 +53,10 @@ test: install browser
 
 bench: install
 	$(PY) -m benchmarks
+
+# Regenerate the regression baseline after an intended model change (commit it with the change).
+baseline: install
+	$(PY) tests/regression/baseline.py --write
 
 lint: install
 	$(VENV)/bin/ruff check sim tests benchmarks
