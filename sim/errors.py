@@ -8,3 +8,11 @@ Everything else is a bug and keeps its traceback.
 
 class UserError(Exception):
     """A problem with the user's input: a scenario, a data file or an option."""
+
+
+class InvariantError(RuntimeError):
+    """A model invariant broke (conservation, shares, finiteness): a bug, not bad input.
+
+    Raised by the invariant checks (``check_invariants=True``); unlike ``assert`` it is not
+    switched off by ``python -O``.
+    """

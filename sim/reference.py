@@ -69,7 +69,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import NamedTuple
 
 import mesa
@@ -77,33 +76,27 @@ import numpy as np
 
 from sim.engine import layout as L
 from sim.engine.graph import Graph
-from sim.engine.rng import Stream, stream_key, uniform_at
-from sim.engine.state import SubscriberState, synthesize
-from sim.market.events import Timeline
-from sim.market.loop import MonthlyModel, entrants_by_month
-from sim.market.network import build_graph
+from sim.engine.records import MonthKeys
+from sim.engine.rng import uniform_at
+from sim.engine.state import PRIVATE_DTYPES, VISIBLE_DTYPES, SubscriberState
+from sim.market.loop import MonthlyModel
 from sim.market.operators import OperatorAgent
-from sim.market.tables import (
-    _BEHAVIOUR_COLUMNS,
-    _SEGMENT_MULTIPLIERS,
-    MarketTables,
-    build_tables,
-    initial_distributions,
-)
+from sim.market.tables import SEGMENT_MULTIPLIERS, BehaviourParams, MarketTables
 from sim.scenario import Scenario
-
-MONTH_STREAMS = (
-    Stream.CONSIDER,
-    Stream.OFFER_SEEN,
-    Stream.CHOICE,
-    Stream.MIGRATION,
-    Stream.RECONTRACT,
-)
 
 
 def f32(x: float) -> float:
     """``x`` rounded to float32, as the engine stores it; arithmetic stays float64."""
     return float(np.float32(x))
+
+
+def stored(dtype: np.dtype, value: np.generic) -> float | int | bool:
+    """A stored engine value as the plain Python value the reference computes with."""
+    if dtype.kind == "f":
+        return float(value)
+    if dtype.kind == "b":
+        return bool(value)
+    return int(value)
 
 
 
@@ -168,7 +161,7 @@ class Market:
     ops: list[OperatorView]
     plans: list[PlanTerms]
     segments: list[SegmentView]
-    b: SimpleNamespace
+    b: BehaviourParams
     knowledge: list[float]
     retention: list[tuple[float, float, float]]
 
@@ -210,17 +203,15 @@ class Market:
         segments = [
             SegmentView(
                 reference_price=float(row[L.S_REF]),
-                **{name: float(row[col]) for name, col in _SEGMENT_MULTIPLIERS.items()},
+                **{name: float(row[col]) for name, col in SEGMENT_MULTIPLIERS.items()},
             )
             for row in t.seg
         ]
-        b = SimpleNamespace(**{name: float(t.beh[col]) for name, col in _BEHAVIOUR_COLUMNS.items()})
-        b.portability = bool(t.beh[L.B_PORTABILITY] != 0.0)
         return cls(
             ops=ops,
             plans=plans,
             segments=segments,
-            b=b,
+            b=t.behaviour(),
             knowledge=t.ktab.tolist(),
             retention=[tuple(r) for r in t.retention.tolist()],
         )
@@ -269,27 +260,14 @@ class SubscriberAgent(mesa.Agent):
     def __init__(self, model: ReferenceModel, slot: int, st: SubscriberState):
         super().__init__(model)
         self.slot = slot
-        op = int(st.operator[slot])
-        self.operator: int | None = None if op == L.NO_OPERATOR else op
-        self.satisfaction = float(st.satisfaction[slot])
-        self.handset_gen = int(st.handset_gen[slot])
-        self.switched = int(st.switched[slot])
-        self.operator_next = self.operator
-        self.satisfaction_next = self.satisfaction
-        self.handset_gen_next = self.handset_gen
-        self.switched_next = self.switched
-        self.plan = int(st.plan[slot])
-        self.segment = int(st.segment[slot])
-        self.tenure = int(st.tenure[slot])
-        self.contract_left = int(st.contract_left[slot])
-        self.expectation = float(st.expectation[slot])
-        self.trust = float(st.trust[slot])
-        self.annoyance = float(st.annoyance[slot])
-        self.retention_left = int(st.retention_left[slot])
-        self.retention_discount = float(st.retention_discount[slot])
-        self.bundled = bool(st.bundled[slot])
-        self.spend = float(st.spend[slot])
-        self.expired = int(st.expired[slot])
+        for name in VISIBLE_DTYPES:  # month t, and month t+1 (``*_next``) alike
+            value = stored(VISIBLE_DTYPES[name], getattr(st.now, name)[slot])
+            if name == "operator" and value == L.NO_OPERATOR:
+                value = None
+            setattr(self, name, value)
+            setattr(self, f"{name}_next", value)
+        for name, dtype in PRIVATE_DTYPES.items():
+            setattr(self, name, stored(dtype, getattr(st.private, name)[slot]))
         self.ties: list[SubscriberAgent] = []  # set once every agent exists
 
     # ------------------------------------------------------------- what the model asks
@@ -323,11 +301,11 @@ class SubscriberAgent(mesa.Agent):
         ``network.mixing: global`` all four come from last month's population totals.
         """
         m = self.model
-        if m.mean_field is not None:
-            mf = m.mean_field
-            self.on, self.wom = list(mf.shares), list(mf.wom)
-            self.switched_share = mf.switched
-            self.newer_share = mf.newer[self.handset_gen]
+        mf = m.mean_field
+        if mf.active:
+            self.on, self.wom = mf.shares.tolist(), mf.wom.tolist()
+            self.switched_share = float(mf.switched)
+            self.newer_share = float(mf.newer[self.handset_gen])
             return
         n_ops = m.n_operators
         on = [0.0] * n_ops
@@ -473,7 +451,7 @@ class SubscriberAgent(mesa.Agent):
         total = 0.0
         for j in sorted(weight):
             total += weight[j]
-        target = uniform_at(m.keys[Stream.CHOICE], self.slot) * total
+        target = uniform_at(m.keys.choice, self.slot) * total
         acc = 0.0
         last = own
         for j in sorted(weight):
@@ -553,7 +531,7 @@ class SubscriberAgent(mesa.Agent):
         for j, op in enumerate(mk.ops):
             if j != o and op.active:
                 miss *= 1.0 - op.reach
-        saw_offer = 1.0 if uniform_at(m.keys[Stream.OFFER_SEEN], self.slot) < 1.0 - miss else 0.0
+        saw_offer = 1.0 if uniform_at(m.keys.offer_seen, self.slot) < 1.0 - miss else 0.0
         p = (
             b.c_base
             + b.c_dissat * max(0.0, b.s_thr - self.satisfaction_new)
@@ -562,7 +540,7 @@ class SubscriberAgent(mesa.Agent):
             + b.c_social * seg.social_influence * self.switched_share
         )
         p = min(1.0, max(0.0, p))
-        self.considering = uniform_at(m.keys[Stream.CONSIDER], self.slot) < p
+        self.considering = uniform_at(m.keys.consider, self.slot) < p
         if self.considering:
             m.tally.count(o, self.segment, L.C_CONSIDER)
 
@@ -613,7 +591,7 @@ class SubscriberAgent(mesa.Agent):
         if self.contract_left > 0:
             self.contract_left -= 1
             if self.contract_left == 0:
-                if uniform_at(m.keys[Stream.RECONTRACT], self.slot) < b.recontract_prob:
+                if uniform_at(m.keys.recontract, self.slot) < b.recontract_prob:
                     self.contract_left = m.market.plans[self.plan].contract_months
                 else:
                     ended = 1
@@ -673,7 +651,7 @@ class SubscriberAgent(mesa.Agent):
                 + seg.imitation * b.q_imitation * self.newer_share
                 + b.beta_migration_subsidy * subsidy / seg.reference_price
             )
-            if uniform_at(m.keys[Stream.MIGRATION], self.slot) < p:
+            if uniform_at(m.keys.migration, self.slot) < p:
                 self.handset_gen_next = newest
                 m.tally.count(o, self.segment, L.C_MIGRATIONS)
                 if offer is not None:
@@ -813,15 +791,6 @@ class ReferenceOperator(OperatorAgent):
         return made
 
 
-class MeanField(NamedTuple):
-    """Population totals that replace ties under ``network.mixing: global``."""
-
-    switched: float  # share of customers who switched last month
-    newer: list[float]  # by generation g: share of customers on a generation above g
-    shares: list[float]  # by operator
-    wom: list[float]  # by operator: mean satisfaction - 0.5 (0 without customers)
-
-
 # --------------------------------------------------------------------------- the model
 class ReferenceModel(MonthlyModel):
     """The market with one :class:`SubscriberAgent` per slot; same surface as MarketModel.
@@ -845,53 +814,25 @@ class ReferenceModel(MonthlyModel):
         graph: Graph | None = None,
         check_invariants: bool = False,
     ):
-        super().__init__(seed=seed)
-        self.spec = spec
-        self.seed = int(seed)
-        self.month = 0
+        super().__init__(spec, seed=seed, graph=graph)
         t0 = time.perf_counter()
-        self.tables: MarketTables = build_tables(spec)
-        self.timeline = Timeline(spec)
-        self.entrants = entrants_by_month(spec)
-        capacity = spec.population.size + int(self.entrants.sum())
-        initial = synthesize(
-            capacity, spec.population.size, self.seed, initial_distributions(spec, self.tables)
-        )
+        initial = self.world.state
         self.n_active = initial.n_active
-        self.graph = (
-            graph
-            if graph is not None
-            else build_graph(spec.network, capacity, initial.segment, self.seed)
-        )
-        if self.graph.n_nodes != capacity:
-            raise ValueError(f"graph has {self.graph.n_nodes} nodes, the run needs {capacity}")
-        self.subscribers = [SubscriberAgent(self, i, initial) for i in range(capacity)]
+        self.subscribers = [SubscriberAgent(self, i, initial) for i in range(initial.capacity)]
         indptr, indices = self.graph.indptr.tolist(), self.graph.indices.tolist()
         for i, agent in enumerate(self.subscribers):
             agent.ties = [self.subscribers[k] for k in indices[indptr[i] : indptr[i + 1]]]
-        self.timings["synthesis"] = time.perf_counter() - t0
+        self.timings["synthesis"] += time.perf_counter() - t0
 
         self.operator_agents = [
             ReferenceOperator(self, j, op.name, op.adaptive_pricing)
             for j, op in enumerate(spec.all_operators())
         ]
-        self.n_operators = n_ops = self.tables.n_operators
-        n_seg, months = len(self.tables.segment_names), spec.simulation.months
-        self.counts = np.zeros((months + 1, n_ops, n_seg, L.N_COUNTS), dtype=np.int64)
-        self.sums = np.zeros((months + 1, n_ops, n_seg, L.N_SUMS))
-        self.flows = np.zeros((months + 1, n_ops, n_ops), dtype=np.int64)
-        self.offers = np.zeros((months + 1, n_ops), dtype=np.int64)
-        self.global_mixing = spec.network.mixing == "global"
-        self.mean_field: MeanField | None = None
-        if self.global_mixing:  # no customers yet: every population share is 0
-            self.mean_field = MeanField(0.0, [0.0] * 6, [0.0] * n_ops, [0.0] * n_ops)
+        self.n_operators = self.tables.n_operators
 
-        # month 0: events, then the census (expectations start at the perceived value)
-        self.timeline.step(self.tables, 0)
-        self.tables.refresh(0)
+        # month 0: the census (expectations start at the perceived value)
         self.market = Market.from_tables(self.tables)
-        self.update_mean_field(first=True)
-        self.tally = Tally(n_ops, n_seg)
+        self.tally = Tally(self.n_operators, len(self.tables.segment_names))
         for agent in self.customers():
             agent.census()
         self.close_month(0)
@@ -901,35 +842,19 @@ class ReferenceModel(MonthlyModel):
         """Subscribers in the market, in slot order."""
         return [a for a in self.subscribers[: self.n_active] if a.operator is not None]
 
-    def shares(self, month: int) -> np.ndarray:
-        """Share of subscribers per operator at ``month``."""
-        subs = self.counts[month, :, :, L.C_SUBS].sum(axis=1)
-        total = subs.sum()
-        return subs / total if total else subs.astype(float)
-
     @property
     def state(self) -> SubscriberState:
         """A snapshot of every slot as the engine's arrays (read-only use: tests, sizes)."""
         st = SubscriberState.allocate(len(self.subscribers))
         st.n_active = self.n_active
         for i, a in enumerate(self.subscribers):
-            op = L.NO_OPERATOR if a.operator is None else a.operator
-            st.operator[i] = st.operator_n[i] = op
-            st.satisfaction[i] = st.satisfaction_n[i] = a.satisfaction
-            st.handset_gen[i] = st.handset_gen_n[i] = a.handset_gen
-            st.switched[i] = st.switched_n[i] = a.switched
-            st.plan[i] = a.plan
-            st.segment[i] = a.segment
-            st.tenure[i] = a.tenure
-            st.contract_left[i] = a.contract_left
-            st.expectation[i] = a.expectation
-            st.trust[i] = a.trust
-            st.annoyance[i] = a.annoyance
-            st.retention_left[i] = a.retention_left
-            st.retention_discount[i] = a.retention_discount
-            st.bundled[i] = a.bundled
-            st.spend[i] = a.spend
-            st.expired[i] = a.expired
+            for name in VISIBLE_DTYPES:
+                value = getattr(a, name)
+                if name == "operator" and value is None:
+                    value = L.NO_OPERATOR
+                getattr(st.now, name)[i] = getattr(st.nxt, name)[i] = value
+            for name in PRIVATE_DTYPES:
+                getattr(st.private, name)[i] = getattr(a, name)
         return st
 
     # ------------------------------------------------------------- the month
@@ -944,7 +869,7 @@ class ReferenceModel(MonthlyModel):
         tick = self._lap("decisions", tick)
 
         # steps 3-9: every subscriber slot, entrants included, in slot order
-        self.keys = {s: np.uint64(stream_key(self.seed, int(s), t)) for s in MONTH_STREAMS}
+        self.keys = MonthKeys.for_month(self.seed, t)
         self.tally = Tally(self.n_operators, len(self.tables.segment_names))
         n_after = self.n_active + int(self.entrants[t])
         for agent in self.subscribers[:n_after]:
@@ -956,7 +881,7 @@ class ReferenceModel(MonthlyModel):
         for agent in self.subscribers[:n_after]:
             agent.advance()
         self.month = t
-        self.update_mean_field()
+        self._update_mean_field()
         self._lap("accounting", tick)
 
 
@@ -986,40 +911,3 @@ class ReferenceModel(MonthlyModel):
         self.counts[t] = np.array(self.tally.counts, dtype=np.int64)
         self.sums[t] = np.array(self.tally.sums, dtype=np.float64)
         self.flows[t] = np.array(self.tally.flows, dtype=np.int64)
-
-    def update_mean_field(self, first: bool = False) -> None:
-        """Population totals for ``mixing: global``, from the last month's accounting.
-
-        At month 0 (before the census) they are counted from the synthesized customers.
-        The arithmetic follows MarketModel's so the two agree to the last bit.
-        """
-        if not self.global_mixing:
-            return
-        n_ops = self.n_operators
-        if first:
-            subs = np.zeros(n_ops)
-            sat = np.zeros(n_ops)
-            gens = np.zeros(L.MAX_GENERATION + 1)
-            for a in self.customers():
-                subs[a.operator] += 1.0
-                sat[a.operator] += a.satisfaction
-                gens[a.handset_gen] += 1.0
-            switched = 0.0
-        else:
-            c, s = self.counts[self.month], self.sums[self.month]
-            subs = c[:, :, L.C_SUBS].sum(axis=1).astype(float)
-            sat = s[:, :, L.F_SAT].sum(axis=1)
-            gens = np.zeros(L.MAX_GENERATION + 1)
-            gens[2:6] = c[:, :, L.C_GEN2 : L.C_GEN5 + 1].sum(axis=(0, 1))
-            switched = float(c[:, :, L.C_CHURN].sum())
-        total = subs.sum()
-        if total == 0:
-            return
-        newer = total - np.cumsum(gens)  # customers on a generation above g
-        wom = [float(sat[j] / subs[j] - 0.5) if subs[j] > 0 else 0.0 for j in range(n_ops)]
-        self.mean_field = MeanField(
-            switched=switched / total,
-            newer=(newer / total).tolist(),
-            shares=(subs / total).tolist(),
-            wom=wom,
-        )

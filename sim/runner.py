@@ -13,6 +13,7 @@ import pandas as pd
 from sim.engine.rng import replication_seed
 from sim.engine.state import BYTES_PER_AGENT
 from sim.errors import UserError
+from sim.market.world import capacity
 from sim.results import RunResult, model_tables
 from sim.scenario import Scenario, with_overrides
 
@@ -23,13 +24,6 @@ Progress = Callable[[int, int, int], None]
 Observer = Callable[[int, int, Any], None]
 # The numba engine, or the slow readable Mesa reference (sim/reference.py), its test oracle.
 ENGINES = ("numba", "reference")
-
-
-def capacity(scenario: Scenario) -> int:
-    """Subscriber slots a run allocates: the initial population plus every entrant."""
-    from sim.market.loop import entrants_by_month
-
-    return scenario.population.size + int(entrants_by_month(scenario).sum())
 
 
 def estimate_memory(scenario: Scenario) -> int:

@@ -45,6 +45,8 @@ from sim.engine.kernels import (
     choose,
     consider_probability,
     lockin,
+    migration_probability,
+    new_scratch,
     offer_seen_probability,
     social_signals,
 )
@@ -305,66 +307,21 @@ def respondent_probabilities(
     slots: np.ndarray, model: Any, adopt_generation: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Monthly leave probability, 12-month adoption probability and main reason per slot."""
-    st, tb, g = model.state, model.tables, model.graph
+    st, tb = model.state, model.tables
     return _respondent_kernel(
         slots,
-        g.indptr,
-        g.indices,
-        st.operator,
-        st.satisfaction,
-        st.handset_gen,
-        st.switched,
-        st.plan,
-        st.segment,
-        st.tenure,
-        st.contract_left,
-        st.trust,
-        st.retention_left,
-        st.retention_discount,
-        st.bundled,
-        st.expired,
-        tb.beh,
-        tb.seg,
-        tb.ops,
-        tb.eff_q,
-        tb.plans,
-        tb.eligible,
-        tb.plan_start,
-        tb.ktab,
-        model.glob,
+        st.now,
+        st.private,
+        model.graph.ties,
+        tb.view(),
+        tb.behaviour(),
+        model.mean_field,
         adopt_generation,
     )
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _respondent_kernel(
-    slots,
-    indptr,
-    indices,
-    op,
-    sat,
-    gen,
-    sw,
-    plan,
-    seg_of,
-    tenure,
-    contract_left,
-    trust,
-    retention_left,
-    retention_discount,
-    bundled,
-    expired,
-    beh,
-    seg,
-    ops,
-    eff_q,
-    plans,
-    eligible,
-    plan_start,
-    ktab,
-    glob,
-    adopt_generation,
-):
+def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt_generation):
     """Step 5 x step 6 leave probability and step 8 adoption chance of each respondent.
 
     Uses the engine's own helpers on the current (end-of-month) state, so the stated
@@ -372,65 +329,43 @@ def _respondent_kernel(
     month's satisfaction update and events).
     """
     m = slots.shape[0]
-    n_ops = ops.shape[0]
+    ops, plans, seg = market.ops, market.plans, market.seg
     p_leave = np.zeros(m)
     p_adopt = np.zeros(m)
     reason = np.zeros(m, dtype=np.int64)
     for k in numba.prange(m):
         i = slots[k]
-        f = np.empty(n_ops)
-        wom = np.empty(n_ops)
-        util = np.empty(n_ops)
-        plan_of = np.empty(n_ops, dtype=np.int64)
-        gen_of = np.empty(n_ops, dtype=np.int64)
-        o = op[i]
-        s = seg_of[i]
-        g = gen[i]
-        p = plan[i]
-        sw_share, newer_share = social_signals(
-            i, indptr, indices, op, sat, gen, sw, g, f, wom, glob
-        )
-        discount = retention_discount[i] if retention_left[i] > 0 else 0.0
-        econ, know, emo = lockin(
-            plans[p], contract_left[i], tenure[i], trust[i], bundled[i], s, beh, seg, ktab
+        scratch = new_scratch(ops.shape[0])
+        o = now.operator[i]
+        s = private.segment[i]
+        g = now.handset_gen[i]
+        p = private.plan[i]
+        sat = now.satisfaction[i]
+        expired = private.expired[i]
+        sw_share, newer_share = social_signals(i, g, ties, now, mean_field, scratch.f, scratch.wom)
+        discount = private.retention_discount[i] if private.retention_left[i] > 0 else 0.0
+        lock = lockin(
+            plans[p], private.contract_left[i], private.tenure[i], private.trust[i],
+            private.bundled[i], s, beh, market,
         )
         seen = offer_seen_probability(o, ops)
-        pc = seen * consider_probability(sat[i], expired[i], 1.0, sw_share, s, beh, seg) + (
+        pc = seen * consider_probability(sat, expired, 1.0, sw_share, s, beh, seg) + (
             1.0 - seen
-        ) * consider_probability(sat[i], expired[i], 0.0, sw_share, s, beh, seg)
-        choose(
-            o,
-            g,
-            s,
-            econ + know + emo,
-            f,
-            wom,
-            0.0,
-            beh,
-            seg,
-            ops,
-            eff_q,
-            plans,
-            eligible,
-            plan_start,
-            p,
-            discount,
-            util,
-            plan_of,
-            gen_of,
-        )
+        ) * consider_probability(sat, expired, 0.0, sw_share, s, beh, seg)
+        choose(o, g, s, lock[0] + lock[1] + lock[2], p, discount, 0.0, beh, market, scratch)
+        util = scratch.util
         total = 0.0
-        for j in range(n_ops):
+        for j in range(util.shape[0]):
             total += util[j]
         stay = util[o] / total if total > 0.0 else 1.0
         p_leave[k] = pc * (1.0 - stay)
         # the main reason to look around: the largest consideration term
         terms = (
-            beh[L.B_C_BASE],
-            beh[L.B_C_DISSAT] * max(0.0, beh[L.B_S_THR] - sat[i]),
-            beh[L.B_C_EXPIRY] * expired[i],
-            beh[L.B_C_MARKET] * seen,
-            beh[L.B_C_SOCIAL] * seg[s, L.S_SOCIAL] * sw_share,
+            beh.c_base,
+            beh.c_dissat * max(0.0, beh.s_thr - sat),
+            beh.c_expiry * expired,
+            beh.c_market * seen,
+            beh.c_social * seg[s, L.S_SOCIAL] * sw_share,
         )
         best = 0
         for r in range(1, 5):
@@ -442,15 +377,8 @@ def _respondent_kernel(
         if g >= adopt_generation:
             p_adopt[k] = 1.0
         elif newest >= adopt_generation:
-            mp, _, _ = best_plan(
-                o, g, f[o], s, beh, seg, ops, eff_q, plans, eligible, plan_start, newest
-            )
+            mp, _, _ = best_plan(o, g, scratch.f[o], s, newest, beh, market)
             sub = plans[mp, L.P_SUBSIDY] if mp >= 0 else 0.0
-            pm = (
-                seg[s, L.S_INNOV] * beh[L.B_P]
-                + seg[s, L.S_IMIT] * beh[L.B_Q] * newer_share
-                + beh[L.B_MIG_SUB] * sub / seg[s, L.S_REF]
-            )
-            pm = min(1.0, max(0.0, pm))
+            pm = min(1.0, max(0.0, migration_probability(newer_share, sub, s, beh, seg)))
             p_adopt[k] = 1.0 - (1.0 - pm) ** 12
     return p_leave, p_adopt, reason

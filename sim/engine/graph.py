@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numba
 import numpy as np
@@ -31,6 +31,13 @@ if TYPE_CHECKING:
     import networkx
 
 _MAX_NODES = 2**31 - 1  # node ids are stored as int32
+
+
+class Ties(NamedTuple):
+    """The CSR arrays as kernels take them: ties of ``i`` are ``indices[indptr[i]:indptr[i+1]]``."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +67,11 @@ class Graph:
             self.indptr[0] == 0 and self.indptr[-1] == self.indices.size,
             "Graph.indptr must start at 0 and end at len(indices)",
         )
+
+    @property
+    def ties(self) -> Ties:
+        """The two arrays as the record kernels read."""
+        return Ties(self.indptr, self.indices)
 
     @property
     def n_nodes(self) -> int:

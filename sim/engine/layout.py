@@ -2,23 +2,12 @@
 
 Kernels take a handful of 2-D float tables instead of dozens of scalar arguments; these
 names say which column is which. numba treats module-level ints as compile-time
-constants, so indexing by name costs nothing.
+constants, so indexing by name costs nothing. (Behaviour coefficients are not a table:
+kernels read them by name from a record, see :mod:`sim.market.tables`.)
 """
 
 NO_OPERATOR = 255  # operator id of a subscriber slot not yet active (market entry capacity)
 MAX_GENERATION = 5  # generations are 2..5; tables indexed by generation have 6 columns
-
-# behaviour vector (Behaviour fields used inside kernels), see sim.market.tables.behaviour_vector
-B_RISK_SAT, B_RISK_EXP, B_RISK_SOC = 0, 1, 2
-B_W_Q, B_W_P, B_LAM, B_KAPPA, B_ANNOY_PEN = 3, 4, 5, 6, 7
-B_DELTA, B_THETA_UP, B_THETA_DOWN, B_EPS, B_SAT0, B_TRUST0 = 8, 9, 10, 11, 12, 13
-B_NCC, B_BUNDLE_COST = 14, 15
-B_C_BASE, B_C_DISSAT, B_S_THR, B_C_EXPIRY, B_C_MARKET, B_C_SOCIAL = 16, 17, 18, 19, 20, 21
-B_ANNOY_TOL, B_ANNOY_RATE, B_ANNOY_DECAY = 22, 23, 24
-B_PRICE, B_SUBSIDY, B_QUALITY, B_SOCIAL, B_WOM, B_TECH, B_MU = 25, 26, 27, 28, 29, 30, 31
-B_RECONTRACT, B_P, B_Q, B_MIG_SUB = 32, 33, 34, 35
-B_PORTABILITY = 36  # 1.0 while number portability is on
-N_BEHAVIOUR = 37
 
 # segment table columns
 S_REF, S_PRICE, S_QUALITY, S_SOCIAL, S_INNOV, S_IMIT, S_SPEND = 0, 1, 2, 3, 4, 5, 6

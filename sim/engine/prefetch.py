@@ -43,12 +43,12 @@ def prefetch(typingctx, array, index):
 
 
 @numba.njit(cache=True, inline="always")
-def prefetch_ties(i, end, indptr, indices, op_t, sat_t, gen_t, sw_t):
+def prefetch_ties(i, end, ties, now):
     """Prefetch what :func:`~sim.engine.kernels.social_signals` will read for slot ``i``."""
     if i < end:
-        for e in range(indptr[i], indptr[i + 1]):
-            k = indices[e]
-            prefetch(op_t, k)
-            prefetch(sat_t, k)
-            prefetch(gen_t, k)
-            prefetch(sw_t, k)
+        for e in range(ties.indptr[i], ties.indptr[i + 1]):
+            k = ties.indices[e]
+            prefetch(now.operator, k)
+            prefetch(now.satisfaction, k)
+            prefetch(now.handset_gen, k)
+            prefetch(now.switched, k)

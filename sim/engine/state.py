@@ -2,110 +2,133 @@
 
 Slots ``0..capacity-1`` are pre-allocated for the initial population and for every
 market entrant the run will see; a slot is a customer once its operator is set
-(``NO_OPERATOR`` marks an empty slot). Fields that neighbours read (operator,
-satisfaction, handset generation, switched-last-month) have two buffers, so every
-subscriber reads month t and writes month t+1; the rest are private to their owner and
-updated in place.
+(``NO_OPERATOR`` marks an empty slot).
+
+The fields are declared once, as the two record types the kernels take:
+:class:`Visible` (what ties read: operator, satisfaction, handset generation,
+switched-last-month) and :class:`Private` (what only the owner reads). Each field's
+annotation carries its dtype. Visible fields have two buffers, so every subscriber
+reads month t (``now``) and writes month t+1 (``nxt``); private fields are updated in
+place. Adding a field is one line in one of the two classes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import typing
+from typing import Annotated, Any, NamedTuple
 
 import numba
 import numpy as np
 
-from sim.engine.layout import NO_OPERATOR
+from sim.engine.layout import CHUNK, NO_OPERATOR
 from sim.engine.rng import Stream, stream_key, uniform_at
 
-# name -> dtype of every per-subscriber array; "_n" marks the write buffer of a pair.
-FIELDS: dict[str, np.dtype] = {
-    "operator": np.dtype(np.uint8),
-    "operator_n": np.dtype(np.uint8),
-    "satisfaction": np.dtype(np.float32),
-    "satisfaction_n": np.dtype(np.float32),
-    "handset_gen": np.dtype(np.uint8),
-    "handset_gen_n": np.dtype(np.uint8),
-    "switched": np.dtype(np.uint8),
-    "switched_n": np.dtype(np.uint8),
-    "plan": np.dtype(np.uint8),
-    "segment": np.dtype(np.uint8),
-    "tenure": np.dtype(np.uint16),
-    "contract_left": np.dtype(np.uint8),
-    "expectation": np.dtype(np.float32),
-    "trust": np.dtype(np.float32),
-    "annoyance": np.dtype(np.float32),
-    "retention_left": np.dtype(np.uint8),
-    "retention_discount": np.dtype(np.float32),
-    "bundled": np.dtype(np.bool_),
-    "spend": np.dtype(np.float32),
-    "expired": np.dtype(np.uint8),
-}
-BYTES_PER_AGENT = sum(dt.itemsize for dt in FIELDS.values())
-_PAIRS = ("operator", "satisfaction", "handset_gen", "switched")
+U8 = Annotated[np.ndarray, np.uint8]
+U16 = Annotated[np.ndarray, np.uint16]
+F32 = Annotated[np.ndarray, np.float32]
+BOOL = Annotated[np.ndarray, np.bool_]
 
 
-@dataclass
+class Visible(NamedTuple):
+    """The fields a subscriber's ties read; one record for month t, one for month t+1."""
+
+    operator: U8  # operator index, NO_OPERATOR for an empty slot
+    satisfaction: F32  # 0..1
+    handset_gen: U8  # 2..5
+    switched: U8  # 1 if the subscriber switched operator last month
+
+
+class Private(NamedTuple):
+    """The fields only their owner reads, updated in place."""
+
+    plan: U8  # plan row
+    segment: U8
+    tenure: U16  # months with the current operator
+    contract_left: U8  # months of contract left (0: none)
+    expectation: F32  # expected value (utility units)
+    trust: F32  # emotional lock-in
+    annoyance: F32  # from the own operator's contacts
+    retention_left: U8  # months of a running retention offer
+    retention_discount: F32  # that offer's discount
+    bundled: BOOL  # household bundle
+    spend: F32  # individual spend factor
+    expired: U8  # a contract ran out last month without re-contracting
+
+
+def field_dtypes(record: type[NamedTuple]) -> dict[str, np.dtype]:
+    """``{field: dtype}`` of a state record, read from its annotations."""
+    hints = typing.get_type_hints(record, include_extras=True)
+    return {name: np.dtype(hints[name].__metadata__[0]) for name in record._fields}
+
+
+VISIBLE_DTYPES = field_dtypes(Visible)
+PRIVATE_DTYPES = field_dtypes(Private)
+# bytes per slot: visible fields twice (read and write buffers), private once
+BYTES_PER_AGENT = 2 * sum(dt.itemsize for dt in VISIBLE_DTYPES.values()) + sum(
+    dt.itemsize for dt in PRIVATE_DTYPES.values()
+)
+
+
+def _zeros(record: type[NamedTuple], dtypes: dict[str, np.dtype], capacity: int) -> Any:
+    return record(**{name: np.zeros(capacity, dtype=dt) for name, dt in dtypes.items()})
+
+
 class SubscriberState:
-    """All subscriber arrays, length ``capacity``; ``n_active`` slots are in the market."""
+    """All subscriber arrays, length ``capacity``; ``n_active`` slots are in the market.
 
-    n_active: int
-    operator: np.ndarray
-    operator_n: np.ndarray
-    satisfaction: np.ndarray
-    satisfaction_n: np.ndarray
-    handset_gen: np.ndarray
-    handset_gen_n: np.ndarray
-    switched: np.ndarray
-    switched_n: np.ndarray
-    plan: np.ndarray
-    segment: np.ndarray
-    tenure: np.ndarray
-    contract_left: np.ndarray
-    expectation: np.ndarray
-    trust: np.ndarray
-    annoyance: np.ndarray
-    retention_left: np.ndarray
-    retention_discount: np.ndarray
-    bundled: np.ndarray
-    spend: np.ndarray
-    expired: np.ndarray
+    ``now`` and ``nxt`` are the read and write buffers of the visible fields, ``private``
+    the rest. Reading ``state.operator`` (or any field by name) gives the current
+    month's array.
+    """
+
+    def __init__(self, n_active: int, now: Visible, nxt: Visible, private: Private):
+        self.n_active = n_active
+        self.now = now
+        self.nxt = nxt
+        self.private = private
 
     @classmethod
     def allocate(cls, capacity: int) -> SubscriberState:
         """Zeroed arrays for ``capacity`` slots, all empty (operator = NO_OPERATOR)."""
-        arrays = {name: np.zeros(capacity, dtype=dt) for name, dt in FIELDS.items()}
-        arrays["operator"].fill(NO_OPERATOR)
-        arrays["operator_n"].fill(NO_OPERATOR)
-        return cls(n_active=0, **arrays)
+        now = _zeros(Visible, VISIBLE_DTYPES, capacity)
+        nxt = _zeros(Visible, VISIBLE_DTYPES, capacity)
+        now.operator.fill(NO_OPERATOR)
+        nxt.operator.fill(NO_OPERATOR)
+        return cls(0, now, nxt, _zeros(Private, PRIVATE_DTYPES, capacity))
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        """A field of the current month by name (``state.operator``, ``state.plan``)."""
+        if name in VISIBLE_DTYPES:
+            return getattr(self.now, name)
+        if name in PRIVATE_DTYPES:
+            return getattr(self.private, name)
+        raise AttributeError(f"{type(self).__name__} has no field {name!r}")
 
     @property
     def capacity(self) -> int:
         """Number of pre-allocated slots."""
-        return self.operator.shape[0]
+        return self.now.operator.shape[0]
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the subscriber arrays."""
-        return sum(getattr(self, f.name).nbytes for f in fields(self) if f.name != "n_active")
+        return sum(a.nbytes for record in (self.now, self.nxt, self.private) for a in record)
 
     def advance(self) -> None:
         """Make month t+1 the current month: swap the read and write buffers."""
-        for name in _PAIRS:
-            a, b = getattr(self, name), getattr(self, name + "_n")
-            setattr(self, name, b)
-            setattr(self, name + "_n", a)
+        self.now, self.nxt = self.nxt, self.now
 
     def copy(self) -> SubscriberState:
         """A deep copy (for tests and the reference model)."""
         return SubscriberState(
-            n_active=self.n_active,
-            **{name: getattr(self, name).copy() for name in FIELDS},
+            self.n_active,
+            Visible(*(a.copy() for a in self.now)),
+            Visible(*(a.copy() for a in self.nxt)),
+            Private(*(a.copy() for a in self.private)),
         )
 
 
-@dataclass(frozen=True)
-class PopulationRows:
+class PopulationRows(NamedTuple):
     """Month-0 traits read from a population file (``population.from_csv``), one per row.
 
     A value of -1 means "not in the file: keep the synthetic draw".
@@ -117,6 +140,7 @@ class PopulationRows:
         plan_of_code: (J, C) int64 plan row of each operator for each code (-1: none).
         tenure: (R,) float64 tenure, months.
         charges: (R,) float64 monthly bill (currency/month).
+        plan_fee: (P,) float64 monthly fee of each plan row, to turn charges into spend.
     """
 
     segment: np.ndarray
@@ -125,10 +149,10 @@ class PopulationRows:
     plan_of_code: np.ndarray
     tenure: np.ndarray
     charges: np.ndarray
+    plan_fee: np.ndarray
 
 
-@dataclass(frozen=True)
-class InitialDistributions:
+class InitialDistributions(NamedTuple):
     """What month 0 looks like, as cumulative tables the synthesis kernel samples from.
 
     Attributes:
@@ -153,78 +177,57 @@ class InitialDistributions:
     trust_0: float
     bundle_share: float
     spend_spread: float
-    rows: PopulationRows | None = None
-    plan_fee: np.ndarray | None = None
+
+
+class InitialKeys(NamedTuple):
+    """Stream keys of the month-0 draws, one per trait (a pure function of seed and slot)."""
+
+    segment: np.uint64
+    operator: np.uint64
+    plan: np.uint64
+    tenure: np.uint64
+    contract: np.uint64
+    handset: np.uint64
+    satisfaction: np.uint64
+    bundle: np.uint64
+    spend: np.uint64
+    contract_left: np.uint64  # how far into the contract (second draw of INIT_CONTRACT)
+    row: np.uint64  # which population-file row
+
+    @classmethod
+    def for_seed(cls, seed: int) -> InitialKeys:
+        """The keys of a run's seed; trait ``x`` draws from stream ``INIT_X``."""
+        keys = {
+            name: np.uint64(stream_key(seed, int(Stream[f"INIT_{name.upper()}"]), 0))
+            for name in cls._fields
+            if name != "contract_left"
+        }
+        keys["contract_left"] = np.uint64(stream_key(seed, int(Stream.INIT_CONTRACT), 1))
+        return cls(**keys)
 
 
 def synthesize(
-    capacity: int, n_initial: int, seed: int, dist: InitialDistributions
+    capacity: int,
+    n_initial: int,
+    seed: int,
+    dist: InitialDistributions,
+    rows: PopulationRows | None = None,
 ) -> SubscriberState:
     """Draw the month-0 population into a fresh state; later slots get traits only.
 
     Every slot draws its segment, handset generation and individual spend (entrants keep
     theirs); the first ``n_initial`` slots also get an operator, plan, tenure, contract,
     satisfaction and bundle. Draws use the ``INIT_*`` streams, so they are a pure
-    function of (seed, slot). With ``dist.rows`` (a population file) each initial slot
-    then takes a row and its traits (:func:`_apply_rows`).
+    function of (seed, slot). With ``rows`` (a population file) each initial slot then
+    takes a row and its traits (:func:`_rows_kernel`).
     """
     state = SubscriberState.allocate(capacity)
-    keys = np.array(
-        [
-            stream_key(seed, int(s), 0)
-            for s in (
-                Stream.INIT_SEGMENT,
-                Stream.INIT_OPERATOR,
-                Stream.INIT_PLAN,
-                Stream.INIT_TENURE,
-                Stream.INIT_CONTRACT,
-                Stream.INIT_HANDSET,
-                Stream.INIT_SATISFACTION,
-                Stream.INIT_BUNDLE,
-                Stream.INIT_SPEND,
-            )
-        ]
-        + [stream_key(seed, int(Stream.INIT_CONTRACT), 1)],
-        dtype=np.uint64,
-    )
-    scalars = np.array(
-        [
-            dist.tenure_mean,
-            dist.tenure_max,
-            dist.share_on_contract,
-            dist.sat_0,
-            dist.sat_spread,
-            dist.trust_0,
-            dist.bundle_share,
-            dist.spend_spread,
-        ],
-        dtype=np.float64,
-    )
-    _synthesize(
-        n_initial,
-        keys,
-        scalars,
-        dist.segment_cdf,
-        dist.operator_cdf,
-        dist.handset_cdf,
-        dist.plan_cdf,
-        dist.plan_contract,
-        state.segment,
-        state.operator,
-        state.plan,
-        state.handset_gen,
-        state.tenure,
-        state.contract_left,
-        state.satisfaction,
-        state.trust,
-        state.bundled,
-        state.spend,
-    )
-    if dist.rows is not None:
-        _apply_rows(dist, state, n_initial, seed, keys)
-    state.operator_n[:] = state.operator
-    state.handset_gen_n[:] = state.handset_gen
-    state.satisfaction_n[:] = state.satisfaction
+    keys = InitialKeys.for_seed(seed)
+    _synthesize(n_initial, keys, dist, state.now, state.private)
+    if rows is not None:
+        _rows_kernel(n_initial, keys, dist, rows, state.now, state.private)
+    for name in ("operator", "handset_gen", "satisfaction"):
+        getattr(state.nxt, name)[:] = getattr(state.now, name)
     state.n_active = n_initial
     return state
 
@@ -243,118 +246,52 @@ def _pick(cdf, u):
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _synthesize(
-    n_initial,
-    keys,
-    scalars,
-    seg_cdf,
-    op_cdf,
-    gen_cdf,
-    plan_cdf,
-    plan_contract,
-    segment,
-    operator,
-    plan,
-    gen,
-    tenure,
-    contract_left,
-    sat,
-    trust,
-    bundled,
-    spend,
-):
-    tenure_mean, tenure_max, on_contract, sat0, sat_spread, trust0, bundle_share, spend_spread = (
-        scalars[0],
-        scalars[1],
-        scalars[2],
-        scalars[3],
-        scalars[4],
-        scalars[5],
-        scalars[6],
-        scalars[7],
-    )
-    for i in numba.prange(segment.shape[0]):
-        s = _pick(seg_cdf, uniform_at(keys[0], i))
-        segment[i] = s
-        g = _pick(gen_cdf, uniform_at(keys[5], i))
-        gen[i] = g
-        spend[i] = 1.0 + spend_spread * (2.0 * uniform_at(keys[8], i) - 1.0)
+def _synthesize(n_initial, keys, dist, now, private):
+    """Month-0 draws, chunk by chunk in parallel.
+
+    The work sits in a called chunk function, as in every parallel kernel (see
+    ``sim.engine.kernels.month_kernel`` for why).
+    """
+    n = private.segment.shape[0]
+    for c in numba.prange(-(-n // CHUNK)):
+        _synthesize_chunk(c * CHUNK, min(n, (c + 1) * CHUNK), n_initial, keys, dist, now, private)
+
+
+@numba.njit(cache=True)
+def _synthesize_chunk(lo, hi, n_initial, keys, dist, now, private):
+    """Every slot's segment, handset and spend; initial slots' operator, plan and the rest."""
+    for i in range(lo, hi):
+        s = _pick(dist.segment_cdf, uniform_at(keys.segment, i))
+        private.segment[i] = s
+        g = _pick(dist.handset_cdf, uniform_at(keys.handset, i))
+        now.handset_gen[i] = g
+        private.spend[i] = 1.0 + dist.spend_spread * (2.0 * uniform_at(keys.spend, i) - 1.0)
         if i >= n_initial:
             continue
-        j = _pick(op_cdf[s], uniform_at(keys[1], i))
-        operator[i] = j
-        p = _pick(plan_cdf[j, s, g], uniform_at(keys[2], i))
-        plan[i] = p
-        t = -tenure_mean * np.log(1.0 - uniform_at(keys[3], i))
-        tenure[i] = int(min(t, tenure_max))
-        cm = plan_contract[p]
-        if cm > 0 and uniform_at(keys[4], i) < on_contract:
-            contract_left[i] = 1 + int(uniform_at(keys[9], i) * cm)
-        s0 = sat0 + sat_spread * (2.0 * uniform_at(keys[6], i) - 1.0)
-        sat[i] = min(1.0, max(0.0, s0))
-        trust[i] = trust0
-        bundled[i] = uniform_at(keys[7], i) < bundle_share
-
-
-def _apply_rows(
-    dist: InitialDistributions,
-    state: SubscriberState,
-    n_initial: int,
-    seed: int,
-    keys: np.ndarray,
-) -> None:
-    """Give each initial slot a population-file row (drawn with replacement) and its traits."""
-    rows = dist.rows
-    assert rows is not None and dist.plan_fee is not None
-    _rows_kernel(
-        n_initial,
-        np.uint64(stream_key(seed, int(Stream.INIT_ROW), 0)),
-        keys,
-        dist.share_on_contract,
-        rows.segment,
-        rows.operator,
-        rows.plan_code,
-        rows.plan_of_code,
-        rows.tenure,
-        rows.charges,
-        dist.operator_cdf,
-        dist.plan_cdf,
-        dist.plan_contract,
-        dist.plan_fee,
-        state.segment,
-        state.operator,
-        state.plan,
-        state.handset_gen,
-        state.tenure,
-        state.contract_left,
-        state.spend,
-    )
+        j = _pick(dist.operator_cdf[s], uniform_at(keys.operator, i))
+        now.operator[i] = j
+        p = _pick(dist.plan_cdf[j, s, g], uniform_at(keys.plan, i))
+        private.plan[i] = p
+        t = -dist.tenure_mean * np.log(1.0 - uniform_at(keys.tenure, i))
+        private.tenure[i] = int(min(t, dist.tenure_max))
+        cm = dist.plan_contract[p]
+        if cm > 0 and uniform_at(keys.contract, i) < dist.share_on_contract:
+            private.contract_left[i] = 1 + int(uniform_at(keys.contract_left, i) * cm)
+        s0 = dist.sat_0 + dist.sat_spread * (2.0 * uniform_at(keys.satisfaction, i) - 1.0)
+        now.satisfaction[i] = min(1.0, max(0.0, s0))
+        private.trust[i] = dist.trust_0
+        private.bundled[i] = uniform_at(keys.bundle, i) < dist.bundle_share
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _rows_kernel(
-    n_initial,
-    row_key,
-    keys,
-    on_contract,
-    row_seg,
-    row_op,
-    row_plan,
-    plan_of_code,
-    row_tenure,
-    row_charges,
-    op_cdf,
-    plan_cdf,
-    plan_contract,
-    plan_fee,
-    segment,
-    operator,
-    plan,
-    gen,
-    tenure,
-    contract_left,
-    spend,
-):
+def _rows_kernel(n_initial, keys, dist, rows, now, private):
+    """Give each initial slot a population-file row, chunk by chunk in parallel."""
+    for c in numba.prange(-(-n_initial // CHUNK)):
+        _rows_chunk(c * CHUNK, min(n_initial, (c + 1) * CHUNK), keys, dist, rows, now, private)
+
+
+@numba.njit(cache=True)
+def _rows_chunk(lo, hi, keys, dist, rows, now, private):
     """Overwrite the synthetic draws of slot i with the traits of its row.
 
     A trait the file does not give keeps its draw, redrawn from the same random number
@@ -362,38 +299,38 @@ def _rows_kernel(
     contract plan named by the file means an ongoing contract, renewed back to back:
     ``contract_months - tenure mod contract_months`` months left.
     """
-    n_rows = row_seg.shape[0]
-    for i in numba.prange(n_initial):
-        r = min(int(uniform_at(row_key, i) * n_rows), n_rows - 1)
-        s = segment[i]
-        j = operator[i]
-        p = plan[i]
+    n_rows = rows.segment.shape[0]
+    for i in range(lo, hi):
+        r = min(int(uniform_at(keys.row, i) * n_rows), n_rows - 1)
+        s = private.segment[i]
+        j = now.operator[i]
+        p = private.plan[i]
         changed = False
-        if row_seg[r] >= 0 and row_seg[r] != s:
-            s = row_seg[r]
-            segment[i] = s
+        if rows.segment[r] >= 0 and rows.segment[r] != s:
+            s = rows.segment[r]
+            private.segment[i] = s
             changed = True
-        if row_op[r] >= 0:
-            changed = changed or row_op[r] != j
-            j = row_op[r]
+        if rows.operator[r] >= 0:
+            changed = changed or rows.operator[r] != j
+            j = rows.operator[r]
         elif changed:
-            j = _pick(op_cdf[s], uniform_at(keys[1], i))
-        operator[i] = j
-        if row_tenure[r] >= 0.0:
-            tenure[i] = int(min(row_tenure[r], 65535.0))
-        if row_plan[r] >= 0:
-            p = plan_of_code[j, row_plan[r]]
-            plan[i] = p
-            cm = plan_contract[p]
-            contract_left[i] = cm - tenure[i] % cm if cm > 0 else 0
+            j = _pick(dist.operator_cdf[s], uniform_at(keys.operator, i))
+        now.operator[i] = j
+        if rows.tenure[r] >= 0.0:
+            private.tenure[i] = int(min(rows.tenure[r], 65535.0))
+        if rows.plan_code[r] >= 0:
+            p = rows.plan_of_code[j, rows.plan_code[r]]
+            private.plan[i] = p
+            cm = dist.plan_contract[p]
+            private.contract_left[i] = cm - private.tenure[i] % cm if cm > 0 else 0
         elif changed:
-            p = _pick(plan_cdf[j, s, gen[i]], uniform_at(keys[2], i))
-            plan[i] = p
-            cm = plan_contract[p]
+            p = _pick(dist.plan_cdf[j, s, now.handset_gen[i]], uniform_at(keys.plan, i))
+            private.plan[i] = p
+            cm = dist.plan_contract[p]
             left = 0
-            if cm > 0 and uniform_at(keys[4], i) < on_contract:
-                left = 1 + int(uniform_at(keys[9], i) * cm)
-            contract_left[i] = left
-        if row_charges[r] >= 0.0:
-            fee = plan_fee[p]
-            spend[i] = row_charges[r] / fee if fee > 0.0 else 1.0
+            if cm > 0 and uniform_at(keys.contract, i) < dist.share_on_contract:
+                left = 1 + int(uniform_at(keys.contract_left, i) * cm)
+            private.contract_left[i] = left
+        if rows.charges[r] >= 0.0:
+            fee = rows.plan_fee[p]
+            private.spend[i] = rows.charges[r] / fee if fee > 0.0 else 1.0

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sim.engine import layout as L
-from sim.market.tables import _SEGMENT_MULTIPLIERS, MarketTables
+from sim.market.tables import BEHAVIOUR_COLUMN, SEGMENT_MULTIPLIERS, MarketTables
 from sim.scenario import (
     CoverageChange,
     MarketingCampaign,
@@ -72,9 +72,9 @@ def changes_for(spec: Any, t: MarketTables, month: int) -> list[Change]:
             out.append((t.perf, (j, g), spec.quality))
         return out
     if isinstance(spec, NumberPortability):
-        out = [(t.beh, (L.B_PORTABILITY,), 1.0 if spec.enabled else 0.0)]
+        out = [(t.beh, (BEHAVIOUR_COLUMN["portability"],), 1.0 if spec.enabled else 0.0)]
         if spec.number_change_cost is not None:
-            out.append((t.beh, (L.B_NCC,), spec.number_change_cost))
+            out.append((t.beh, (BEHAVIOUR_COLUMN["number_change_cost"],), spec.number_change_cost))
         return out
     if isinstance(spec, Outage):
         return [(t.outage, (t.operator_index(spec.operator),), spec.quality_drop)]
@@ -103,7 +103,7 @@ def changes_for(spec: Any, t: MarketTables, month: int) -> list[Change]:
         return out
     if isinstance(spec, SegmentShift):
         s = t.segment_names.index(spec.segment)
-        return [(t.seg, (s, _SEGMENT_MULTIPLIERS[spec.field]), spec.value)]
+        return [(t.seg, (s, SEGMENT_MULTIPLIERS[spec.field]), spec.value)]
     raise TypeError(f"no changes defined for event {type(spec).__name__}")
 
 

@@ -1,9 +1,10 @@
 """What every market model shares, whatever computes the subscribers' month.
 
 Both :class:`~sim.market.model.MarketModel` (numba kernels) and
-:class:`~sim.reference.ReferenceModel` (one Mesa agent per subscriber) run the same
-months the same way; this module holds that loop without importing any kernel, so the
-reference stays independent of the engine it checks.
+:class:`~sim.reference.ReferenceModel` (one Mesa agent per subscriber) start from the
+same world (:func:`~sim.market.world.build_world`), keep the same per-month tables and
+run the same months the same way; this module holds that, without importing any
+kernel, so the reference stays independent of the engine it checks.
 """
 
 from __future__ import annotations
@@ -15,33 +16,57 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
+from sim.engine import layout as L
+from sim.engine.graph import Graph
+from sim.engine.records import MeanField
 from sim.market.events import Timeline
 from sim.market.tables import MarketTables
+from sim.market.world import World, build_world
 from sim.scenario import Scenario
-
-
-def entrants_by_month(scenario: Scenario) -> np.ndarray:
-    """New subscribers in each month 0..months (integers summing to the fractional rate)."""
-    pop, months = scenario.population, scenario.simulation.months
-    cumulative = np.floor(np.arange(months + 1) * pop.entry_per_month * pop.size).astype(np.int64)
-    return np.diff(cumulative, prepend=0)
 
 
 class MonthlyModel(mesa.Model):
     """A Mesa model stepped month by month, with wall time kept per phase.
 
-    Subclasses set ``spec``, ``month``, ``tables`` and ``timeline`` and implement
-    ``step()`` for one month.
+    It builds the world and the per-month accounting tables, of the same shapes and
+    dtypes for every subclass, so :func:`sim.results.model_tables` reads either:
+    ``counts[t, operator, segment, C_*]``, ``sums[t, operator, segment, F_*]``,
+    ``flows[t, from, to]`` and ``offers[t, operator]``. Subclasses implement ``step()``
+    for one month.
+
+    Args:
+        spec: the validated scenario (not changed by the run).
+        seed: the seed of this replication (``replication_seed(scenario seed, r)``).
+        graph: a prebuilt social graph over all slots, to reuse one across runs.
     """
 
-    spec: Scenario
-    month: int
-    tables: MarketTables
-    timeline: Timeline
-
-    def __init__(self, *, seed: int):
+    def __init__(self, spec: Scenario, *, seed: int, graph: Graph | None = None):
         super().__init__(rng=seed % 2**32)
         self.timings: dict[str, float] = defaultdict(float)
+        self.spec = spec
+        self.seed = int(seed)
+        self.month = 0
+        world: World = build_world(spec, self.seed, graph)
+        self.timings.update(world.timings)
+        self.tables: MarketTables = world.tables
+        self.timeline: Timeline = world.timeline
+        self.entrants = world.entrants
+        self.graph = world.graph
+        self.world = world
+        n_ops, n_seg = self.tables.n_operators, len(self.tables.segment_names)
+        months = spec.simulation.months
+        self.counts = np.zeros((months + 1, n_ops, n_seg, L.N_COUNTS), dtype=np.int64)
+        self.sums = np.zeros((months + 1, n_ops, n_seg, L.N_SUMS))
+        self.flows = np.zeros((months + 1, n_ops, n_ops), dtype=np.int64)
+        self.offers = np.zeros((months + 1, n_ops), dtype=np.int64)
+        self.mean_field = MeanField.empty(spec.network.mixing == "global", n_ops)
+        self._update_mean_field(first=True)
+
+    def shares(self, month: int) -> np.ndarray:
+        """Share of subscribers per operator at ``month``."""
+        subs = self.counts[month, :, :, L.C_SUBS].sum(axis=1)
+        total = subs.sum()
+        return subs / total if total else subs.astype(float)
 
     def run_months(self, progress: Callable[[int], None] | None = None) -> None:
         """Run to the scenario's last month; ``progress(month)`` is called after each."""
@@ -61,3 +86,38 @@ class MonthlyModel(mesa.Model):
         now = time.perf_counter()
         self.timings[phase] += now - since
         return now
+
+    def _update_mean_field(self, first: bool = False) -> None:
+        """Population-wide social signals for ``mixing: global``, from the last accounting.
+
+        At month 0 (before the census) they are counted from the synthesized population,
+        which both models start from.
+        """
+        if not self.mean_field.active:
+            return
+        n_ops = self.tables.n_operators
+        if first:
+            st = self.world.state
+            n = st.n_active
+            present = st.operator[:n] != L.NO_OPERATOR
+            ops = st.operator[:n][present]
+            subs = np.bincount(ops, minlength=n_ops).astype(float)
+            sat = np.bincount(ops, weights=st.satisfaction[:n][present], minlength=n_ops)
+            gens = np.bincount(st.handset_gen[:n][present], minlength=6).astype(float)
+            switched = 0.0
+        else:
+            c, s = self.counts[self.month], self.sums[self.month]
+            subs = c[:, :, L.C_SUBS].sum(axis=1).astype(float)
+            sat = s[:, :, L.F_SAT].sum(axis=1)
+            gens = np.zeros(L.MAX_GENERATION + 1)
+            gens[2:6] = c[:, :, L.C_GEN2 : L.C_GEN5 + 1].sum(axis=(0, 1))
+            switched = float(c[:, :, L.C_CHURN].sum())
+        total = subs.sum()
+        if total == 0:
+            return
+        newer = total - np.cumsum(gens[:6])  # customers on a generation above g
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wom = np.where(subs > 0, sat / np.maximum(subs, 1) - 0.5, 0.0)
+        self.mean_field = self.mean_field._replace(
+            switched=switched / total, newer=newer / total, shares=subs / total, wom=wom
+        )

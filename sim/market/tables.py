@@ -8,17 +8,20 @@ events switch them on. Events change these tables, never the subscriber arrays.
 
 from __future__ import annotations
 
+import collections
 import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.engine import layout as L
+from sim.engine.records import MarketView
 from sim.engine.state import InitialDistributions, PopulationRows
 from sim.errors import UserError
 from sim.scenario import Behaviour, OperatorEntry, PlanLaunch, Scenario
 
-_SEGMENT_MULTIPLIERS = {
+# Segment fields that are multipliers in the segment table, by scenario name.
+SEGMENT_MULTIPLIERS = {
     "price_sensitivity": L.S_PRICE,
     "quality_sensitivity": L.S_QUALITY,
     "social_influence": L.S_SOCIAL,
@@ -26,45 +29,19 @@ _SEGMENT_MULTIPLIERS = {
     "imitation": L.S_IMIT,
     "spend": L.S_SPEND,
 }
-_BEHAVIOUR_COLUMNS = {
-    "risk_w_satisfaction": L.B_RISK_SAT,
-    "risk_w_expiry": L.B_RISK_EXP,
-    "risk_w_social": L.B_RISK_SOC,
-    "w_quality": L.B_W_Q,
-    "w_price": L.B_W_P,
-    "lam": L.B_LAM,
-    "kappa": L.B_KAPPA,
-    "annoyance_penalty": L.B_ANNOY_PEN,
-    "delta": L.B_DELTA,
-    "theta_up": L.B_THETA_UP,
-    "theta_down": L.B_THETA_DOWN,
-    "eps": L.B_EPS,
-    "sat_0": L.B_SAT0,
-    "trust_0": L.B_TRUST0,
-    "number_change_cost": L.B_NCC,
-    "bundle_cost": L.B_BUNDLE_COST,
-    "c_base": L.B_C_BASE,
-    "c_dissat": L.B_C_DISSAT,
-    "s_thr": L.B_S_THR,
-    "c_expiry": L.B_C_EXPIRY,
-    "c_market": L.B_C_MARKET,
-    "c_social": L.B_C_SOCIAL,
-    "annoyance_tolerance": L.B_ANNOY_TOL,
-    "annoyance_rate": L.B_ANNOY_RATE,
-    "annoyance_decay": L.B_ANNOY_DECAY,
-    "beta_price": L.B_PRICE,
-    "beta_subsidy": L.B_SUBSIDY,
-    "beta_quality": L.B_QUALITY,
-    "beta_social": L.B_SOCIAL,
-    "beta_wom": L.B_WOM,
-    "beta_tech": L.B_TECH,
-    "mu": L.B_MU,
-    "recontract_prob": L.B_RECONTRACT,
-    "p_innovation": L.B_P,
-    "q_imitation": L.B_Q,
-    "beta_migration_subsidy": L.B_MIG_SUB,
-}
-_NOT_IN_KERNELS = {"sat_spread", "K_max", "tau_K"}  # used at synthesis or for the ktab lookup
+
+# The behaviour coefficients the kernels read are the scenario's ``Behaviour`` fields,
+# by the same names (``beh.lam``), but for those used only at synthesis or to build the
+# knowledge table; plus ``portability`` (1.0 while number portability is on), which
+# events switch. A new Behaviour field is in the kernels' record without more wiring.
+SYNTHESIS_ONLY_BEHAVIOUR = frozenset({"sat_spread", "K_max", "tau_K"})
+KERNEL_BEHAVIOUR: tuple[str, ...] = (
+    *(name for name in Behaviour.model_fields if name not in SYNTHESIS_ONLY_BEHAVIOUR),
+    "portability",
+)
+BehaviourParams = collections.namedtuple("BehaviourParams", KERNEL_BEHAVIOUR, module=__name__)
+BehaviourParams.__doc__ = "Behaviour coefficients as kernels read them (float64 fields)."
+BEHAVIOUR_COLUMN: dict[str, int] = {name: k for k, name in enumerate(KERNEL_BEHAVIOUR)}
 
 
 @dataclass
@@ -77,7 +54,7 @@ class MarketTables:
         plan_start: (J+1,) first plan row of each operator.
         eligible: (P, S) bool, plan open to segment.
         seg: (S, N_SEGMENT_COLS) segment table.
-        beh: (N_BEHAVIOUR,) behaviour coefficients.
+        beh: behaviour coefficients in ``KERNEL_BEHAVIOUR`` order (events patch it).
         tiers: (J, T, 3) loyalty tiers (min tenure, min spend, benefit).
         coverage_from / coverage_to / ramp_start / ramp_months / perf: (J, 6) network
             rollouts by generation; coverage moves linearly from ``coverage_from`` to
@@ -113,6 +90,14 @@ class MarketTables:
     def __post_init__(self) -> None:
         self.eff_q = np.zeros_like(self.perf)
         self.initial_fees = self.plans[:, L.P_FEE].copy()
+
+    def view(self) -> MarketView:
+        """The tables as the kernels read them (the arrays themselves, not copies)."""
+        return MarketView(**{name: getattr(self, name) for name in MarketView._fields})
+
+    def behaviour(self) -> BehaviourParams:
+        """The behaviour coefficients in force, as the kernels' named record."""
+        return BehaviourParams(*self.beh.tolist())
 
     @property
     def n_operators(self) -> int:
@@ -154,14 +139,10 @@ class MarketTables:
 
 
 def behaviour_vector(b: Behaviour, number_portability: bool) -> np.ndarray:
-    """The behaviour coefficients in kernel order (see :mod:`sim.engine.layout`)."""
-    beh = np.zeros(L.N_BEHAVIOUR)
-    for name, col in _BEHAVIOUR_COLUMNS.items():
-        beh[col] = getattr(b, name)
-    beh[L.B_PORTABILITY] = 1.0 if number_portability else 0.0
-    unmapped = set(Behaviour.model_fields) - set(_BEHAVIOUR_COLUMNS) - _NOT_IN_KERNELS
-    assert not unmapped, f"behaviour fields not wired into the kernels: {unmapped}"
-    return beh
+    """The behaviour coefficients in ``KERNEL_BEHAVIOUR`` order."""
+    values = {name: getattr(b, name) for name in KERNEL_BEHAVIOUR if name != "portability"}
+    values["portability"] = 1.0 if number_portability else 0.0
+    return np.array([float(values[name]) for name in KERNEL_BEHAVIOUR])
 
 
 def knowledge_table(b: Behaviour, max_tenure: int) -> np.ndarray:
@@ -235,7 +216,7 @@ def build_tables(scenario: Scenario) -> MarketTables:
     seg = np.zeros((len(segments), L.N_SEGMENT_COLS))
     for s, spec in enumerate(segments):
         seg[s, L.S_REF] = spec.reference_price
-        for name, col in _SEGMENT_MULTIPLIERS.items():
+        for name, col in SEGMENT_MULTIPLIERS.items():
             seg[s, col] = getattr(spec, name)
 
     b = scenario.behaviour
@@ -266,8 +247,14 @@ def build_tables(scenario: Scenario) -> MarketTables:
     return tables
 
 
-def initial_distributions(scenario: Scenario, tables: MarketTables) -> InitialDistributions:
-    """Cumulative tables for drawing the month-0 population (see :func:`synthesize`)."""
+def initial_distributions(
+    scenario: Scenario, tables: MarketTables
+) -> tuple[InitialDistributions, PopulationRows | None]:
+    """Cumulative tables for drawing the month-0 population, and the population file's rows.
+
+    See :func:`~sim.engine.state.synthesize`; the rows are None without
+    ``population.from_csv``.
+    """
     pop = scenario.population
     names = tables.operator_names
     n_ops, n_seg, n_plans = len(names), len(pop.segments), tables.plans.shape[0]
@@ -309,7 +296,7 @@ def initial_distributions(scenario: Scenario, tables: MarketTables) -> InitialDi
                     w[fitting] = 1.0
                 plan_cdf[j, s, g] = np.cumsum(w)
     b = scenario.behaviour
-    return InitialDistributions(
+    dist = InitialDistributions(
         segment_cdf=np.cumsum([s.share for s in pop.segments]),
         operator_cdf=np.cumsum(op_shares, axis=1),
         handset_cdf=np.cumsum(handset),
@@ -323,9 +310,8 @@ def initial_distributions(scenario: Scenario, tables: MarketTables) -> InitialDi
         trust_0=b.trust_0,
         bundle_share=pop.bundle_share,
         spend_spread=pop.spend_spread,
-        rows=population_rows(scenario, tables, op_shares) if pop.from_csv else None,
-        plan_fee=tables.plans[:, L.P_FEE].copy(),
     )
+    return dist, population_rows(scenario, tables, op_shares) if pop.from_csv else None
 
 
 def population_rows(
@@ -341,7 +327,8 @@ def population_rows(
     import pandas as pd
 
     spec = scenario.population.from_csv
-    assert spec is not None
+    if spec is None:
+        raise ValueError("population_rows needs a scenario with population.from_csv")
     frame = _read_population_file(spec.path)
     n = len(frame)
     where = f"{spec.path}"
@@ -409,6 +396,7 @@ def population_rows(
         plan_of_code=plan_of_code,
         tenure=numbers("tenure"),
         charges=numbers("charges"),
+        plan_fee=tables.plans[:, L.P_FEE].copy(),
     )
 
 

@@ -1,7 +1,17 @@
 import numpy as np
+import pytest
 
 from sim.engine.layout import NO_OPERATOR
-from sim.engine.state import BYTES_PER_AGENT, InitialDistributions, SubscriberState, synthesize
+from sim.engine.state import (
+    BYTES_PER_AGENT,
+    PRIVATE_DTYPES,
+    VISIBLE_DTYPES,
+    InitialDistributions,
+    Private,
+    SubscriberState,
+    Visible,
+    synthesize,
+)
 
 
 def _dist(**changes):
@@ -43,7 +53,8 @@ def test_synthesis_draws_month0_population_with_requested_shares():
 
 def test_entrant_slots_are_empty_but_have_traits():
     st = synthesize(1100, 1000, seed=3, dist=_dist())
-    assert (st.operator[1000:] == NO_OPERATOR).all() and (st.operator_n[1000:] == NO_OPERATOR).all()
+    assert (st.operator[1000:] == NO_OPERATOR).all()
+    assert (st.nxt.operator[1000:] == NO_OPERATOR).all()
     assert (st.handset_gen[1000:] >= 2).all()
     assert (st.spend[1000:] > 0).all()
 
@@ -57,14 +68,24 @@ def test_synthesis_is_deterministic_and_seed_dependent():
 
 def test_advance_swaps_read_and_write_buffers():
     st = SubscriberState.allocate(4)
-    st.satisfaction_n[:] = 0.5
-    st.operator_n[:] = 1
+    st.nxt.satisfaction[:] = 0.5
+    st.nxt.operator[:] = 1
     st.advance()
     assert (st.satisfaction == 0.5).all() and (st.operator == 1).all()
-    assert (st.operator_n == NO_OPERATOR).all()
+    assert (st.nxt.operator == NO_OPERATOR).all()
 
 
 def test_bytes_per_agent_is_small():
     st = SubscriberState.allocate(1000)
     assert st.nbytes == 1000 * BYTES_PER_AGENT
     assert BYTES_PER_AGENT <= 48  # + 48 B for a degree-10 graph: far under the 200 B target
+
+
+def test_a_field_is_declared_once_with_its_dtype():
+    st = SubscriberState.allocate(3)
+    assert st.tenure.dtype == np.uint16 and st.satisfaction.dtype == np.float32
+    assert st.nxt.satisfaction.dtype == np.float32
+    assert set(VISIBLE_DTYPES) == set(Visible._fields)
+    assert set(PRIVATE_DTYPES) == set(Private._fields)
+    with pytest.raises(AttributeError, match="no field"):
+        st.not_a_field  # noqa: B018

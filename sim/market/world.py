@@ -1,0 +1,90 @@
+"""The world a run starts from, built once for both market models.
+
+:class:`~sim.market.model.MarketModel` (numba kernels) and
+:class:`~sim.reference.ReferenceModel` (one Mesa agent per subscriber) start from the
+same things: the market tables with month 0's events applied, the timeline of later
+events, the entrants of each month, the month-0 population and the social graph.
+:func:`build_world` makes them, so the two models cannot drift apart in their set-up.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.engine.graph import Graph
+from sim.engine.state import SubscriberState, synthesize
+from sim.market.events import Timeline
+from sim.market.network import build_graph
+from sim.market.tables import MarketTables, build_tables, initial_distributions
+from sim.scenario import Scenario
+
+
+def entrants_by_month(scenario: Scenario) -> np.ndarray:
+    """New subscribers in each month 0..months (integers summing to the fractional rate)."""
+    pop, months = scenario.population, scenario.simulation.months
+    cumulative = np.floor(np.arange(months + 1) * pop.entry_per_month * pop.size).astype(np.int64)
+    return np.diff(cumulative, prepend=0)
+
+
+def capacity(scenario: Scenario) -> int:
+    """Subscriber slots a run allocates: the initial population plus every entrant."""
+    return scenario.population.size + int(entrants_by_month(scenario).sum())
+
+
+@dataclass
+class World:
+    """Everything a market model starts from (month 0, before the census).
+
+    Attributes:
+        tables: the market tables after month 0's events.
+        timeline: the scenario's events by month (month 0's already applied).
+        entrants: market entrants in each month 0..months.
+        state: the month-0 subscriber arrays, with a slot for every entrant.
+        graph: the social graph over all slots.
+        timings: wall seconds of the set-up phases ("synthesis", "graph").
+    """
+
+    tables: MarketTables
+    timeline: Timeline
+    entrants: np.ndarray
+    state: SubscriberState
+    graph: Graph
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def capacity(self) -> int:
+        """Subscriber slots, initial population and entrants."""
+        return self.state.capacity
+
+
+def build_world(spec: Scenario, seed: int, graph: Graph | None = None) -> World:
+    """Tables, timeline, month-0 population and social graph of one replication.
+
+    Args:
+        spec: the validated scenario.
+        seed: the replication's seed.
+        graph: a prebuilt graph over all slots, to reuse one across runs.
+
+    Raises:
+        ValueError: ``graph`` does not have one node per slot.
+    """
+    t0 = time.perf_counter()
+    tables = build_tables(spec)
+    timeline = Timeline(spec)
+    entrants = entrants_by_month(spec)
+    slots = capacity(spec)
+    dist, rows = initial_distributions(spec, tables)
+    state = synthesize(slots, spec.population.size, seed, dist, rows)
+    synthesis = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if graph is None:
+        graph = build_graph(spec.network, slots, state.segment, seed)
+    if graph.n_nodes != slots:
+        raise ValueError(f"graph has {graph.n_nodes} nodes, the run needs {slots}")
+    timings = {"synthesis": synthesis, "graph": time.perf_counter() - t0}
+    timeline.step(tables, 0)
+    tables.refresh(0)
+    return World(tables, timeline, entrants, state, graph, timings)
