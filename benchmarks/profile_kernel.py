@@ -22,6 +22,7 @@ from sim.engine.kernels import (
     consider_probability,
     lockin,
     n_chunks,
+    new_scratch,
     offer_seen_probability,
     own_price,
     perceived_value,
@@ -32,99 +33,85 @@ from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.rng import uniform_at
 
 
+# Each part is a prange over chunks calling a serial chunk function, like the kernels.
 @numba.njit(parallel=True, cache=True)
-def _stream(
-    n, op, sat, gen, sw, plan, seg_of, tenure, cl, exp, trust, ann, ret, disc, spend, expired
-):
-    """Baseline: read every state field once (what any pass over the population costs)."""
+def _sum_field(n, a):
+    """Stream one state field (its share of what any pass over the population costs)."""
     out = np.empty(n)
     for i in numba.prange(n):
-        out[i] = (
-            op[i]
-            + sat[i]
-            + gen[i]
-            + sw[i]
-            + plan[i]
-            + seg_of[i]
-            + tenure[i]
-            + cl[i]
-            + exp[i]
-            + trust[i]
-            + ann[i]
-            + ret[i]
-            + disc[i]
-            + spend[i]
-            + expired[i]
-        )
+        out[i] = a[i]
     return out.sum()
 
 
+def _stream(n: int, fields: list[np.ndarray]) -> float:
+    """Baseline: read every state field once, field by field."""
+    return sum(_sum_field(n, a) for a in fields)
+
+
+@numba.njit(cache=True)
+def _social_chunk(c, n, ties, now, mean_field, n_ops, ahead):
+    scratch = new_scratch(n_ops)
+    total = 0.0
+    end = min(n, (c + 1) * CHUNK)
+    for i in range(c * CHUNK, end):
+        if ahead > 0:
+            prefetch_ties(i + ahead, end, ties, now)
+        a, b = social_signals(i, now.handset_gen[i], ties, now, mean_field, scratch.f, scratch.wom)
+        total += a + b + scratch.f[0] + scratch.wom[0]
+    return total
+
+
 @numba.njit(parallel=True, cache=True)
-def _social(n, indptr, indices, op, sat, gen, sw, n_ops, glob, ahead):
+def _social(n, ties, now, mean_field, n_ops, ahead):
     """Step 3's social signals, prefetching the ties of slot ``i + ahead`` (0: none)."""
-    out = np.empty(n)
+    out = np.empty(n_chunks(n))
     for c in numba.prange(n_chunks(n)):
-        f = np.empty(n_ops)
-        wom = np.empty(n_ops)
-        end = min(n, (c + 1) * CHUNK)
-        for i in range(c * CHUNK, end):
-            if ahead > 0:
-                prefetch_ties(i + ahead, end, indptr, indices, op, sat, gen, sw)
-            a, b = social_signals(i, indptr, indices, op, sat, gen, sw, gen[i], f, wom, glob)
-            out[i] = a + b + f[0] + wom[0]
+        out[c] = _social_chunk(c, n, ties, now, mean_field, n_ops, ahead)
     return out.sum()
 
 
+@numba.njit(cache=True)
+def _experience_chunk(c, n, now, private, market, beh, key):
+    total = 0.0
+    for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        o, s, g, p = now.operator[i], private.segment[i], now.handset_gen[i], private.plan[i]
+        price = own_price(market.plans[p], 0.3, private.retention_discount[i])
+        v = perceived_value(o, g, price, s, private.tenure[i], private.spend[i], beh, market)
+        lock = lockin(market.plans[p], private.contract_left[i], private.tenure[i],
+                      private.trust[i], private.bundled[i], s, beh, market)
+        saw = 1.0 if uniform_at(key, i) < offer_seen_probability(o, market.ops) else 0.0
+        pr = consider_probability(v, private.expired[i], saw, 0.1, s, beh, market.seg)
+        total += pr + lock[0] + lock[1] + lock[2] + uniform_at(key + np.uint64(1), i)
+    return total
+
+
 @numba.njit(parallel=True, cache=True)
-def _experience(
-    n,
-    op,
-    gen,
-    seg_of,
-    plan,
-    tenure,
-    contract_left,
-    trust,
-    bundled,
-    spend,
-    expired,
-    retention_discount,
-    beh,
-    seg,
-    ops,
-    eff_q,
-    tiers,
-    plans,
-    ktab,
-    key,
-):
+def _experience(n, now, private, market, beh, key):
     """Steps 3-5 arithmetic: value, lock-in, offer seen, consideration and their draws."""
-    out = np.empty(n)
-    for i in numba.prange(n):
-        o, s, g, p = op[i], seg_of[i], gen[i], plan[i]
-        price = own_price(plans[p], 0.3, retention_discount[i])
-        v = perceived_value(o, g, price, s, tenure[i], spend[i], beh, seg, ops, eff_q, tiers)
-        e, k, m = lockin(
-            plans[p], contract_left[i], tenure[i], trust[i], bundled[i], s, beh, seg, ktab
-        )
-        saw = 1.0 if uniform_at(key, i) < offer_seen_probability(o, ops) else 0.0
-        pr = consider_probability(v, expired[i], saw, 0.1, s, beh, seg)
-        out[i] = pr + e + k + m + uniform_at(key + np.uint64(1), i)
+    out = np.empty(n_chunks(n))
+    for c in numba.prange(n_chunks(n)):
+        out[c] = _experience_chunk(c, n, now, private, market, beh, key)
     return out.sum()
 
 
-@numba.njit(parallel=True, cache=True)
-def _migration_offer(n, op, gen, seg_of, beh, seg, ops, eff_q, plans, eligible, plan_start):
-    """Step 8's best plan of the newest generation, for subscribers not on it yet."""
-    out = np.zeros(n)
-    for i in numba.prange(n):
-        o, g = op[i], gen[i]
-        newest = int(ops[o, O_NEWEST_GEN])
+@numba.njit(cache=True)
+def _migration_chunk(c, n, now, private, market, beh):
+    total = 0.0
+    for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        o, g = now.operator[i], now.handset_gen[i]
+        newest = int(market.ops[o, O_NEWEST_GEN])
         if g < newest:
-            p, u, _ = best_plan(
-                o, g, 0.3, seg_of[i], beh, seg, ops, eff_q, plans, eligible, plan_start, newest
-            )
-            out[i] = p + u
+            p, u, _ = best_plan(o, g, 0.3, private.segment[i], newest, beh, market)
+            total += p + u
+    return total
+
+
+@numba.njit(parallel=True, cache=True)
+def _migration_offer(n, now, private, market, beh):
+    """Step 8's best plan of the newest generation, for subscribers not on it yet."""
+    out = np.empty(n_chunks(n))
+    for c in numba.prange(n_chunks(n)):
+        out[c] = _migration_chunk(c, n, now, private, market, beh)
     return out.sum()
 
 
@@ -157,7 +144,8 @@ def profile(n: int, scenario: str = "scenarios/china_3g_2009.yaml", warm_months:
     model = MarketModel(spec, seed=1)
     for _ in range(warm_months):
         model.step()
-    st, g, tb = model.state, model.graph, model.tables
+    st, ties, tb = model.state, model.graph.ties, model.tables
+    market, beh = tb.view(), tb.behaviour()
     n_ops = tb.ops.shape[0]
     start = time.process_time()
     model.step()  # the month_kernel, plus events and accounting (negligible)
@@ -165,87 +153,18 @@ def profile(n: int, scenario: str = "scenarios/china_3g_2009.yaml", warm_months:
     key = np.uint64(12345)
     parts = {
         "whole month_kernel (steps 3-9)": whole,
-        "read every state field once": _cpu(
-            _stream,
-            n,
-            st.operator,
-            st.satisfaction,
-            st.handset_gen,
-            st.switched,
-            st.plan,
-            st.segment,
-            st.tenure,
-            st.contract_left,
-            st.expectation,
-            st.trust,
-            st.annoyance,
-            st.retention_left,
-            st.retention_discount,
-            st.spend,
-            st.expired,
-        ),
+        "read every state field once": _cpu(_stream, n, [*st.now, *st.private]),
         "social signals (ties' operator, satisfaction, generation, switched)": _cpu(
-            _social,
-            n,
-            g.indptr,
-            g.indices,
-            st.operator,
-            st.satisfaction,
-            st.handset_gen,
-            st.switched,
-            n_ops,
-            model.glob,
-            PREFETCH_AHEAD,
+            _social, n, ties, st.now, model.mean_field, n_ops, PREFETCH_AHEAD
         ),
         "the same without prefetching ties": _cpu(
-            _social,
-            n,
-            g.indptr,
-            g.indices,
-            st.operator,
-            st.satisfaction,
-            st.handset_gen,
-            st.switched,
-            n_ops,
-            model.glob,
-            0,
+            _social, n, ties, st.now, model.mean_field, n_ops, 0
         ),
         "experience, lock-in, offer seen, consideration (steps 3-5)": _cpu(
-            _experience,
-            n,
-            st.operator,
-            st.handset_gen,
-            st.segment,
-            st.plan,
-            st.tenure,
-            st.contract_left,
-            st.trust,
-            st.bundled,
-            st.spend,
-            st.expired,
-            st.retention_discount,
-            tb.beh,
-            tb.seg,
-            tb.ops,
-            tb.eff_q,
-            tb.tiers,
-            tb.plans,
-            tb.ktab,
-            key,
+            _experience, n, st.now, st.private, market, beh, key
         ),
         "migration offer: best newest-generation plan (step 8)": _cpu(
-            _migration_offer,
-            n,
-            st.operator,
-            st.handset_gen,
-            st.segment,
-            tb.beh,
-            tb.seg,
-            tb.ops,
-            tb.eff_q,
-            tb.plans,
-            tb.eligible,
-            tb.plan_start,
+            _migration_offer, n, st.now, st.private, market, beh
         ),
     }
     steps = n

@@ -1,5 +1,4 @@
 from collections.abc import Callable
-from pathlib import Path
 
 import networkx as nx
 import numba
@@ -9,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine import graph as G
-from sim.errors import UserError
 
 N = 3000
 SEGMENT = np.random.default_rng(0).choice(4, size=N, p=[0.4, 0.3, 0.2, 0.1]).astype(np.uint8)
@@ -228,50 +226,3 @@ def test_from_networkx_relabels_non_integer_nodes_and_pads_n() -> None:
 def test_from_networkx_rejects_out_of_range_ids() -> None:
     with pytest.raises(ValueError, match=r"0\.\.2"):
         G.from_networkx(nx.Graph([(0, 7), (1, 2)]), n=3)
-
-
-@pytest.mark.parametrize("sep", [",", " ", "\t"])
-def test_from_edge_list(tmp_path: Path, sep: str) -> None:
-    header = "source,target" if sep == "," else "u v"
-    path = tmp_path / "edges.txt"
-    lines = [
-        "# exported from CDRs",
-        header,
-        "0{s}1",
-        "1{s}0",
-        "2{s}2",
-        "",
-        "3{s}1  # note",
-        "0{s}1",
-    ]
-    path.write_text("\n".join(line.format(s=sep) for line in lines) + "\n")
-    g = G.from_edge_list(path, n=5)
-    assert_csr(g, 5)
-    assert edge_set(g) == {(0, 1), (1, 3)}
-
-
-def test_from_edge_list_header_only_gives_empty_graph(tmp_path: Path) -> None:
-    path = tmp_path / "edges.csv"
-    path.write_text("source,target\n")
-    assert G.from_edge_list(path, n=3).n_edges == 0
-
-
-def test_from_edge_list_out_of_range_id_names_file_line_and_id(tmp_path: Path) -> None:
-    path = tmp_path / "calls.csv"
-    path.write_text("source,target\n# c\n0,1\n1,42\n")
-    with pytest.raises(UserError) as err:
-        G.from_edge_list(path, n=10)
-    message = str(err.value)
-    assert "calls.csv" in message and "line 4" in message and "42" in message and "n=10" in message
-
-
-def test_from_edge_list_malformed_line_names_line(tmp_path: Path) -> None:
-    path = tmp_path / "calls.txt"
-    path.write_text("0 1\n1 2\n2 x\n")
-    with pytest.raises(UserError, match=r"calls\.txt line 3.*'2 x'"):
-        G.from_edge_list(path, n=10)
-
-
-def test_from_edge_list_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match=r"nope\.txt"):
-        G.from_edge_list(tmp_path / "nope.txt", n=10)
