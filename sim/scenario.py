@@ -3,17 +3,23 @@
 A scenario is data. Every field carries its unit and meaning in ``description``; those
 descriptions become the JSON Schema (``telsim schema``) and the scenario reference.
 Models forbid unknown keys, so a typo is an error naming the path, not a silent default.
+Models are frozen: a validated scenario never changes (runs can share it and its digest
+stays true); :func:`with_overrides` makes changed copies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 from sim.errors import UserError
 from sim.io import read_yaml_mapping
@@ -26,10 +32,26 @@ Money = Annotated[float, Field(ge=0, description="Money, in the scenario currenc
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
-class Spec(BaseModel):
-    """Base of every scenario model: unknown keys are errors, values are validated on set."""
+class Charge(StrEnum):
+    """What a customer pays or gets: marks the money fields that move together.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    The dashboard's fee and subsidy levers move every field of an operator with the same
+    mark (:func:`charged_fields`), so a new event kind carrying a fee is moved too once its
+    field has the type :data:`MonthlyFee` or :data:`HandsetSubsidy`.
+    """
+
+    FEE = "monthly fee"
+    SUBSIDY = "handset subsidy"
+
+
+MonthlyFee = Annotated[Money, Charge.FEE]
+HandsetSubsidy = Annotated[Money, Charge.SUBSIDY]
+
+
+class Spec(BaseModel):
+    """Base of every scenario model: unknown keys are errors, and a validated model is frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --------------------------------------------------------------------------- simulation
@@ -272,7 +294,7 @@ class Plan(Spec):
     """A tariff plan."""
 
     name: str = Field(description="Plan name, unique within the operator.")
-    monthly_fee: Money = Field(description="Monthly fee (currency/month).")
+    monthly_fee: MonthlyFee = Field(description="Monthly fee (currency/month).")
     onnet_discount: Fraction = Field(
         0.0,
         description="Price reduction for on-net use: price = fee x (1 - onnet_discount x share of ties on this operator).",
@@ -283,7 +305,7 @@ class Plan(Spec):
     early_termination_fee: Money = Field(
         0.0, description="Fee for leaving inside the contract (currency)."
     )
-    handset_subsidy: Money = Field(
+    handset_subsidy: HandsetSubsidy = Field(
         0.0, description="Handset subsidy for a new contract on this plan (currency)."
     )
     generation: Generation = Field(2, description="Network generation the plan is for.")
@@ -509,7 +531,7 @@ class PriceChange(EventBase):
     kind: Literal["price_change"]
     operator: str
     plan: str | None = Field(None, description="Plan name (default: all the operator's plans).")
-    monthly_fee: Money | None = None
+    monthly_fee: MonthlyFee | None = None
     factor: float | None = Field(
         None, gt=0, description="Multiply fees by this instead of setting them."
     )
@@ -543,8 +565,8 @@ class SubsidyChange(EventBase):
     kind: Literal["subsidy_change"]
     operator: str
     plan: str | None = None
-    handset_subsidy: float = Field(
-        ge=0, description="New handset subsidy per contract (currency, paid once)."
+    handset_subsidy: HandsetSubsidy = Field(
+        description="New handset subsidy per contract (currency, paid once)."
     )
 
 
@@ -650,6 +672,10 @@ Event = Annotated[
     | SegmentShift,
     Field(discriminator="kind"),
 ]
+# Event kind as written in scenario files -> its spec class, read off the union above.
+EVENT_KINDS: dict[str, type[EventBase]] = {
+    get_args(cls.model_fields["kind"].annotation)[0]: cls for cls in get_args(get_args(Event)[0])
+}
 
 
 # --------------------------------------------------------------------------- scenario
@@ -751,6 +777,55 @@ def _plan_names(op: Operator, events: list[Any]) -> set[str]:
     return names
 
 
+# --------------------------------------------------------------------------- money fields
+@dataclass(frozen=True)
+class Charged:
+    """One fee or subsidy set in a scenario: its dotted path, operator, charge and value."""
+
+    path: str
+    operator: str
+    charge: Charge
+    value: float
+
+
+def field_charge(info: FieldInfo) -> Charge | None:
+    """The charge a field's type declares (:data:`MonthlyFee`, also when optional), or None."""
+    marks = list(info.metadata)
+    for arg in get_args(info.annotation):
+        if get_origin(arg) is Annotated:
+            marks += get_args(arg)[1:]
+    return next((m for m in marks if isinstance(m, Charge)), None)
+
+
+def charged_fields(node: Spec, path: str = "", operator: str | None = None) -> Iterator[Charged]:
+    """Every fee and subsidy set in ``node`` and the models inside it, in dump order.
+
+    Fields are found by their type, not by a list of event kinds. Each belongs to the
+    nearest operator around it: the :class:`Operator` it sits in, or the operator an
+    event names. Paths index lists by position (``events.3.plan.monthly_fee``), as
+    :func:`with_overrides` accepts them.
+
+    Raises:
+        TypeError: a charge with no operator around it (a schema mistake, not user input).
+    """
+    named = node.name if isinstance(node, Operator) else getattr(node, "operator", None)
+    if isinstance(named, str):
+        operator = named
+    for name, info in type(node).model_fields.items():
+        value, here = getattr(node, name), f"{path}.{name}" if path else name
+        charge = field_charge(info)
+        if charge is not None and value is not None:
+            if operator is None:
+                raise TypeError(f"{here}: a {charge} with no operator it belongs to")
+            yield Charged(here, operator, charge, value)
+        elif isinstance(value, Spec):
+            yield from charged_fields(value, here, operator)
+        elif isinstance(value, list):
+            for k, item in enumerate(value):
+                if isinstance(item, Spec):
+                    yield from charged_fields(item, f"{here}.{k}", operator)
+
+
 # --------------------------------------------------------------------------- loading
 def load_scenario(
     path: str | Path, overrides: list[str] | dict[str, Any] | None = None
@@ -791,19 +866,15 @@ def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     The path is made absolute so a written copy of the scenario (results/<name>/scenario.yaml)
     still finds the file.
     """
-    net = scenario.network
-    if net.path and not Path(net.path).is_absolute():
-        net.path = str((base / net.path).absolute())
-    rows = scenario.population.from_csv
-    if rows is not None and not Path(rows.path).is_absolute():
-        rows.path = str((base / rows.path).absolute())
-    return scenario
-
-
-_EVENT_KINDS = frozenset(
-    "price_change plan_launch plan_withdraw subsidy_change network_launch coverage_change "
-    "number_portability outage marketing_campaign retention_campaign operator_entry segment_shift".split()
-)
+    paths = {"network.path": scenario.network.path}
+    if scenario.population.from_csv is not None:
+        paths["population.from_csv.path"] = scenario.population.from_csv.path
+    relative = {
+        key: str((base / path).absolute())
+        for key, path in paths.items()
+        if path and not Path(path).is_absolute()
+    }
+    return with_overrides(scenario, relative) if relative else scenario
 
 
 def format_validation_error(exc: ValidationError, raw: Any, source: str) -> str:
@@ -827,7 +898,7 @@ def _readable_loc(loc: tuple[Any, ...], raw: Any) -> str:
             name = node[item].get("name") if isinstance(node[item], dict) else None
             parts.append(f"[{name}]" if isinstance(name, str) else f"[{item}]")
             node = node[item]
-        elif item in _EVENT_KINDS:
+        elif item in EVENT_KINDS:
             continue  # the discriminator tag pydantic inserts is not part of the user's path
         else:
             parts.append(f".{item}")

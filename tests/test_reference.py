@@ -7,7 +7,8 @@ loyalty tiers, several segments, contracts with re-contracting, household bundle
 handset migration, ``run(engine="reference")`` and ``run(engine="numba")`` must give the
 same ``operators``, ``segments`` and ``switching`` tables: counts exactly, floats to
 1e-9 (below one accumulator chunk they are in fact bit-identical, which
-``test_state_matches_engine_every_month`` checks on every subscriber field).
+``test_state_matches_engine_every_month`` checks on every subscriber field). Each kind
+of the scenario's ``Event`` union is also compared alone, so a new kind needs a twin here.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sim.errors import UserError
 from sim.market.model import MarketModel
 from sim.reference import ReferenceModel
 from sim.runner import run
-from sim.scenario import Scenario, dump_yaml
+from sim.scenario import EVENT_KINDS, Scenario, dump_yaml, with_overrides
 
 TABLES = ("operators", "segments", "switching")
 ROOT = Path(__file__).resolve().parent.parent
@@ -382,6 +383,21 @@ def scenario(name: str, tmp_path: Path) -> Scenario:
 ALL = [*SCENARIOS, "edge_list_all_segments"]
 
 
+def kind_example(kind: str) -> tuple[str, dict[str, Any]]:
+    """The first scenario of SCENARIOS with an event of ``kind``, and that event."""
+    for name, changes in SCENARIOS.items():
+        for event in changes.get("events", []):
+            if event["kind"] == kind:
+                return name, event
+    raise LookupError(f"no scenario in SCENARIOS has a {kind!r} event: add one")
+
+
+def single_event_scenario(kind: str) -> Scenario:
+    """The scenario of :func:`kind_example` with that one event only."""
+    name, event = kind_example(kind)
+    return make_scenario(**{**SCENARIOS[name], "events": [event]})
+
+
 def assert_same_tables(ref, fast) -> None:
     """Integer columns exactly equal, float columns to 1e-9, every table."""
     for name in TABLES:
@@ -410,24 +426,27 @@ def test_reference_gives_the_engine_tables(name: str, tmp_path: Path) -> None:
     assert ops.loc[later, "considerers"].sum() > 0
 
 
+@pytest.mark.parametrize("kind", list(EVENT_KINDS))
+def test_every_event_kind_alone_gives_the_engine_tables(kind: str) -> None:
+    """Each kind of the Event union has a reference twin: alone, both engines agree.
+
+    The event must change the tables (against the same scenario without it), and neither
+    engine may change the scenario it was given.
+    """
+    spec = single_event_scenario(kind)
+    before = dump_yaml(spec)
+    fast = run(spec, engine="numba")
+    assert_same_tables(run(spec, engine="reference"), fast)
+    assert dump_yaml(spec) == before
+    without = run(with_overrides(spec, {"events": []}), engine="numba")
+    assert not fast.operators.equals(without.operators), f"{kind} changed nothing"
+
+
 def test_scenarios_exercise_what_they_claim(tmp_path: Path) -> None:
     """The comparison above is not vacuous: each feature really happens somewhere."""
     specs = [scenario(name, tmp_path) for name in ALL]
     kinds = {e.kind for spec in specs for e in spec.events}
-    assert kinds == {
-        "price_change",
-        "plan_launch",
-        "plan_withdraw",
-        "subsidy_change",
-        "network_launch",
-        "coverage_change",
-        "number_portability",
-        "outage",
-        "marketing_campaign",
-        "retention_campaign",
-        "operator_entry",
-        "segment_shift",
-    }
+    assert kinds == set(EVENT_KINDS)
     nets = {
         spec.network.kind + (":global" if spec.network.mixing == "global" else "") for spec in specs
     }

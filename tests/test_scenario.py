@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from sim.errors import UserError
 from sim.scenario import (
@@ -166,6 +167,14 @@ def test_digest_is_sha256_of_dump_and_tracks_changes(spec: Scenario) -> None:
     assert spec.digest() == hashlib.sha256(dump_yaml(spec).encode()).hexdigest()
     assert re.fullmatch(r"[0-9a-f]{64}", spec.digest())
     assert with_overrides(spec, ["simulation.seed=7"]).digest() != spec.digest()
+
+
+def test_a_scenario_is_frozen(spec: Scenario) -> None:
+    """Runs share a scenario and its digest names it, so no field changes once validated."""
+    plan = spec.operators[1].plans[0]
+    for model, field in ((spec, "name"), (spec.simulation, "seed"), (plan, "monthly_fee")):
+        with pytest.raises(ValidationError, match="frozen"):
+            setattr(model, field, getattr(model, field))
 
 
 # --------------------------------------------------------------------------- overrides

@@ -15,6 +15,9 @@ Two levers move several fields at once, to keep one slider per operator and leve
 - the **handset subsidy** slider is the subsidy of the operator's most subsidised plan;
   its other subsidies (plans, plan launches, subsidy changes) move in proportion.
 
+Which fields are fees and subsidies the scenario schema declares by their type
+(:func:`sim.scenario.charged_fields`), so an event kind added there is moved here too.
+
 Retention budgets are money per month spent on the simulated agents, so they scale with
 the population slider: the same share of customers can be approached at any size.
 """
@@ -27,13 +30,13 @@ from typing import Any, Literal
 
 from sim.errors import UserError
 from sim.scenario import (
+    Charge,
     Operator,
     OperatorEntry,
     PlanLaunch,
-    PriceChange,
     RetentionCampaign,
     Scenario,
-    SubsidyChange,
+    charged_fields,
     with_overrides,
 )
 
@@ -87,34 +90,13 @@ def operator_sites(spec: Scenario) -> list[OperatorSite]:
 
 
 # ------------------------------------------------------------------ the money fields
-def _fee_fields(spec: Scenario, site: OperatorSite) -> list[tuple[str, float]]:
-    """Every absolute monthly fee of an operator: plans, plan launches, price changes."""
-    name = site.operator.name
-    out = [
-        (f"{site.path}.plans.{p}.monthly_fee", plan.monthly_fee)
-        for p, plan in enumerate(site.operator.plans)
+def _money_fields(spec: Scenario, site: OperatorSite, charge: Charge) -> list[tuple[str, float]]:
+    """Every absolute fee (or subsidy) of an operator: its plans and the events that set one."""
+    return [
+        (c.path, c.value)
+        for c in charged_fields(spec)
+        if c.operator == site.operator.name and c.charge is charge
     ]
-    for k, ev in enumerate(spec.events):
-        if isinstance(ev, PlanLaunch) and ev.operator == name:
-            out.append((f"events.{k}.plan.monthly_fee", ev.plan.monthly_fee))
-        elif isinstance(ev, PriceChange) and ev.operator == name and ev.monthly_fee is not None:
-            out.append((f"events.{k}.monthly_fee", ev.monthly_fee))
-    return out
-
-
-def _subsidy_fields(spec: Scenario, site: OperatorSite) -> list[tuple[str, float]]:
-    """Every handset subsidy of an operator: plans, plan launches, subsidy changes."""
-    name = site.operator.name
-    out = [
-        (f"{site.path}.plans.{p}.handset_subsidy", plan.handset_subsidy)
-        for p, plan in enumerate(site.operator.plans)
-    ]
-    for k, ev in enumerate(spec.events):
-        if isinstance(ev, PlanLaunch) and ev.operator == name:
-            out.append((f"events.{k}.plan.handset_subsidy", ev.plan.handset_subsidy))
-        elif isinstance(ev, SubsidyChange) and ev.operator == name:
-            out.append((f"events.{k}.handset_subsidy", ev.handset_subsidy))
-    return out
 
 
 def main_plan(op: Operator) -> int:
@@ -140,7 +122,9 @@ def subsidy_reference(spec: Scenario, site: OperatorSite) -> tuple[str, float]:
     best = max(plans, key=lambda plan: plan.handset_subsidy)
     if best.handset_subsidy > 0:
         return best.name, best.handset_subsidy
-    changes = [v for path, v in _subsidy_fields(spec, site) if path.startswith("events.")]
+    changes = [
+        v for path, v in _money_fields(spec, site, Charge.SUBSIDY) if path.startswith("events.")
+    ]
     return ("subsidy changes", max(changes)) if changes and max(changes) > 0 else ("", 0.0)
 
 
@@ -329,11 +313,11 @@ def overrides(spec: Scenario, values: dict[str, Any]) -> dict[str, Any]:
         out["number_portability"] = v["number_portability"]
     ratio = v["population"] / size
     for j, site in enumerate(operator_sites(spec)):
-        for lever, fields in (("fee", _fee_fields), ("subsidy", _subsidy_fields)):
+        for lever, charge in (("fee", Charge.FEE), ("subsidy", Charge.SUBSIDY)):
             key = f"{lever}_{j}"
             if key in v and v[key] != base[key]:
                 factor = v[key] / base[key]
-                for path, old in fields(spec, site):
+                for path, old in _money_fields(spec, site, charge):
                     if round(old * factor, 2) != old:
                         out[path] = round(old * factor, 2)
         for key, field in (("quality", "service_quality"), ("reach", "marketing_reach")):

@@ -1,14 +1,17 @@
 """Timeline events (docs/model.md, Events) as patches to the market tables.
 
-Each event kind says what it changes (:meth:`TimedEvent.changes`: a list of
-``(table, index, new value)``); the :class:`Timeline` applies those at the event's
-month, remembers the old values, and puts them back when a ``duration`` runs out. So
-undo is exact for every kind, and no kind has to write its own.
+Each event kind says what it changes: a function registered for its spec class with
+:func:`table_changes` returns a list of ``(table, index, new value)``. The
+:class:`Timeline` applies those at the event's month, remembers the old values, and puts
+them back when a ``duration`` runs out. So undo is exact for every kind, and no kind has
+to write its own. Importing this module fails if a kind of the scenario's ``Event``
+union has no registered changes, so a new kind cannot reach a run unwired.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +20,9 @@ import numpy as np
 from sim.engine import layout as L
 from sim.market.tables import BEHAVIOUR_COLUMN, SEGMENT_MULTIPLIERS, MarketTables
 from sim.scenario import (
+    EVENT_KINDS,
     CoverageChange,
+    EventBase,
     MarketingCampaign,
     NetworkLaunch,
     NumberPortability,
@@ -33,6 +38,29 @@ from sim.scenario import (
 )
 
 Change = tuple[np.ndarray, tuple[int, ...], float]
+# (event spec, tables, month it applies) -> the cells it sets, computed when it applies.
+ChangesFn = Callable[[Any, MarketTables, int], list[Change]]
+
+TABLE_CHANGES: dict[type[EventBase], ChangesFn] = {}
+
+
+def table_changes(kind: type[EventBase]) -> Callable[[ChangesFn], ChangesFn]:
+    """Register the function giving the table changes of one event kind (its spec class)."""
+
+    def register(fn: ChangesFn) -> ChangesFn:
+        if kind not in EVENT_KINDS.values():
+            raise TypeError(f"{kind.__name__} is not a kind of sim.scenario.Event")
+        if kind in TABLE_CHANGES:
+            raise TypeError(f"{kind.__name__} has table changes registered twice")
+        TABLE_CHANGES[kind] = fn
+        return fn
+
+    return register
+
+
+def changes_for(spec: EventBase, t: MarketTables, month: int) -> list[Change]:
+    """The table cells an event sets at ``month`` (computed when it applies)."""
+    return TABLE_CHANGES[type(spec)](spec, t, month)
 
 
 def _plan_cells(
@@ -41,70 +69,116 @@ def _plan_cells(
     return [(row, column) for row in t.plan_rows(operator, plan)]
 
 
-def changes_for(spec: Any, t: MarketTables, month: int) -> list[Change]:
-    """The table cells an event sets at ``month`` (computed when it applies)."""
-    if isinstance(spec, PriceChange):
-        rows = t.plan_rows(spec.operator, spec.plan)
-        if spec.monthly_fee is not None:
-            return [(t.plans, (r, L.P_FEE), spec.monthly_fee) for r in rows]
-        return [(t.plans, (r, L.P_FEE), t.plans[r, L.P_FEE] * spec.factor) for r in rows]
-    if isinstance(spec, PlanLaunch):
-        return [
-            (t.plans, c, 1.0) for c in _plan_cells(t, spec.operator, spec.plan.name, L.P_OFFERED)
-        ]
-    if isinstance(spec, PlanWithdraw):
-        return [(t.plans, c, 0.0) for c in _plan_cells(t, spec.operator, spec.plan, L.P_OFFERED)]
-    if isinstance(spec, SubsidyChange):
-        return [
-            (t.plans, c, spec.handset_subsidy)
-            for c in _plan_cells(t, spec.operator, spec.plan, L.P_SUBSIDY)
-        ]
-    if isinstance(spec, NetworkLaunch | CoverageChange):
-        j, g = t.operator_index(spec.operator), spec.generation
-        now = t.coverage(month)[j, g] if isinstance(spec, CoverageChange) else 0.0
-        out = [
-            (t.coverage_from, (j, g), now),
-            (t.coverage_to, (j, g), spec.coverage),
-            (t.ramp_start, (j, g), float(month)),
-            (t.ramp_months, (j, g), float(spec.ramp_months)),
-        ]
-        if isinstance(spec, NetworkLaunch):
-            out.append((t.perf, (j, g), spec.quality))
-        return out
-    if isinstance(spec, NumberPortability):
-        out = [(t.beh, (BEHAVIOUR_COLUMN["portability"],), 1.0 if spec.enabled else 0.0)]
-        if spec.number_change_cost is not None:
-            out.append((t.beh, (BEHAVIOUR_COLUMN["number_change_cost"],), spec.number_change_cost))
-        return out
-    if isinstance(spec, Outage):
-        return [(t.outage, (t.operator_index(spec.operator),), spec.quality_drop)]
-    if isinstance(spec, MarketingCampaign):
-        j = t.operator_index(spec.operator)
-        out = [(t.ops, (j, L.O_REACH), spec.reach)]
-        if spec.contacts_per_month is not None:
-            out.append((t.ops, (j, L.O_CONTACTS), spec.contacts_per_month))
-        return out
-    if isinstance(spec, RetentionCampaign):
-        j = t.operator_index(spec.operator)
-        return [
-            (t.retention, (j, 0), spec.budget),
-            (t.retention, (j, 1), spec.discount),
-            (t.retention, (j, 2), float(spec.offer_months)),
-        ]
-    if isinstance(spec, OperatorEntry):
-        j = t.operator_index(spec.operator.name)
-        out: list[Change] = [(t.ops, (j, L.O_ACTIVE), 1.0)]
-        for plan in spec.operator.plans:
-            if plan.launch_month <= month:
-                out += [
-                    (t.plans, c, 1.0)
-                    for c in _plan_cells(t, spec.operator.name, plan.name, L.P_OFFERED)
-                ]
-        return out
-    if isinstance(spec, SegmentShift):
-        s = t.segment_names.index(spec.segment)
-        return [(t.seg, (s, SEGMENT_MULTIPLIERS[spec.field]), spec.value)]
-    raise TypeError(f"no changes defined for event {type(spec).__name__}")
+@table_changes(PriceChange)
+def _price_change(spec: PriceChange, t: MarketTables, month: int) -> list[Change]:
+    rows = t.plan_rows(spec.operator, spec.plan)
+    if spec.monthly_fee is not None:
+        return [(t.plans, (r, L.P_FEE), spec.monthly_fee) for r in rows]
+    return [(t.plans, (r, L.P_FEE), t.plans[r, L.P_FEE] * spec.factor) for r in rows]
+
+
+@table_changes(PlanLaunch)
+def _plan_launch(spec: PlanLaunch, t: MarketTables, month: int) -> list[Change]:
+    return [(t.plans, c, 1.0) for c in _plan_cells(t, spec.operator, spec.plan.name, L.P_OFFERED)]
+
+
+@table_changes(PlanWithdraw)
+def _plan_withdraw(spec: PlanWithdraw, t: MarketTables, month: int) -> list[Change]:
+    return [(t.plans, c, 0.0) for c in _plan_cells(t, spec.operator, spec.plan, L.P_OFFERED)]
+
+
+@table_changes(SubsidyChange)
+def _subsidy_change(spec: SubsidyChange, t: MarketTables, month: int) -> list[Change]:
+    return [
+        (t.plans, c, spec.handset_subsidy)
+        for c in _plan_cells(t, spec.operator, spec.plan, L.P_SUBSIDY)
+    ]
+
+
+def _coverage_ramp(
+    spec: NetworkLaunch | CoverageChange, t: MarketTables, month: int, start: float
+) -> list[Change]:
+    """Coverage of the event's network moves from ``start`` to its new level from ``month``."""
+    j, g = t.operator_index(spec.operator), spec.generation
+    return [
+        (t.coverage_from, (j, g), start),
+        (t.coverage_to, (j, g), spec.coverage),
+        (t.ramp_start, (j, g), float(month)),
+        (t.ramp_months, (j, g), float(spec.ramp_months)),
+    ]
+
+
+@table_changes(NetworkLaunch)
+def _network_launch(spec: NetworkLaunch, t: MarketTables, month: int) -> list[Change]:
+    j = t.operator_index(spec.operator)
+    return [*_coverage_ramp(spec, t, month, 0.0), (t.perf, (j, spec.generation), spec.quality)]
+
+
+@table_changes(CoverageChange)
+def _coverage_change(spec: CoverageChange, t: MarketTables, month: int) -> list[Change]:
+    now = t.coverage(month)[t.operator_index(spec.operator), spec.generation]
+    return _coverage_ramp(spec, t, month, now)
+
+
+@table_changes(NumberPortability)
+def _number_portability(spec: NumberPortability, t: MarketTables, month: int) -> list[Change]:
+    out = [(t.beh, (BEHAVIOUR_COLUMN["portability"],), 1.0 if spec.enabled else 0.0)]
+    if spec.number_change_cost is not None:
+        out.append((t.beh, (BEHAVIOUR_COLUMN["number_change_cost"],), spec.number_change_cost))
+    return out
+
+
+@table_changes(Outage)
+def _outage(spec: Outage, t: MarketTables, month: int) -> list[Change]:
+    return [(t.outage, (t.operator_index(spec.operator),), spec.quality_drop)]
+
+
+@table_changes(MarketingCampaign)
+def _marketing_campaign(spec: MarketingCampaign, t: MarketTables, month: int) -> list[Change]:
+    j = t.operator_index(spec.operator)
+    out = [(t.ops, (j, L.O_REACH), spec.reach)]
+    if spec.contacts_per_month is not None:
+        out.append((t.ops, (j, L.O_CONTACTS), spec.contacts_per_month))
+    return out
+
+
+@table_changes(RetentionCampaign)
+def _retention_campaign(spec: RetentionCampaign, t: MarketTables, month: int) -> list[Change]:
+    j = t.operator_index(spec.operator)
+    return [
+        (t.retention, (j, 0), spec.budget),
+        (t.retention, (j, 1), spec.discount),
+        (t.retention, (j, 2), float(spec.offer_months)),
+    ]
+
+
+@table_changes(OperatorEntry)
+def _operator_entry(spec: OperatorEntry, t: MarketTables, month: int) -> list[Change]:
+    j = t.operator_index(spec.operator.name)
+    out: list[Change] = [(t.ops, (j, L.O_ACTIVE), 1.0)]
+    for plan in spec.operator.plans:
+        if plan.launch_month <= month:
+            out += [
+                (t.plans, c, 1.0)
+                for c in _plan_cells(t, spec.operator.name, plan.name, L.P_OFFERED)
+            ]
+    return out
+
+
+@table_changes(SegmentShift)
+def _segment_shift(spec: SegmentShift, t: MarketTables, month: int) -> list[Change]:
+    s = t.segment_names.index(spec.segment)
+    return [(t.seg, (s, SEGMENT_MULTIPLIERS[spec.field]), spec.value)]
+
+
+def _check_every_kind_has_changes() -> None:
+    """Fail at import, not in the middle of a run, when a kind has no table changes."""
+    missing = sorted(kind for kind, cls in EVENT_KINDS.items() if cls not in TABLE_CHANGES)
+    if missing:
+        raise TypeError(f"event kinds with no @table_changes in sim/market/events.py: {missing}")
+
+
+_check_every_kind_has_changes()
 
 
 @dataclass
