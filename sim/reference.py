@@ -9,15 +9,16 @@ rule is written once, in the order of the page, with no vectorisation to hide it
 
 What is shared with the engine, and why:
     These are inputs of the monthly rules, not the rules themselves, so the reference
-    takes them as they are: the scenario tables and the events that change them
-    (:mod:`sim.market.tables`, :mod:`sim.market.events`), the month-0 population
-    (:func:`sim.engine.state.synthesize`), the social graph
-    (:func:`sim.market.network.build_graph`), the counter-based random numbers
-    (:func:`sim.engine.rng.uniform_at`, so both draw exactly the same numbers) and the
-    operators' adaptive pricing rule (:meth:`OperatorAgent.review_prices`, which only
-    edits the fee table). Everything a subscriber does, the churn-risk score, retention
-    targeting and the accounting are written here again; this module never imports
-    ``sim.engine.kernels`` (a test checks that).
+    takes them as they are: the world a run starts from (:func:`sim.market.world.
+    build_world`: the scenario tables and the events that change them, the month-0
+    population, the social graph), the per-month accounting arrays and the population
+    totals that ``mixing: global`` puts in place of ties (:class:`sim.market.loop.
+    MonthlyModel`), the counter-based random numbers (:func:`sim.engine.rng.uniform_at`
+    under :class:`sim.engine.records.MonthKeys`, so both draw exactly the same numbers)
+    and the operators' adaptive pricing rule (:meth:`OperatorAgent.review_prices`, which
+    only edits the fee table). Everything a subscriber does, the churn-risk score,
+    retention targeting and the accounting are written here again; this module never
+    imports ``sim.engine.kernels`` (a test checks that).
 
 How it stays identical to the engine:
     * Synchronous update: an agent reads its ties' month-t ``operator``,
