@@ -12,9 +12,11 @@ subscribers has a ratio of 0 (the tables hold no NaN).
 The kernels accumulate counts and sums by column number (:mod:`sim.engine.layout`);
 :data:`COUNTS` and :data:`SUMS` give those columns their output names.
 
-Adding an output metric: accumulate it in the kernels (a new ``C_``/``F_`` column of the
-layout) and declare it here: an entry in :data:`COUNTS` or :data:`SUMS`, and a
-:class:`Metric` in :data:`METRICS` (a ratio names its numerator and denominator).
+Adding an output metric: a ratio of existing columns is one :class:`Metric` in
+:data:`METRICS` naming its numerator and denominator. A new count or sum is accumulated
+by the kernels (a new ``C_``/``F_`` column of :mod:`sim.engine.layout`), named here in
+:data:`COUNTS` or :data:`SUMS`, and declared in :data:`METRICS`. The tables, the run
+folder reader, sweep column metrics, figure labels and the scaling all follow.
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ METRICS: tuple[Metric, ...] = (
         denominator="subscribers",
         lagged=True,
     ),
-    _mean("satisfaction", "mean satisfaction", "0-1", "Mean satisfaction of subscribers."),
+    _mean("satisfaction", "mean satisfaction", "0-1 scale", "Mean satisfaction of subscribers."),
     _mean(
         "lockin_economic",
         "economic lock-in (fees, subsidy, number)",

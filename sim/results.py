@@ -282,6 +282,7 @@ class RunResult:
 
 
 def _read_summary(path: Path) -> dict[str, Any]:
+    """``summary.json`` as a mapping; a broken file is a UserError naming it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -294,6 +295,7 @@ def _read_summary(path: Path) -> dict[str, Any]:
 
 
 def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A Parquet table with every column in ``columns``, or a UserError naming the file."""
     try:
         df = pd.read_parquet(path)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
