@@ -2,12 +2,14 @@
 
 A finished :class:`~sim.market.model.MarketModel` holds per-month accumulators (counts
 and money by operator and segment, switching flows). :func:`model_tables` flattens them
-into long tables; :class:`RunResult` stacks replications, summarises them with 5/50/95 %
-bands, and saves everything atomically.
+into long tables whose columns are declared in :mod:`sim.metrics`; :class:`RunResult`
+stacks replications, summarises them with 5/50/95 % bands, saves everything atomically,
+and is the one reader of a saved run folder (:meth:`RunResult.load`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,15 +17,34 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import layout as L
+from sim.errors import UserError
 from sim.io import atomic_write, write_json, write_text
-from sim.scenario import Scenario, dump_yaml
+from sim.metrics import (
+    OPERATOR_COLUMNS,
+    SCALED_COLUMNS,
+    SEGMENT_COLUMNS,
+    accumulator_columns,
+    ratios,
+)
+from sim.scenario import Scenario, dump_yaml, load_scenario
 
 if TYPE_CHECKING:
     from sim.market.model import MarketModel
 
-# Columns that count subscribers or money: scaled by represents/size.
-SCALED_COLUMNS = (*L.COUNT_NAMES, "revenue", "subsidy_cost", "retention_cost")
+# The files of a run folder, and the columns of each table.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "operators.parquet": ("month", "date", "replication", "operator", *OPERATOR_COLUMNS),
+    "segments.parquet": ("month", "date", "replication", "segment", "operator", *SEGMENT_COLUMNS),
+    "switching.parquet": (
+        "month",
+        "replication",
+        "from_operator",
+        "to_operator",
+        "subscribers",
+        "agents",
+    ),
+}
+RUN_FILES = ("scenario.yaml", "summary.json", *TABLE_COLUMNS)
 
 
 def scale_factor(scenario: Scenario) -> float:
@@ -33,32 +54,29 @@ def scale_factor(scenario: Scenario) -> float:
 
 
 def _frame(
-    model: MarketModel, counts: np.ndarray, sums: np.ndarray, keys: dict[str, Any]
+    model: MarketModel,
+    columns: dict[str, np.ndarray],
+    keys: dict[str, Any],
+    replication: int,
+    names: tuple[str, ...],
 ) -> pd.DataFrame:
-    """Long table from accumulators shaped (months+1, groups, ...); ``keys`` label groups.
+    """Long table of the metric columns ``names``, arrays shaped (months+1, *groups).
 
-    Means over no subscribers (an operator not yet entered) are 0, not NaN.
+    ``keys`` label the groups in row-major order (operators vary fastest); ratios are
+    taken before scaling, over the operators of the last axis.
     """
-    months = np.arange(counts.shape[0])
-    n_groups = counts.shape[1]
-    data: dict[str, Any] = {"month": np.repeat(months, n_groups)}
+    columns = {**columns, **ratios(columns)}
+    columns["agents"] = columns["subscribers"].astype(np.int64)
+    months = np.arange(columns["subscribers"].shape[0])
+    n_groups = columns["subscribers"][0].size
+    dates = pd.to_datetime([d.isoformat() for d in model.spec.simulation.month_dates()])
+    month = np.repeat(months, n_groups)
+    data: dict[str, Any] = {"month": month, "date": dates[month], "replication": replication}
     for name, values in keys.items():
         data[name] = np.tile(values, len(months))
-    for k, name in enumerate(L.COUNT_NAMES):
-        data[name] = counts[..., k].reshape(-1)
-    for k, name in enumerate(L.SUM_NAMES):
-        data[name] = sums[..., k].reshape(-1)
-    df = pd.DataFrame(data)
-    subs = df["subscribers"].to_numpy(dtype=float)
-    prev = df.groupby(list(keys))["subscribers"].shift(1).to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        df["churn_rate"] = np.where(prev > 0, df["churners"] / prev, 0.0)
-        for name in ("satisfaction", "lockin_economic", "lockin_knowledge", "lockin_emotional"):
-            df[name] = np.where(subs > 0, df.pop(f"{name}_sum") / subs, 0.0)
-        df["arpu"] = np.where(subs > 0, df["revenue"] / subs, 0.0)
-    dates = pd.to_datetime([d.isoformat() for d in model.spec.simulation.month_dates()])
-    df.insert(1, "date", dates[df["month"].to_numpy()])
-    return df
+    for name in names:
+        data[name] = columns[name].reshape(-1)
+    return pd.DataFrame(data)
 
 
 def model_tables(model: MarketModel, replication: int) -> dict[str, pd.DataFrame]:
@@ -66,40 +84,42 @@ def model_tables(model: MarketModel, replication: int) -> dict[str, pd.DataFrame
     tb = model.tables
     names, segs = tb.operator_names, tb.segment_names
     n_ops, n_seg = len(names), len(segs)
-    ops = _frame(model, model.counts.sum(axis=2), model.sums.sum(axis=2), {"operator": names})
-    total = ops.groupby("month")["subscribers"].transform("sum").to_numpy(dtype=float)
-    ops.insert(4, "share", np.where(total > 0, ops["subscribers"] / total, 0.0))
-    ops["retention_offers"] = model.offers.reshape(-1)
+    ops = _frame(
+        model,
+        {
+            **accumulator_columns(model.counts.sum(axis=2), model.sums.sum(axis=2)),
+            "retention_offers": model.offers,
+        },
+        {"operator": names},
+        replication,
+        OPERATOR_COLUMNS,
+    )
     seg = _frame(
         model,
-        model.counts.transpose(0, 2, 1, 3).reshape(model.counts.shape[0], n_seg * n_ops, -1),
-        model.sums.transpose(0, 2, 1, 3).reshape(model.sums.shape[0], n_seg * n_ops, -1),
+        accumulator_columns(model.counts.transpose(0, 2, 1, 3), model.sums.transpose(0, 2, 1, 3)),
         {"segment": np.repeat(segs, n_ops), "operator": np.tile(names, n_seg)},
+        replication,
+        SEGMENT_COLUMNS,
     )
-    seg_total = (
-        seg.groupby(["month", "segment"])["subscribers"].transform("sum").to_numpy(dtype=float)
-    )
-    seg.insert(5, "share", np.where(seg_total > 0, seg["subscribers"] / seg_total, 0.0))
     months = np.arange(model.flows.shape[0])
     sw = pd.DataFrame(
         {
             "month": np.repeat(months, n_ops * n_ops),
+            "replication": replication,
             "from_operator": np.tile(np.repeat(names, n_ops), len(months)),
             "to_operator": np.tile(np.tile(names, n_ops), len(months)),
             "subscribers": model.flows.reshape(-1),
+            "agents": model.flows.reshape(-1).astype(np.int64),
         }
     )
     sw = sw[(sw["month"] > 0) & (sw["from_operator"] != sw["to_operator"])].reset_index(drop=True)
     scale = scale_factor(model.spec)
-    out = {}
-    for name, df in (("operators", ops), ("segments", seg), ("switching", sw)):
-        df.insert(1 if name == "switching" else 2, "replication", replication)
-        df["agents"] = df["subscribers"].astype(np.int64)
-        if scale != 1.0:
+    out = {"operators": ops, "segments": seg, "switching": sw}
+    if scale != 1.0:
+        for df in out.values():
             for col in SCALED_COLUMNS:
                 if col in df:
                     df[col] = df[col] * scale
-        out[name] = df
     return out
 
 
@@ -131,9 +151,8 @@ def _tail(df: pd.DataFrame, window: int = 12) -> pd.DataFrame:
 
 def tail_arpu(df: pd.DataFrame, window: int = 12) -> float:
     """Revenue per subscriber-month over the last ``window`` months (the CLV's ARPU)."""
-    tail = _tail(df, window)
-    subs = tail["subscribers"].sum()
-    return float(tail["revenue"].sum() / subs) if subs else 0.0
+    sums = _tail(df, window).sum(numeric_only=True)
+    return float(ratios(sums, ["arpu"])["arpu"])
 
 
 def tail_clv(df: pd.DataFrame, econ: Any, window: int = 12) -> float:
@@ -232,17 +251,60 @@ class RunResult:
 
     @classmethod
     def load(cls, run_dir: str | Path) -> RunResult:
-        """Read a saved run directory back."""
-        import json
+        """The run saved in ``run_dir``, with the provenance from its ``summary.json``.
 
-        from sim.scenario import load_scenario
+        Folders are often named by hand, or half-written by a crash, so every file is
+        checked before use.
 
-        d = Path(run_dir)
-        summary = json.loads((d / "summary.json").read_text())
+        Raises:
+            UserError: the folder is missing, or a file is missing, unreadable or lacks
+                a column; the message names the folder and the file.
+        """
+        folder = Path(run_dir)
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "folder not found"
+            raise UserError(f"{folder}: {what} (expected a results folder written by telsim run)")
+        missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+        if missing:
+            raise UserError(
+                f"{folder}: not a telsim run folder: missing {', '.join(missing)} "
+                f"(telsim run writes {', '.join(RUN_FILES)})"
+            )
+        summary = _read_summary(folder / "summary.json")
+        tables = {name: _read_table(folder / name, cols) for name, cols in TABLE_COLUMNS.items()}
         return cls(
-            scenario=load_scenario(d / "scenario.yaml"),
-            operators=pd.read_parquet(d / "operators.parquet"),
-            segments=pd.read_parquet(d / "segments.parquet"),
-            switching=pd.read_parquet(d / "switching.parquet"),
-            provenance=summary.get("provenance", {}),
+            scenario=load_scenario(folder / "scenario.yaml"),
+            operators=tables["operators.parquet"],
+            segments=tables["segments.parquet"],
+            switching=tables["switching.parquet"],
+            provenance=summary.get("provenance") or {},
         )
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    """``summary.json`` as a mapping; a broken file is a UserError naming it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A Parquet table with every column in ``columns``, or a UserError naming the file."""
+    try:
+        df = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise UserError(f"{path}: not a readable Parquet table: {exc}") from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise UserError(
+            f"{path}: missing column(s) {', '.join(missing)} (expected a table written by telsim run)"
+        )
+    if df.empty and "operator" in columns:  # switching is empty with one operator
+        raise UserError(f"{path}: the table has no rows (expected a table written by telsim run)")
+    return df

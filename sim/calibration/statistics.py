@@ -2,10 +2,11 @@
 
 Market statistics come from the run's tidy tables (``RunResult.operators``, or
 ``segments`` when a segment is named), so counts are in real subscribers when the
-scenario sets ``population.represents``. Survey statistics come from the simulated
-respondents (:mod:`sim.calibration.survey`): the mean answer of the respondents in the
-moment's wave, operator, segment and group. A moment with no respondents is NaN (the
-loss penalises it).
+scenario sets ``population.represents``; a ratio (churn rate, share) is the ratio of its
+columns summed over the moment's rows, as :mod:`sim.metrics` declares it. Survey
+statistics come from the simulated respondents (:mod:`sim.calibration.survey`): the mean
+answer of the respondents in the moment's wave, operator, segment and group. A moment
+with no respondents, or a ratio over no subscribers, is NaN (the loss penalises it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.targets import MARKET_KINDS, Moment
+from sim.metrics import HANDSETS, METRIC, RATIOS, ratio
 
 
 def moment_values(
@@ -55,6 +57,23 @@ def _level(
     return sums.reindex(range(reps)).to_numpy(dtype=np.float64)
 
 
+def _ratio(m: Moment, ops: pd.DataFrame, segs: pd.DataFrame, reps: int) -> np.ndarray:
+    """A ratio metric of the moment's selection: the ratio of its summed columns.
+
+    The denominator is summed over the same rows, a month earlier when the metric is
+    lagged, and over every operator when it is a share; NaN where it is 0.
+    """
+    assert m.month is not None
+    metric = METRIC[m.kind]
+    assert metric.numerator is not None and metric.denominator is not None
+    below = Moment(**{**m.__dict__, "operator": None}) if metric.market else m
+    return ratio(
+        _level(m, ops, segs, m.month, metric.numerator, reps),
+        _level(below, ops, segs, m.month - metric.lagged, metric.denominator, reps),
+        empty=np.nan,
+    )
+
+
 def _market(m: Moment, ops: pd.DataFrame, segs: pd.DataFrame, reps: int) -> np.ndarray:
     assert m.month is not None
     t = m.month
@@ -64,21 +83,14 @@ def _market(m: Moment, ops: pd.DataFrame, segs: pd.DataFrame, reps: int) -> np.n
         return _level(m, ops, segs, t, "subscribers", reps) - _level(
             m, ops, segs, t - 1, "subscribers", reps
         )
-    if m.kind == "churn_rate":
-        before = _level(m, ops, segs, t - 1, "subscribers", reps)
-        churners = _level(m, ops, segs, t, "churners", reps)
-        return np.divide(churners, before, out=np.full(reps, np.nan), where=before > 0)
+    if m.kind in RATIOS:  # churn_rate, share
+        return _ratio(m, ops, segs, reps)
     if m.kind in ("handsets", "handset_share"):
-        count = _level(m, ops, segs, t, f"handsets_{m.generation}g", reps)
+        count = _level(m, ops, segs, t, HANDSETS[m.generation], reps)
         if m.kind == "handsets":
             return count
         subs = _level(m, ops, segs, t, "subscribers", reps)
-        return np.divide(count, subs, out=np.full(reps, np.nan), where=subs > 0)
-    if m.kind == "share":
-        whole = Moment(**{**m.__dict__, "operator": None})
-        subs = _level(m, ops, segs, t, "subscribers", reps)
-        total = _level(whole, ops, segs, t, "subscribers", reps)
-        return np.divide(subs, total, out=np.full(reps, np.nan), where=total > 0)
+        return ratio(count, subs, empty=np.nan)
     raise ValueError(f"unknown market statistic {m.kind}")
 
 

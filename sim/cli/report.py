@@ -47,10 +47,10 @@ def write_with_progress(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from sim.report import write_report
-    from sim.report.rundir import load_run
+    from sim.results import RunResult
 
     if result is None:  # check the folder before a progress bar appears
-        result = load_run(run_dir)
+        result = RunResult.load(run_dir)
     try:
         if quiet:
             return write_report(run_dir, result=result)

@@ -10,7 +10,6 @@ before any time is spent running.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +18,6 @@ from typing import Any
 from sim.errors import UserError
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario, with_overrides
-
-RUN_FILES = (
-    "summary.json",
-    "scenario.yaml",
-    "operators.parquet",
-    "segments.parquet",
-    "switching.parquet",
-)
 
 
 @dataclass
@@ -147,32 +138,12 @@ def _read_one(path: Path, options: Options) -> Input:
     if not path.exists():
         raise UserError(f"{path}: no such scenario file or run folder")
     if path.is_dir():
-        missing = [name for name in RUN_FILES if not (path / name).is_file()]
-        if missing:
-            raise UserError(
-                f"{path}: not a run folder (missing {', '.join(missing)}); expected a folder "
-                "written by telsim run, or a scenario YAML file"
-            )
-        result = _load_run(path)
+        result = RunResult.load(path)
         return Input(source=path, kind="run", scenario=result.scenario, result=result)
     overrides = list(options.overrides)
     if options.population is not None:
         overrides.append(f"population.size={options.population}")
     return Input(source=path, kind="scenario", scenario=load_scenario(path, overrides))
-
-
-def _load_run(path: Path) -> RunResult:
-    """Read a run folder; a damaged file is the user's problem, named, not a traceback."""
-    try:
-        json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path / 'summary.json'}: not readable JSON ({exc})") from None
-    try:
-        return RunResult.load(path)
-    except UserError:
-        raise
-    except (OSError, ValueError, KeyError) as exc:
-        raise UserError(f"{path}: cannot read the run folder: {exc}") from None
 
 
 def _apply_vary(inputs: list[Input], vary: list[str]) -> list[str]:

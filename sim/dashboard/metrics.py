@@ -2,7 +2,8 @@
 
 The model keeps per-month counts and sums by operator and segment (``counts``, ``sums``,
 ``flows``); these functions cut them down to the series the components draw, up to the
-current month, so drawing never recomputes anything the month already counted. Counts
+current month, so drawing never recomputes anything the month already counted. Shares,
+rates and means are :func:`sim.metrics.ratios` of those sums, as in the run tables. Counts
 of subscribers are scaled to the real market (``population.represents``) like the run
 tables; shares, rates and means are not.
 """
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine import layout as L
 from sim.market.model import MarketModel
+from sim.metrics import COUNTS, accumulator_columns, ratios
 from sim.results import scale_factor
 
 
@@ -23,11 +24,18 @@ def operator_labels(model: MarketModel) -> list[str]:
     return [op.display for op in model.spec.all_operators()]
 
 
+def _history(
+    model: MarketModel, names: list[str], month: int | None = None
+) -> dict[str, np.ndarray]:
+    """Ratio metrics ``names`` per month 0..``month`` (default: now) and operator."""
+    t = model.month if month is None else month
+    counts, sums = model.counts[: t + 1].sum(axis=2), model.sums[: t + 1].sum(axis=2)
+    return ratios(accumulator_columns(counts, sums), names)
+
+
 def shares(model: MarketModel) -> np.ndarray:
     """Market share per month 0..now (rows) and operator (columns)."""
-    subs = model.counts[: model.month + 1, :, :, L.C_SUBS].sum(axis=2).astype(float)
-    total = subs.sum(axis=1, keepdims=True)
-    return np.divide(subs, total, out=np.zeros_like(subs), where=total > 0)
+    return _history(model, ["share"])["share"]
 
 
 def churn(model: MarketModel) -> np.ndarray:
@@ -35,11 +43,7 @@ def churn(model: MarketModel) -> np.ndarray:
 
     Shape ``(month, operators)``; 0 where an operator had no subscribers last month.
     """
-    c = model.counts[: model.month + 1]
-    subs = c[:, :, :, L.C_SUBS].sum(axis=2).astype(float)
-    churners = c[1:, :, :, L.C_CHURN].sum(axis=2).astype(float)
-    prev = subs[:-1]
-    return np.divide(churners, prev, out=np.zeros_like(churners), where=prev > 0)
+    return _history(model, ["churn_rate"])["churn_rate"][1:]
 
 
 def last_flows(model: MarketModel) -> np.ndarray:
@@ -65,27 +69,23 @@ class Attachment:
     emotional: np.ndarray
 
 
+# The metric behind each field of Attachment, in field order.
+_ATTACHMENT = ["satisfaction", "lockin_economic", "lockin_knowledge", "lockin_emotional"]
+
+
 def attachment(model: MarketModel, month: int | None = None) -> Attachment:
     """Means over each operator's subscribers of satisfaction and the three lock-ins."""
     t = model.month if month is None else month
-    subs = model.counts[t, :, :, L.C_SUBS].sum(axis=1).astype(float)
-    sums = model.sums[t].sum(axis=1)
-
-    def mean(col: int) -> np.ndarray:
-        return np.divide(sums[:, col], subs, out=np.zeros_like(subs), where=subs > 0)
-
-    return Attachment(mean(L.F_SAT), mean(L.F_L_ECON), mean(L.F_L_KNOW), mean(L.F_L_EMO))
+    means = _history(model, _ATTACHMENT, t)
+    return Attachment(*(means[name][t] for name in _ATTACHMENT))
 
 
 def satisfaction_history(model: MarketModel) -> np.ndarray:
     """Mean satisfaction per month 0..now (rows) and operator (columns)."""
-    t = model.month + 1
-    subs = model.counts[:t, :, :, L.C_SUBS].sum(axis=2).astype(float)
-    sat = model.sums[:t, :, :, L.F_SAT].sum(axis=2)
-    return np.divide(sat, subs, out=np.zeros_like(subs), where=subs > 0)
+    return _history(model, ["satisfaction"])["satisfaction"]
 
 
 def subscribers(model: MarketModel) -> np.ndarray:
     """Real-market subscribers per operator at the current month."""
-    subs = model.counts[model.month, :, :, L.C_SUBS].sum(axis=1).astype(float)
+    subs = model.counts[model.month, :, :, COUNTS["subscribers"]].sum(axis=1).astype(float)
     return subs * scale_factor(model.spec)

@@ -16,7 +16,6 @@ from sim.report.content import FigureEntry, build_report, figure_entry
 from sim.report.figures import REPORT_FIGURES
 from sim.report.html import render_html
 from sim.report.markdown import render_markdown
-from sim.report.rundir import load_run
 from sim.results import RunResult
 
 FIGURE_DIR = "report_figures"  # inside the run folder, beside report.md which links them
@@ -54,7 +53,7 @@ def write_report(
     """
     folder = Path(run_dir)
     if result is None:
-        result = load_run(folder)
+        result = RunResult.load(folder)
     total = len(REPORT_FIGURES) + 1
     entries: list[FigureEntry] = []
     for k, spec in enumerate(REPORT_FIGURES):

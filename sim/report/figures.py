@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim import plots
+from sim.metrics import HANDSETS, MEAN, METRICS, ratio
 from sim.results import annualised_churn, tail_clv
 
 if TYPE_CHECKING:
@@ -128,23 +129,19 @@ def churn_by_segment_figure(result: RunResult, path: Path) -> Path:
     return _finish(fig, result, path, plots.WHISKERS)
 
 
-LOCKIN_PANELS = (
-    ("satisfaction", "Satisfaction", "mean satisfaction (0-1 scale)"),
-    ("lockin_economic", "Economic lock-in (fees, subsidy, number)", "utility units"),
-    ("lockin_knowledge", "Knowledge lock-in (tenure)", "utility units"),
-    ("lockin_emotional", "Emotional lock-in (trust)", "utility units"),
-)
-
-
 def satisfaction_lockin_figure(result: RunResult, path: Path) -> Path:
-    """Mean satisfaction and the three lock-in components of each operator's customers."""
+    """Mean satisfaction and the three lock-in components of each operator's customers.
+
+    One panel per metric that is a mean over subscribers (:mod:`sim.metrics`).
+    """
     labels = plots.operator_labels(result)
     ops = result.operators[result.operators["agents"] > 0]  # means need customers
+    panels = [m for m in METRICS if m.aggregation == MEAN]
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
-    for ax, (column, title, unit) in zip(axes.flat, LOCKIN_PANELS, strict=True):
-        plots.band_lines(ax, ops, column, labels)
-        ax.set_title(title, fontsize=10)
-        ax.set_ylabel(unit)
+    for ax, metric in zip(axes.flat, panels, strict=True):
+        plots.band_lines(ax, ops, metric.name, labels)
+        ax.set_title(metric.label[0].upper() + metric.label[1:], fontsize=10)
+        ax.set_ylabel(metric.unit)
         ax.grid(alpha=0.3)
         _date_axis(ax)
     for ax in axes[1]:
@@ -156,17 +153,17 @@ def satisfaction_lockin_figure(result: RunResult, path: Path) -> Path:
 
 def _generation_shares(df: pd.DataFrame, generations: list[int]) -> pd.DataFrame:
     """Share of subscribers per handset generation by date, mean of replications."""
-    cols = [f"handsets_{g}g" for g in generations]
+    cols = [HANDSETS[g] for g in generations]
     per_rep = df.groupby(["replication", "date"])[[*cols, "subscribers"]].sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = per_rep[cols].div(per_rep["subscribers"].where(per_rep["subscribers"] > 0), axis=0)
-    return shares.groupby("date").mean() * 100
+    # a replication without subscribers on a date has no shares and stays out of the mean
+    shares = ratio(per_rep[cols], per_rep[["subscribers"]], empty=np.nan)
+    return pd.DataFrame(shares, index=per_rep.index, columns=cols).groupby("date").mean() * 100
 
 
 def handset_migration_figure(result: RunResult, path: Path) -> Path:
     """Handset generations among the customers of the market and of each operator."""
     ops = result.operators
-    generations = [g for g in (2, 3, 4, 5) if ops[f"handsets_{g}g"].sum() > 0] or [2]
+    generations = [g for g, col in HANDSETS.items() if ops[col].sum() > 0] or [2]
     panels = [("All operators", ops)] + [
         (label, ops[ops["operator"] == op]) for op, label in plots.operator_labels(result).items()
     ]
@@ -179,7 +176,7 @@ def handset_migration_figure(result: RunResult, path: Path) -> Path:
         shares = _generation_shares(df, generations)
         bottom = np.zeros(len(shares))
         for g in generations:
-            top = bottom + shares[f"handsets_{g}g"].to_numpy()
+            top = bottom + shares[HANDSETS[g]].to_numpy()
             face, hatch = GENERATION_FILLS[g]
             ax.fill_between(
                 shares.index,

@@ -13,8 +13,9 @@ market total means something, a ``.market`` column:
   (currency per subscriber), as in ``summary.json``.
 
 A column metric ``{column: C, month: M, operator: O, segment: S}`` records column ``C``
-of the operators table (or of the segments table for segment ``S``) at month ``M``
-(default: the last), as ``C@M.O`` (``C@M.S.O``).
+of the operators table (or of the segments table for segment ``S``; the columns are
+declared in :mod:`sim.metrics`) at month ``M`` (default: the last), as ``C@M.O``
+(``C@M.S.O``).
 """
 
 from __future__ import annotations
@@ -24,25 +25,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import layout as L
+from sim.metrics import CURRENCY, METRIC, SUM, ratios
 from sim.results import RunResult, tail_clv
 from sim.scenario import Scenario
 from sim.sweep.spec import ColumnMetric, Sweep
 
-# Numeric columns of the operators and segments tables (see sim.results.model_tables).
-OPERATOR_COLUMNS: tuple[str, ...] = (
-    "share",
-    *L.COUNT_NAMES,
-    *(n.removesuffix("_sum") for n in L.SUM_NAMES),
-    "churn_rate",
-    "arpu",
-    "retention_offers",
-    "agents",
-)
 MARKET = "market"
 # Placeholder units of counts and money; figures pick thousands, millions or billions.
 COUNT_UNIT = "subscribers"
 MONEY_UNIT = "currency units"
+# Axis label, unit and scale of each built-in metric (a column metric's come from sim.metrics).
+SWEEP_AXES: dict[str, tuple[str, str, float]] = {
+    "final_share": ("final market share", "%", 100.0),
+    "mean_monthly_churn": ("mean monthly churn", "% per month", 100.0),
+    "cumulative_switchers": ("cumulative switchers won", COUNT_UNIT, 1.0),
+    "revenue": ("cumulative revenue", MONEY_UNIT, 1.0),
+    "clv": ("customer lifetime value", "currency per subscriber", 1.0),
+}
 
 
 def metric_names(spec: Sweep, scenario: Scenario) -> list[str]:
@@ -100,10 +99,10 @@ def _churn(ops_table: pd.DataFrame, ops: list[str]) -> dict[str, float]:
     months = ops_table[ops_table["month"] > 0]
     per_op = months.groupby("operator")["churn_rate"].mean()
     out = {f"mean_monthly_churn.{op}": float(per_op.get(op, 0.0)) for op in ops}
-    by_month = ops_table.groupby("month")[["subscribers", "churners"]].sum().sort_index()
-    prev = by_month["subscribers"].shift(1)
-    rate = (by_month["churners"] / prev).iloc[1:]
-    out[f"mean_monthly_churn.{MARKET}"] = float(rate[prev.iloc[1:] > 0].mean())
+    # the market's churn rate by month, skipping months without subscribers before
+    by_month = ops_table.groupby("month").sum(numeric_only=True).sort_index()
+    rate = ratios(by_month, ["churn_rate"], empty=np.nan)["churn_rate"][1:]
+    out[f"mean_monthly_churn.{MARKET}"] = float(pd.Series(rate).mean())
     return out
 
 
@@ -138,26 +137,22 @@ def describe(name: str) -> dict[str, Any]:
     millions or billions to suit the values.
     """
     head, _ = family(name)
-    base = head.split("@")[0]
-    labels = {
-        "final_share": ("final market share", "%", 100.0),
-        "mean_monthly_churn": ("mean monthly churn", "% per month", 100.0),
-        "cumulative_switchers": ("cumulative switchers won", COUNT_UNIT, 1.0),
-        "revenue": ("cumulative revenue", MONEY_UNIT, 1.0),
-        "clv": ("customer lifetime value", "currency per subscriber", 1.0),
-        "share": ("market share", "%", 100.0),
-        "churn_rate": ("monthly churn", "% per month", 100.0),
-        "arpu": ("ARPU", "currency per subscriber-month", 1.0),
-        "satisfaction": ("mean satisfaction", "0-1", 1.0),
-    }
-    if base in labels:
-        label, unit, scale = labels[base]
-    elif base in L.COUNT_NAMES or base in ("agents", "retention_offers"):
-        label, unit, scale = base.replace("_", " "), COUNT_UNIT, 1.0
-    elif base in ("subsidy_cost", "retention_cost"):
-        label, unit, scale = base.replace("_", " "), MONEY_UNIT, 1.0
-    else:
-        label, unit, scale = base.replace("_", " "), "", 1.0
-    if "@" in head:
-        label = f"{label} at month {head.split('@')[1]}"
+    base, at, month = head.partition("@")
+    if at:
+        label, unit, scale = _column_axis(base)
+        return {"label": f"{label} at month {month}", "unit": unit, "scale": scale}
+    label, unit, scale = SWEEP_AXES[base]
     return {"label": label, "unit": unit, "scale": scale}
+
+
+def _column_axis(column: str) -> tuple[str, str, float]:
+    """Axis label, unit and scale of a table column, from its declaration in sim.metrics.
+
+    Fractions are shown in percent; counts and money get the placeholder units.
+    """
+    m = METRIC[column]
+    if m.unit.startswith("fraction"):
+        return m.label, m.unit.replace("fraction", "%", 1), 100.0
+    if m.unit == CURRENCY:
+        return m.label, MONEY_UNIT, 1.0
+    return m.label, COUNT_UNIT if m.aggregation == SUM else m.unit, 1.0

@@ -334,7 +334,7 @@ def check_parameters(spec: Sweep, scenario: Scenario, source: str) -> None:
 
 def check_metrics(spec: Sweep, scenario: Scenario, source: str) -> None:
     """Column metrics name a real column, operator, segment and month of this scenario."""
-    from sim.sweep.metrics import OPERATOR_COLUMNS
+    from sim.metrics import OPERATOR_COLUMNS, SEGMENT_COLUMNS
 
     operators = {o.name for o in scenario.all_operators()}
     segments = {s.name for s in scenario.population.segments}
@@ -343,10 +343,11 @@ def check_metrics(spec: Sweep, scenario: Scenario, source: str) -> None:
         if not isinstance(metric, ColumnMetric):
             continue
         where = f"{source}: metrics[{k}]"
-        if metric.column not in OPERATOR_COLUMNS:
+        columns = OPERATOR_COLUMNS if metric.segment is None else SEGMENT_COLUMNS
+        if metric.column not in columns:
             raise UserError(
                 f"{where}.column: unknown column {metric.column!r}; expected one of "
-                f"{', '.join(OPERATOR_COLUMNS)}"
+                f"{', '.join(columns)}"
             )
         if metric.operator is not None and metric.operator not in operators:
             raise UserError(

@@ -100,7 +100,9 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_folder_that_is_not_a_run_is_refused(tmp_path: Path) -> None:
-    assert_user_error(invoke("compare", DEFAULT, tmp_path), "not a run folder", "summary.json")
+    assert_user_error(
+        invoke("compare", DEFAULT, tmp_path), "not a telsim run folder", "summary.json"
+    )
 
 
 def test_invalid_scenario_is_refused(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from sim.cli import app
 from sim.report import FIGURE_DIR
-from sim.report.rundir import RUN_FILES
+from sim.results import RUN_FILES
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"

@@ -22,13 +22,13 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from sim.engine import layout as L
-from sim.engine.layout import COUNT_NAMES
 from sim.errors import UserError
 from sim.market.model import MarketModel
+from sim.metrics import COUNTS
 from sim.runner import run
 from sim.scenario import validate_scenario
 
-COUNT_COLUMNS = [*COUNT_NAMES, "retention_offers"]
+COUNT_COLUMNS = [*COUNTS, "retention_offers"]
 
 
 # --------------------------------------------------------------------------- the property

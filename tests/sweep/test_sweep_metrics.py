@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import make_scenario
 
+from sim.metrics import OPERATOR_COLUMNS
 from sim.runner import run
-from sim.sweep.metrics import OPERATOR_COLUMNS, compute_metrics, metric_names
+from sim.sweep.metrics import compute_metrics, metric_names
 from sim.sweep.spec import Sweep
 
 METRICS = [
