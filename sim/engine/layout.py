@@ -31,34 +31,14 @@ P_OPERATOR, P_FEE, P_ONNET, P_CONTRACT, P_ETF, P_SUBSIDY, P_GEN, P_OFFERED, P_BU
 )
 N_PLAN_COLS = 9
 
-# integer accumulators per (operator, segment), one row per month
+# integer accumulators per (operator, segment), one row per month; their output names are
+# declared in sim.metrics (COUNTS, SUMS), not here
 C_SUBS, C_CHURN, C_ADDS, C_ENTRANTS, C_CONSIDER, C_MIGRATIONS = 0, 1, 2, 3, 4, 5
 C_GEN2, C_GEN3, C_GEN4, C_GEN5 = 6, 7, 8, 9  # subscribers by handset generation
 N_COUNTS = 10
-COUNT_NAMES = (
-    "subscribers",
-    "churners",
-    "gross_adds",
-    "entrants",
-    "considerers",
-    "migrations",
-    "handsets_2g",
-    "handsets_3g",
-    "handsets_4g",
-    "handsets_5g",
-)
 
 # float accumulators per (operator, segment)
 F_REVENUE, F_SUBSIDY, F_RETENTION, F_SAT, F_L_ECON, F_L_KNOW, F_L_EMO = 0, 1, 2, 3, 4, 5, 6
 N_SUMS = 7
-SUM_NAMES = (
-    "revenue",
-    "subsidy_cost",
-    "retention_cost",
-    "satisfaction_sum",
-    "lockin_economic_sum",
-    "lockin_knowledge_sum",
-    "lockin_emotional_sum",
-)
 
 CHUNK = 16384  # subscribers per accumulator chunk: fixed, so float sums never depend on threads
