@@ -71,6 +71,8 @@ def save_figures(
     summary: dict[str, Any],
 ) -> list[Path]:
     """Every figure of a calibration into ``out`` (fit_<target>.png, loss, parameters, pairs)."""
+    from sim.calibration.outputs import abc_search, plausible_trials
+
     text = caption(cal, check.replications, int(summary["evaluations"]))
     paths = []
     for target in dict.fromkeys(fit["target"]):
@@ -80,15 +82,13 @@ def save_figures(
     if trials is not None:
         paths.append(loss_history(trials, out / "loss_history.png", text))
         paths.append(trial_scatter(cal, trials, summary, out / "parameters.png", text))
-        from sim.calibration.outputs import plausible_trials
-
         near = plausible_trials(trials, len(best), len(cal.moments))
         pts = near.rename(columns={f"param.{p.name}": p.name for p in cal.spec.parameters})
         paths.append(
             pairs(cal, pts, None, best, out / "correlations.png", text, "plausible trials")
         )
     else:
-        assert posterior is not None and generations is not None
+        posterior, generations = abc_search(posterior, generations)
         paths.append(abc_history(generations, out / "loss_history.png", text))
         paths.append(posterior_figure(cal, posterior, best, out / "parameters.png", text))
         paths.append(
