@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	fi; \
 	if [ ! -x $(PY) ]; then echo "creating $(VENV) with $$py"; $$py -m venv $(VENV) || exit 2; fi; \
 	$(PY) -m pip install -q --upgrade pip && \
-	$(PY) -m pip install -q -e ".[dev]" && touch $(STAMP)
+	$(PY) -m pip install -q -e ".[all,dev]" && touch $(STAMP)
 
 run: install
 	$(VENV)/bin/telsim run $(SCENARIO)
@@ -49,6 +49,7 @@ browser:
 
 test: install browser
 	$(VENV)/bin/ruff check sim tests benchmarks
+	$(VENV)/bin/ruff format --check sim tests benchmarks
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: install

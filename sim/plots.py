@@ -1,7 +1,9 @@
 """Figures of a run (shares with bands, monthly churn, switching flows) and their helpers.
 
-The helpers (captions, styles, banded lines, atomic saving) are shared with the report
-and sweep figures. Plotting never lives in the model classes. Figures are readable in
+The helpers (figures, captions, styles, banded lines, atomic saving) are shared with the
+report, sweep, comparison and calibration figures. Plotting never lives in the model
+classes, and never touches pyplot's global backend: a notebook that imports telsim keeps
+its own, and a headless machine still writes PNGs. Figures are readable in
 black-and-white print (line styles and markers, not colour alone), carry units, and say
 in a caption which scenario and how many replications produced them.
 """
@@ -9,15 +11,13 @@ in a caption which scenario and how many replications produced them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import matplotlib.ticker
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from sim.io import atomic_write
 
@@ -49,20 +49,35 @@ def caption_text(result: RunResult, note: str | None = BANDS) -> str:
     return f"{text} {note}" if note else text
 
 
-def caption(fig: plt.Figure, result: RunResult, note: str | None = BANDS) -> None:
+def caption(fig: Figure, result: RunResult, note: str | None = BANDS) -> None:
     """Print the caption along the bottom edge of ``fig`` (it travels with the PNG)."""
     fig.text(0.01, 0.01, caption_text(result, note), fontsize=7, color="0.3")
 
 
-def save_figure(fig: plt.Figure, path: Path) -> Path:
+def new_figure(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **subplots: Any
+) -> tuple[Figure, Any]:
+    """A figure and its axes, as ``plt.subplots`` gives them, but unknown to pyplot.
+
+    Pyplot would pick (and may switch) the global backend; a bare Figure needs none and
+    ``savefig`` renders the PNG with Agg whatever the backend is.
+    """
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **subplots)
+
+
+def save_figure(fig: Figure, path: Path) -> Path:
     """Write ``fig`` as a PNG atomically and free it."""
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=130))
-    plt.close(fig)
+    if fig.canvas.manager is not None:  # made by pyplot (the report's), which keeps it until closed
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return path
 
 
 def band_lines(
-    ax: plt.Axes,
+    ax: Axes,
     df: pd.DataFrame,
     value: str,
     labels: dict[str, str],
@@ -111,7 +126,7 @@ def _line_figure(
     result: RunResult, path: Path, df: pd.DataFrame, value: str, ylabel: str, title: str
 ) -> Path:
     """Percent series per operator over calendar months, median with a 5-95 % band."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = new_figure(figsize=(8, 4.5))
     band_lines(ax, df, value, operator_labels(result), scale=100)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("calendar month")
@@ -153,7 +168,7 @@ def switching_figure(result: RunResult, path: Path) -> Path:
     matrix = np.zeros((len(names), len(names)))
     for (a, b), v in mean.items():
         matrix[names.index(a), names.index(b)] = v
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    fig, ax = new_figure(figsize=(6.5, 5.5))
     im = ax.imshow(matrix, cmap="Greys")
     ax.set_xticks(range(len(names)), [labels[n] for n in names], rotation=30, ha="right")
     ax.set_yticks(range(len(names)), [labels[n] for n in names])

@@ -57,7 +57,8 @@ def prior(p: Parameter) -> Any:
     if pr.kind == "loguniform":
         return pyabc.RV("loguniform", p.low, p.high)
     if pr.kind == "normal":
-        assert pr.mean is not None and pr.sd is not None
+        if pr.mean is None or pr.sd is None:  # the Prior validator requires both
+            raise ValueError(f"parameter {p.name}: a normal prior needs a mean and an sd")
         a, b = (p.low - pr.mean) / pr.sd, (p.high - pr.mean) / pr.sd
         return pyabc.RV("truncnorm", a, b, loc=pr.mean, scale=pr.sd)
     return pyabc.RV("uniform", p.low, p.high - p.low)

@@ -162,6 +162,19 @@ def correlations(frame: pd.DataFrame, names: list[str], weights: np.ndarray | No
 
 
 # --------------------------------------------------------------------------- writing
+def abc_search(
+    posterior: pd.DataFrame | None, generations: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ABC posterior and generations, which a search without optuna trials must have.
+
+    Raises:
+        ValueError: either is missing (a caller's bug, not a user's mistake).
+    """
+    if posterior is None or generations is None:
+        raise ValueError("expected optuna trials, or an ABC posterior and its generations")
+    return posterior, generations
+
+
 def write_outputs(
     cal: Calibration,
     out: Path,
@@ -203,7 +216,7 @@ def write_outputs(
             near.rename(columns={f"param.{n}": n for n in names}), names, weights=None
         )
     else:
-        assert posterior is not None and generations is not None
+        posterior, generations = abc_search(posterior, generations)
         atomic_write(out / "posterior.parquet", lambda p: posterior.to_parquet(p, index=False))
         atomic_write(out / "generations.csv", lambda p: generations.to_csv(p, index=False))
         uncertainty = abc_uncertainty(cal, posterior)

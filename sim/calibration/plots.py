@@ -13,25 +13,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from sim.calibration.statistics import moment_values
 from sim.calibration.targets import MARKET_KINDS, SHARE_KINDS, Calibration, date_of_month
-from sim.io import atomic_write
+from sim.plots import STYLES, new_figure, save_figure
 
-STYLES = [
-    ("-", "o"),
-    ("--", "s"),
-    (":", "^"),
-    ("-.", "D"),
-    ((0, (5, 1)), "v"),
-    ((0, (3, 1, 1, 1)), "P"),
-]
 UNITS = {
     "subscribers": "subscribers",
     "net_adds": "net additions per month",
@@ -59,16 +48,10 @@ def caption(cal: Calibration, check_reps: int, evaluations: int) -> str:
     )
 
 
-def _caption(fig: plt.Figure, text: str, extra: str = "") -> None:
+def _caption(fig: Figure, text: str, extra: str = "") -> None:
     fig.text(
         0.01, 0.01, text + (" " + extra if extra else ""), fontsize=6.5, color="0.3", wrap=True
     )
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=130))
-    plt.close(fig)
-    return path
 
 
 def safe_name(text: str) -> str:
@@ -88,6 +71,8 @@ def save_figures(
     summary: dict[str, Any],
 ) -> list[Path]:
     """Every figure of a calibration into ``out`` (fit_<target>.png, loss, parameters, pairs)."""
+    from sim.calibration.outputs import abc_search, plausible_trials
+
     text = caption(cal, check.replications, int(summary["evaluations"]))
     paths = []
     for target in dict.fromkeys(fit["target"]):
@@ -97,15 +82,13 @@ def save_figures(
     if trials is not None:
         paths.append(loss_history(trials, out / "loss_history.png", text))
         paths.append(trial_scatter(cal, trials, summary, out / "parameters.png", text))
-        from sim.calibration.outputs import plausible_trials
-
         near = plausible_trials(trials, len(best), len(cal.moments))
         pts = near.rename(columns={f"param.{p.name}": p.name for p in cal.spec.parameters})
         paths.append(
             pairs(cal, pts, None, best, out / "correlations.png", text, "plausible trials")
         )
     else:
-        assert posterior is not None and generations is not None
+        posterior, generations = abc_search(posterior, generations)
         paths.append(abc_history(generations, out / "loss_history.png", text))
         paths.append(posterior_figure(cal, posterior, best, out / "parameters.png", text))
         paths.append(
@@ -176,7 +159,7 @@ def _series_figure(cal, target, moments, rows, check, path, text) -> Path:
         )
     )
     factor, unit = _scale(kind, rows["observed"].to_numpy(dtype=float))
-    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    fig, ax = new_figure(figsize=(8.0, 4.6))
     all_months = np.arange(first, T + 1)
     dates = _month_ends(all_months, start)
     for s, ((op, seg), idx) in enumerate(series.items()):
@@ -220,7 +203,7 @@ def _series_figure(cal, target, moments, rows, check, path, text) -> Path:
     ax.grid(alpha=0.3)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     _caption(fig, text)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _points_figure(cal, target, moments, rows, path, text) -> Path:
@@ -228,7 +211,7 @@ def _points_figure(cal, target, moments, rows, path, text) -> Path:
     factor, unit = _scale(kind, rows["observed"].to_numpy(dtype=float))
     n = len(rows)
     x = np.arange(n)
-    fig, ax = plt.subplots(figsize=(max(5.0, min(12.0, 1.0 + 0.8 * n)), 4.4))
+    fig, ax = new_figure(figsize=(max(5.0, min(12.0, 1.0 + 0.8 * n)), 4.4))
     obs = rows["observed"].to_numpy(dtype=float) * factor
     err = 2.0 * rows["se"].to_numpy(dtype=float) * factor
     sim = rows["simulated"].to_numpy(dtype=float) * factor
@@ -261,7 +244,7 @@ def _points_figure(cal, target, moments, rows, path, text) -> Path:
     ax.set_xlim(-0.6, n - 0.4)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     _caption(fig, text)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- history
@@ -271,7 +254,7 @@ def loss_history(trials: pd.DataFrame, path: Path, text: str) -> Path:
     loss = trials["loss"].to_numpy(dtype=float)
     ok = np.isfinite(loss)
     best = np.minimum.accumulate(np.where(ok, loss, np.inf))
-    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    fig, ax = new_figure(figsize=(7.0, 4.0))
     ax.plot(t[ok], loss[ok], linestyle="none", marker="o", markersize=3, color="0.5", label="trial")
     ax.step(t, best, where="post", color="black", linewidth=1.5, label="best so far")
     if (~ok).any():
@@ -290,12 +273,12 @@ def loss_history(trials: pd.DataFrame, path: Path, text: str) -> Path:
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     _caption(fig, text)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def abc_history(generations: pd.DataFrame, path: Path, text: str) -> Path:
     """ABC-SMC: the distance threshold and the acceptance rate per generation."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.5, 3.8))
+    fig, (a1, a2) = new_figure(1, 2, figsize=(8.5, 3.8))
     g = generations["generation"].to_numpy()
     a1.plot(g, generations["epsilon"], marker="o", color="black")
     a1.set_yscale("log")
@@ -309,7 +292,7 @@ def abc_history(generations: pd.DataFrame, path: Path, text: str) -> Path:
     fig.suptitle("ABC-SMC: threshold and acceptance")
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     _caption(fig, text)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -329,7 +312,7 @@ def trial_scatter(
     near = plausible_trials(trials, len(params), len(cal.moments))
     best = summary["best_parameters"]
     rows, cols = _grid(len(params))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
+    fig, axes = new_figure(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
     for ax, p in zip(axes.flat, params, strict=False):
         col = f"param.{p.name}"
         ax.plot(ok[col], ok["loss"], "o", markersize=2.5, color="0.65", label="trial")
@@ -352,7 +335,7 @@ def trial_scatter(
 
 
 def _finish_parameter_grid(
-    fig: plt.Figure, axes: np.ndarray, used: int, title: str, text: str, path: Path
+    fig: Figure, axes: np.ndarray, used: int, title: str, text: str, path: Path
 ) -> Path:
     """Blank the unused panels of a one-panel-per-parameter grid, legend, caption, save."""
     for ax in list(axes.flat)[used:]:
@@ -361,7 +344,7 @@ def _finish_parameter_grid(
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     _caption(fig, text)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def posterior_figure(
@@ -371,7 +354,7 @@ def posterior_figure(
     params = cal.spec.parameters
     rows, cols = _grid(len(params))
     w = posterior["weight"].to_numpy(dtype=float)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
+    fig, axes = new_figure(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
     for ax, p in zip(axes.flat, params, strict=False):
         x = posterior[p.name].to_numpy(dtype=float)
         bins = np.geomspace(p.low, p.high, 21) if p.log else np.linspace(p.low, p.high, 21)
@@ -405,7 +388,7 @@ def pairs(
     params = cal.spec.parameters
     n = len(params)
     size = 2.2 if n > 3 else 2.8
-    fig, axes = plt.subplots(n, n, figsize=(size * n + 0.4, size * n + 0.6), squeeze=False)
+    fig, axes = new_figure(n, n, figsize=(size * n + 0.4, size * n + 0.6), squeeze=False)
     w = np.ones(len(points)) if weights is None else np.asarray(weights, dtype=float)
     msize = 4 + 40 * w / w.max() if weights is not None and len(w) else np.full(len(points), 6.0)
     for i, pi in enumerate(params):
@@ -460,4 +443,4 @@ def pairs(
     )
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     _caption(fig, text)
-    return _save(fig, path)
+    return save_figure(fig, path)

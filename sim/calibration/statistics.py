@@ -75,7 +75,8 @@ def _ratio(m: Moment, ops: pd.DataFrame, segs: pd.DataFrame, reps: int) -> np.nd
 
 
 def _market(m: Moment, ops: pd.DataFrame, segs: pd.DataFrame, reps: int) -> np.ndarray:
-    assert m.month is not None
+    if m.month is None:  # targets.py gives every market moment a month
+        raise ValueError(f"market moment {m.label} has no month")
     t = m.month
     if m.kind == "subscribers":
         return _level(m, ops, segs, t, "subscribers", reps)
@@ -103,7 +104,8 @@ def survey_group(m: Moment, responses: pd.DataFrame) -> pd.Series:
     if m.by == "handset_gen":
         return responses["handset_gen"].astype(np.int64).astype(str)
     if m.by == "tenure_band":
-        assert m.bands is not None
+        if m.bands is None:  # the Statistic validator requires bands for tenure_band
+            raise ValueError(f"moment {m.label}: grouping by tenure_band needs bands")
         edges = np.asarray(m.bands)
         labels = [f"{lo}-{hi - 1}" for lo, hi in itertools.pairwise(edges)]
         idx = np.searchsorted(edges, responses["tenure"].to_numpy(), side="right") - 1

@@ -57,7 +57,6 @@ from sim.engine.rng import Stream, stream_key, uniform_at
 SURVEY_STREAM_BASE = int(Stream.SURVEY_BASE)
 Q_SAMPLE, Q_INTENTION, Q_ADOPT = 0, 1, 2
 REASONS = ("base", "dissatisfied", "contract_ended", "offer", "social")
-GROUPINGS = ("segment", "operator", "contract", "tenure_band", "handset_gen")
 QUESTIONS = (
     "satisfaction",
     "intention",

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.calibration.survey import GROUPINGS, REASONS, SurveyDesign
+from sim.calibration.survey import REASONS, SurveyDesign
 from sim.errors import UserError
 from sim.io import read_yaml_mapping
 from sim.scenario import (
@@ -580,13 +580,12 @@ def _expand(
     """The moments of one target: one inline observation or one per data row."""
     where = f"{path}: targets[{target.name}]"
     st = target.statistic
-    _check_statistic(where, st, spec, scenario)
+    survey = _check_statistic(where, st, spec)
     rows = (
-        [_inline_row(target)]
+        [_inline_row(target.observed, target.month)]
         if target.observed is not None
         else _data_rows(path, target, spec, scenario)
     )
-    survey = next((s for s in spec.surveys if s.name == st.survey), None)
     months_allowed = set(target.months) if target.months is not None else None
     ops = [o.name for o in scenario.all_operators()]
     segs = [s.name for s in scenario.population.segments]
@@ -611,7 +610,8 @@ def _expand(
             if st.kind in ("net_adds", "churn_rate") and month == 0:
                 raise UserError(f"{where}: {st.kind} needs a month >= 1, got 0")
         else:
-            assert survey is not None
+            if survey is None:  # Statistic's validator requires one for a survey question
+                raise ValueError(f"{where}: survey question {st.kind} names no survey")
             if month is not None and month not in survey.months:
                 raise UserError(
                     f"{where}: month {month}{row.get('where', '')} is not a wave of survey "
@@ -668,33 +668,34 @@ def _label(
     return ", ".join(parts) or "all"
 
 
-def _check_statistic(where: str, st: Statistic, spec: TargetsFile, scenario: Scenario) -> None:
-    if st.survey is not None:
-        survey = next((s for s in spec.surveys if s.name == st.survey), None)
-        if survey is None:
-            raise UserError(
-                f"{where}.statistic.survey: unknown survey {st.survey!r}; known: {[s.name for s in spec.surveys]}"
-            )
-        if st.kind in ("churned", "reason") and survey.follow_up == 0:
-            raise UserError(
-                f"{where}.statistic: {st.kind} needs a follow-up: set surveys[{survey.name}].follow_up >= 1"
-            )
-        if st.kind == "adopt" and st.generation is not None:
-            raise UserError(
-                f"{where}.statistic.generation: the adopt question's generation is surveys[{survey.name}].adopt_generation"
-            )
-    assert st.by is None or st.by in GROUPINGS
+def _check_statistic(where: str, st: Statistic, spec: TargetsFile) -> Survey | None:
+    """The survey a statistic asks, after checking it exists and can ask the question."""
+    if st.survey is None:
+        return None
+    survey = next((s for s in spec.surveys if s.name == st.survey), None)
+    if survey is None:
+        raise UserError(
+            f"{where}.statistic.survey: unknown survey {st.survey!r}; known: {[s.name for s in spec.surveys]}"
+        )
+    if st.kind in ("churned", "reason") and survey.follow_up == 0:
+        raise UserError(
+            f"{where}.statistic: {st.kind} needs a follow-up: set surveys[{survey.name}].follow_up >= 1"
+        )
+    if st.kind == "adopt" and st.generation is not None:
+        raise UserError(
+            f"{where}.statistic.generation: the adopt question's generation is surveys[{survey.name}].adopt_generation"
+        )
+    return survey
 
 
-def _inline_row(target: Target) -> dict[str, Any]:
-    obs = target.observed
-    assert obs is not None
+def _inline_row(obs: Observed, month: int | None) -> dict[str, Any]:
+    """A target's inline observation as a data row."""
     row: dict[str, Any] = {"value": obs.value}
     for name in ("se", "n", "sd"):
         if getattr(obs, name) is not None:
             row[name] = getattr(obs, name)
-    if target.month is not None:
-        row["month"] = target.month
+    if month is not None:
+        row["month"] = month
     return row
 
 
@@ -733,8 +734,7 @@ def _data_rows(
     import pandas as pd
 
     name = target.data
-    assert name is not None
-    if name not in spec.data:
+    if name is None or name not in spec.data:
         raise UserError(
             f"{path}: targets[{target.name}].data: unknown data table {name!r}; known: {sorted(spec.data)}"
         )

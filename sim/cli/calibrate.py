@@ -1,7 +1,7 @@
 """``telsim calibrate``: fit behaviour parameters to survey moments and market series.
 
 Heavy modules (optuna, pyabc, pandas) are imported inside the command so ``telsim
---help`` answers at once.
+--help`` answers at once, and without the ``calibrate`` extra the command says to install it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sim.cli.common import (
     out,
 )
 from sim.errors import UserError
+from sim.extras import require
 
 
 class Method(StrEnum):
@@ -89,6 +90,7 @@ def calibrate(
     """Calibrate a targets file: best parameters, fit table, figures, calibrated scenario."""
     target_dir = out_dir
     try:
+        require("calibrate", "telsim calibrate")
         from sim.calibration.calibrate import calibrate as run_calibration
 
         if scheduler is not None and not scheduler.strip():

@@ -1,7 +1,7 @@
 """``telsim dashboard``: the interactive SolaraViz page for one scenario.
 
 Solara and ``mesa.visualization`` are imported only when the command runs, so
-``telsim --help`` stays fast.
+``telsim --help`` stays fast and works without the ``dashboard`` extra.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from sim.cli.common import ScenarioArg, SetOpt, app, err, fail
 from sim.errors import UserError
+from sim.extras import require
 
 
 @app.command()
@@ -31,9 +32,10 @@ def dashboard(
     ] = True,
 ) -> None:
     """Open an interactive dashboard: move levers, step months, watch the market, export."""
-    from sim.dashboard import assets, server
-
     try:
+        require("dashboard", "telsim dashboard")
+        from sim.dashboard import assets, server
+
         spec = server.prepare(scenario, list(set_ or []))
         server.check_port(host, port)
     except UserError as exc:

@@ -1,7 +1,7 @@
 """``telsim sweep`` and ``telsim sensitivity``: many runs over parameter ranges, and indices.
 
 Heavy modules (pandas, SALib, dask) are imported inside the commands so ``telsim --help``
-answers at once.
+answers at once, and without the ``sweep`` extra the commands say to install it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sim.cli.common import (
     out,
 )
 from sim.errors import UserError
+from sim.extras import require
 
 SweepArg = Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False)]
 
@@ -67,6 +68,7 @@ def sweep(
     """Run a sweep file: every design point x replication, resumable, into one folder."""
     target: Path | None = out_dir
     try:
+        require("sweep", "telsim sweep")
         from sim.sweep.designs import expected_points
         from sim.sweep.runner import run_sweep
         from sim.sweep.spec import load_sweep
@@ -202,6 +204,7 @@ def sensitivity(
 ) -> None:
     """Sobol (saltelli) or Morris indices of a finished sweep, with confidence intervals."""
     try:
+        require("sweep", "telsim sensitivity")
         from sim.sweep.sensitivity import write_sensitivity
 
         if not folder.is_dir():

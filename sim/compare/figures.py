@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from sim.compare.metrics import METRIC_BY_NAME, METRICS
 from sim.compare.tables import format_difference, format_ratio
-from sim.io import atomic_write
+from sim.plots import new_figure, save_figure
 
 if TYPE_CHECKING:
     from sim.compare.comparison import Comparison
@@ -40,7 +39,7 @@ def _style(k: int) -> tuple:
     return POLICY_STYLES[k % len(POLICY_STYLES)]
 
 
-def _caption(fig: plt.Figure, comparison: Comparison, extra: str) -> None:
+def _caption(fig: Figure, comparison: Comparison, extra: str) -> None:
     base = comparison.baseline.result.scenario
     names = ", ".join(f"'{p.label}'" for p in comparison.policies)
     text = (
@@ -58,12 +57,6 @@ def _caption(fig: plt.Figure, comparison: Comparison, extra: str) -> None:
     )
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=130))
-    plt.close(fig)
-    return path
-
-
 def _wide(comparison: Comparison, label: str, operator: str) -> pd.DataFrame:
     """Share by date (rows) and replication (columns) of one policy and operator."""
     policy = next(p for p in [comparison.baseline, *comparison.policies] if p.label == label)
@@ -75,8 +68,8 @@ def _wide(comparison: Comparison, label: str, operator: str) -> pd.DataFrame:
 def overlay_figure(comparison: Comparison, path: Path) -> Path:
     """Shares per operator (top) and the paired share difference over time (bottom)."""
     ops = comparison.operators
-    with plt.rc_context({"hatch.linewidth": 0.6}):
-        fig, axes = plt.subplots(
+    with matplotlib.rc_context({"hatch.linewidth": 0.6}):
+        fig, axes = new_figure(
             2,
             len(ops),
             figsize=(4.2 * len(ops) + 0.6, 7.4),
@@ -109,10 +102,10 @@ def overlay_figure(comparison: Comparison, path: Path) -> Path:
             f"Top: median and 5-95 % band across replications (baseline grey, policies hatched). "
             f"Bottom: mean of the per-replication differences with its {pct} paired t interval.",
         )
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
-def _overlay_column(comparison: Comparison, op: str, top: plt.Axes, bottom: plt.Axes) -> None:
+def _overlay_column(comparison: Comparison, op: str, top: Axes, bottom: Axes) -> None:
     """One operator: each policy's share band, and each policy's paired difference."""
     from scipy import stats
 
@@ -178,7 +171,7 @@ def differences_figure(comparison: Comparison, path: Path) -> Path:
     policies = [p.label for p in comparison.policies]
     ops = comparison.operators
     height = max(2.0, 0.42 * len(ops) * len(policies) + 1.2)
-    fig, axes = plt.subplots(rows, cols, figsize=(11, height * rows + 0.8), squeeze=False)
+    fig, axes = new_figure(rows, cols, figsize=(11, height * rows + 0.8), squeeze=False)
     flat = axes.ravel()
     for ax, metric in zip(flat, METRICS, strict=False):
         _forest_panel(
@@ -194,11 +187,11 @@ def differences_figure(comparison: Comparison, path: Path) -> Path:
         comparison,
         "Money in the scenario's currency, scaled to real subscribers; CLV per subscriber.",
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _forest_panel(
-    ax: plt.Axes,
+    ax: Axes,
     rows: pd.DataFrame,
     metric: str,
     ops: list[str],
@@ -265,7 +258,7 @@ def _ratio_note(ratio: float) -> str:
     return f"   width ×{format_ratio(ratio)} of unpaired" if math.isfinite(ratio) else ""
 
 
-def _legend_panel(ax: plt.Axes, comparison: Comparison) -> None:
+def _legend_panel(ax: Axes, comparison: Comparison) -> None:
     from matplotlib.lines import Line2D
 
     pct = f"{100 * comparison.level:g} %"

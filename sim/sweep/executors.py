@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from sim.errors import UserError
+from sim.extras import require
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -331,9 +332,15 @@ def open_executor(
 
 @contextmanager
 def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
-    """A connected ``dask.distributed.Client``; a LocalCluster when no address is given."""
+    """A connected ``dask.distributed.Client``; a LocalCluster when no address is given.
+
+    Raises:
+        UserError: dask is not installed (MissingExtra), or a scheduler that cannot be
+            reached or has no workers.
+    """
     import logging
 
+    require("sweep", "the dask executor")
     from dask.distributed import Client, LocalCluster
 
     if scheduler is None:

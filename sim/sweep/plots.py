@@ -18,15 +18,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import matplotlib.ticker
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-from sim.plots import STYLES, save_figure
+from sim.plots import STYLES, new_figure, save_figure
 from sim.sweep.metrics import COUNT_UNIT, MONEY_UNIT, describe, family, metric_names
 from sim.sweep.spec import LoadedSweep
 
@@ -159,13 +156,13 @@ def _binned(x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
 
 def _responses(
     loaded: LoadedSweep, ok: pd.DataFrame, params: list[str], names: list[str], runs: pd.DataFrame
-) -> plt.Figure:
+) -> Figure:
     info = describe(names[0])
     values = ok[names].to_numpy(dtype=float)
     scale, unit = _scale(values, info["unit"], info["scale"])
     cols = min(len(params), 3)
     rows = int(np.ceil(len(params) / cols))
-    fig, axes = plt.subplots(
+    fig, axes = new_figure(
         rows, cols, figsize=(4.2 * cols + 1.5, 3.4 * rows + 1.0), squeeze=False, sharey=True
     )
     for ax, param in zip(axes.flat, params, strict=False):
@@ -214,9 +211,7 @@ def _responses(
     return fig
 
 
-def _heatmaps(
-    loaded: LoadedSweep, ok: pd.DataFrame, params: list[str], names: list[str]
-) -> plt.Figure:
+def _heatmaps(loaded: LoadedSweep, ok: pd.DataFrame, params: list[str], names: list[str]) -> Figure:
     info = describe(names[0])
     values = ok[names].to_numpy(dtype=float)
     scale, unit = _scale(values, info["unit"], info["scale"])
@@ -224,7 +219,7 @@ def _heatmaps(
     n = len(names)
     cols = 2 if n == 4 else min(n, 3)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.4 * cols, 4.4 * rows + 0.8), squeeze=False)
+    fig, axes = new_figure(rows, cols, figsize=(5.4 * cols, 4.4 * rows + 0.8), squeeze=False)
     for ax, name in zip(axes.flat, names, strict=False):
         grouped = ok.groupby([py, px])[name]
         med = grouped.median().unstack(px) * scale
@@ -314,7 +309,7 @@ def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> 
         cols = min(n, 4)
         rows = int(np.ceil(n / cols))
         height = 0.42 * len(params) * len(keys) + 1.2
-        fig, axes = plt.subplots(
+        fig, axes = new_figure(
             rows,
             cols,
             figsize=(2.6 + 3.0 * cols, height * rows + 1.3),
@@ -378,7 +373,7 @@ def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> 
     return paths
 
 
-def _put_caption(fig: plt.Figure, text: str) -> None:
+def _put_caption(fig: Figure, text: str) -> None:
     """Caption along the bottom, wrapped to the figure's width; lays out the rest above."""
     import textwrap
 
