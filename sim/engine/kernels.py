@@ -63,6 +63,7 @@ from sim.engine.layout import (
 from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.records import Scratch
 from sim.engine.rng import uniform_at
+from sim.engine.state import Private, Visible
 
 _JIT = {"cache": True, "nogil": True}
 _INLINE = {"cache": True, "inline": "always"}  # small per-subscriber helpers
@@ -207,7 +208,7 @@ def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, market):
     return u, g_after
 
 
-@numba.njit(**_CALL)
+@numba.njit(**_INLINE)
 def best_plan(j, g, f_j, s, only_gen, beh, market):
     """Best offered plan of operator ``j`` eligible for segment ``s`` (-1 if none).
 
@@ -345,120 +346,134 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
     lock-in. ``keys`` are the month's stream keys (:class:`~sim.engine.records.MonthKeys`);
     ``acc`` holds one accumulator block per chunk, which the caller zeroes and adds up.
 
-    Every parallel kernel here is a ``prange`` over chunks that calls a serial chunk
-    function: numba (0.68) silently drops writes made through a record's array field
-    directly inside a ``prange`` body (``tests/engine/test_records.py`` shows it), while
-    writes in a called function land.
+    How the body is written, and why:
+
+    - It stays inside the ``prange``: numba marks the arrays of a parallel loop body
+      ``noalias``, which a called chunk function would lose (1.5x slower).
+    - numba (0.68) silently drops writes made through a record's array field directly
+      in a ``prange`` body (numba issue #7135, ``tests/engine/test_records.py``). So the
+      records the body writes (``nxt``, ``private``, ``acc``) are bound to local arrays
+      first, and the body uses only those; the helpers that write (``_join``,
+      ``_enter``) are called, not inlined, with records rebuilt from the same locals.
+      Never use both a record and a local of its field in the body: two arguments
+      pointing at one array break ``noalias``.
     """
-    for c in numba.prange(n_chunks(n_after)):
-        _month_chunk(c, n_active, n_after, now, nxt, private, ties, market, beh, mean_field,
-                     keys, acc)
-
-
-@numba.njit(**_CALL)
-def _month_chunk(c, n_active, n_after, now, nxt, private, ties, market, beh, mean_field, keys,
-                 acc):
-    """Steps 3-9 for the slots of chunk ``c``, into that chunk's accumulator block."""
     ops, plans, seg = market.ops, market.plans, market.seg
-    scratch = new_scratch(ops.shape[0])
-    f, wom = scratch.f, scratch.wom
-    ccnt = acc.counts[c]
-    csm = acc.sums[c]
-    cflows = acc.flows[c]
-    end = min(n_after, (c + 1) * CHUNK)
-    for i in range(c * CHUNK, end):
-        if not mean_field.active:
-            prefetch_ties(i + PREFETCH_AHEAD, end, ties, now)
-        s = private.segment[i]
-        g = now.handset_gen[i]
-        sw_share, newer_share = social_signals(i, g, ties, now, mean_field, f, wom)
-        spend_i = private.spend[i] * seg[s, S_SPEND]
-        if i >= n_active or now.operator[i] == NO_OPERATOR:
-            _enter(i, s, g, uniform_at(keys.choice, i), beh, market, scratch, nxt, private,
-                   ccnt, csm)
-            continue
-        o = now.operator[i]
-        p = private.plan[i]
-        ten = private.tenure[i]
-        cl = private.contract_left[i]
-        ret = private.retention_left[i]
-        # step 3: experience and satisfaction
-        discount = private.retention_discount[i] if ret > 0 else 0.0
-        price = own_price(plans[p], f[o], discount)
-        value = perceived_value(o, g, price, s, ten, spend_i, beh, market)
-        expect = private.expectation[i]
-        d = value - expect
-        sat = (1.0 - beh.lam) * now.satisfaction[i] + beh.lam * min(1.0, max(0.0, 0.5 + d))
-        sat = min(1.0, max(0.0, sat - beh.annoyance_penalty * private.annoyance[i]))
-        exp_new = expect + beh.kappa * (value - expect)
-        tr = (1.0 - beh.delta) * private.trust[i] + beh.theta_up * max(d - beh.eps, 0.0)
-        tr = max(0.0, tr - beh.theta_down * max(-d - beh.eps, 0.0))
-        # step 4: lock-in
-        lock = lockin(plans[p], cl, ten, tr, private.bundled[i], s, beh, market)
-        # step 5: consideration (and annoyance from the own operator's contacts)
-        excess = max(0.0, ops[o, O_CONTACTS] - beh.annoyance_tolerance)
-        private.annoyance[i] = (
-            (1.0 - beh.annoyance_decay) * private.annoyance[i] + beh.annoyance_rate * excess
+    n_ops = ops.shape[0]
+    op_n, sat_n, gen_n, sw_n = nxt.operator, nxt.satisfaction, nxt.handset_gen, nxt.switched
+    plan, segment, tenure = private.plan, private.segment, private.tenure
+    contract_left, expectation, trust = private.contract_left, private.expectation, private.trust
+    annoyance, retention_left = private.annoyance, private.retention_left
+    retention_discount, bundled = private.retention_discount, private.bundled
+    spend, expired = private.spend, private.expired
+    counts, sums, flows = acc.counts, acc.sums, acc.flows
+    for c in numba.prange(n_chunks(n_after)):
+        nxt_c = Visible(operator=op_n, satisfaction=sat_n, handset_gen=gen_n, switched=sw_n)
+        private_c = Private(
+            plan=plan, segment=segment, tenure=tenure, contract_left=contract_left,
+            expectation=expectation, trust=trust, annoyance=annoyance,
+            retention_left=retention_left, retention_discount=retention_discount,
+            bundled=bundled, spend=spend, expired=expired,
         )
-        saw = 1.0 if uniform_at(keys.offer_seen, i) < offer_seen_probability(o, ops) else 0.0
-        pr = consider_probability(sat, private.expired[i], saw, sw_share, s, beh, seg)
-        j = o
-        if uniform_at(keys.consider, i) < pr:
-            ccnt[o, s, C_CONSIDER] += 1
-            # step 6: choice
-            j = choose(o, g, s, lock[0] + lock[1] + lock[2], p, discount,
-                       uniform_at(keys.choice, i), beh, market, scratch)
-        if j != o:
-            # step 7: switch
-            np_ = scratch.plan_of[j]
-            g2 = scratch.gen_of[j]
-            _join(i, j, np_, g, g2, f[j], beh, market, nxt, private, csm)
-            nxt.switched[i] = 1
-            ccnt[o, s, C_CHURN] += 1
-            ccnt[j, s, C_ADDS] += 1
-            cflows[o, j] += 1
-            lock = lockin(plans[np_], private.contract_left[i], 0, private.trust[i],
-                          private.bundled[i], s, beh, market)
-            account_levels(j, s, np_, g2, nxt.satisfaction[i], lock, f[j], 0.0, spend_i,
-                           plans, ccnt, csm)
-            continue
-        # step 7: stay
-        nxt.operator[i] = o
-        nxt.switched[i] = 0
-        nxt.satisfaction[i] = sat
-        private.expectation[i] = exp_new
-        private.trust[i] = tr
-        private.tenure[i] = min(ten + 1, 65535)
-        private.retention_left[i] = max(ret - 1, 0)
-        ended = 0
-        if cl > 0:
-            cl -= 1
-            if cl == 0:
-                if uniform_at(keys.recontract, i) < beh.recontract_prob:
-                    cl = int(plans[p, P_CONTRACT])
-                else:
-                    ended = 1
-        private.expired[i] = ended
-        # step 8: technology migration with the same operator
-        g2 = g
-        newest = int(ops[o, O_NEWEST_GEN])
-        if g < newest:
-            mp, _, _ = best_plan(o, g, f[o], s, newest, beh, market)
-            sub = plans[mp, P_SUBSIDY] if mp >= 0 else 0.0
-            if uniform_at(keys.migration, i) < migration_probability(newer_share, sub, s,
-                                                                      beh, seg):
-                g2 = newest
-                ccnt[o, s, C_MIGRATIONS] += 1
-                if mp >= 0:
-                    p = mp
-                    private.plan[i] = mp
-                    cl = int(plans[mp, P_CONTRACT])
-                    private.expired[i] = 0
-                    csm[o, s, F_SUBSIDY] += sub
-        nxt.handset_gen[i] = g2
-        private.contract_left[i] = cl
-        lock = lockin(plans[p], cl, private.tenure[i], tr, private.bundled[i], s, beh, market)
-        account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, plans, ccnt, csm)
+        scratch = new_scratch(n_ops)
+        f, wom = scratch.f, scratch.wom
+        ccnt = counts[c]
+        csm = sums[c]
+        cflows = flows[c]
+        end = min(n_after, (c + 1) * CHUNK)
+        for i in range(c * CHUNK, end):
+            if not mean_field.active:
+                prefetch_ties(i + PREFETCH_AHEAD, end, ties, now)
+            s = segment[i]
+            g = now.handset_gen[i]
+            sw_share, newer_share = social_signals(i, g, ties, now, mean_field, f, wom)
+            spend_i = spend[i] * seg[s, S_SPEND]
+            if i >= n_active or now.operator[i] == NO_OPERATOR:
+                _enter(i, s, g, uniform_at(keys.choice, i), beh, market, scratch, nxt_c, private_c,
+                       ccnt, csm)
+                continue
+            o = now.operator[i]
+            p = plan[i]
+            ten = tenure[i]
+            cl = contract_left[i]
+            ret = retention_left[i]
+            # step 3: experience and satisfaction
+            discount = retention_discount[i] if ret > 0 else 0.0
+            price = own_price(plans[p], f[o], discount)
+            value = perceived_value(o, g, price, s, ten, spend_i, beh, market)
+            expect = expectation[i]
+            d = value - expect
+            sat = (1.0 - beh.lam) * now.satisfaction[i] + beh.lam * min(1.0, max(0.0, 0.5 + d))
+            sat = min(1.0, max(0.0, sat - beh.annoyance_penalty * annoyance[i]))
+            exp_new = expect + beh.kappa * (value - expect)
+            tr = (1.0 - beh.delta) * trust[i] + beh.theta_up * max(d - beh.eps, 0.0)
+            tr = max(0.0, tr - beh.theta_down * max(-d - beh.eps, 0.0))
+            # step 4: lock-in
+            lock = lockin(plans[p], cl, ten, tr, bundled[i], s, beh, market)
+            # step 5: consideration (and annoyance from the own operator's contacts)
+            excess = max(0.0, ops[o, O_CONTACTS] - beh.annoyance_tolerance)
+            annoyance[i] = (
+                (1.0 - beh.annoyance_decay) * annoyance[i] + beh.annoyance_rate * excess
+            )
+            saw = 1.0 if uniform_at(keys.offer_seen, i) < offer_seen_probability(o, ops) else 0.0
+            pr = consider_probability(sat, expired[i], saw, sw_share, s, beh, seg)
+            j = o
+            if uniform_at(keys.consider, i) < pr:
+                ccnt[o, s, C_CONSIDER] += 1
+                # step 6: choice
+                j = choose(o, g, s, lock[0] + lock[1] + lock[2], p, discount,
+                           uniform_at(keys.choice, i), beh, market, scratch)
+            if j != o:
+                # step 7: switch
+                np_ = scratch.plan_of[j]
+                g2 = scratch.gen_of[j]
+                _join(i, j, np_, g, g2, f[j], beh, market, nxt_c, private_c, csm)
+                sw_n[i] = 1
+                ccnt[o, s, C_CHURN] += 1
+                ccnt[j, s, C_ADDS] += 1
+                cflows[o, j] += 1
+                lock = lockin(plans[np_], contract_left[i], 0, trust[i],
+                              bundled[i], s, beh, market)
+                account_levels(j, s, np_, g2, sat_n[i], lock, f[j], 0.0, spend_i,
+                               plans, ccnt, csm)
+                continue
+            # step 7: stay
+            op_n[i] = o
+            sw_n[i] = 0
+            sat_n[i] = sat
+            expectation[i] = exp_new
+            trust[i] = tr
+            tenure[i] = min(ten + 1, 65535)
+            retention_left[i] = max(ret - 1, 0)
+            ended = 0
+            if cl > 0:
+                cl -= 1
+                if cl == 0:
+                    if uniform_at(keys.recontract, i) < beh.recontract_prob:
+                        cl = int(plans[p, P_CONTRACT])
+                    else:
+                        ended = 1
+            expired[i] = ended
+            # step 8: technology migration with the same operator
+            g2 = g
+            newest = int(ops[o, O_NEWEST_GEN])
+            if g < newest:
+                mp, _, _ = best_plan(o, g, f[o], s, newest, beh, market)
+                sub = plans[mp, P_SUBSIDY] if mp >= 0 else 0.0
+                if uniform_at(keys.migration, i) < migration_probability(newer_share, sub, s,
+                                                                          beh, seg):
+                    g2 = newest
+                    ccnt[o, s, C_MIGRATIONS] += 1
+                    if mp >= 0:
+                        p = mp
+                        plan[i] = mp
+                        cl = int(plans[mp, P_CONTRACT])
+                        expired[i] = 0
+                        csm[o, s, F_SUBSIDY] += sub
+            gen_n[i] = g2
+            contract_left[i] = cl
+            lock = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, market)
+            account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, plans, ccnt, csm)
 
 
 @numba.njit(**_CALL)
@@ -515,7 +530,9 @@ def census_kernel(n_active, now, private, ties, market, beh, mean_field, set_exp
     """Step-9 levels of the current state (month 0), optionally seeding expectations.
 
     With ``set_expectation`` each customer's expectation is set to the value they
-    perceive now, so the model starts without a surprise.
+    perceive now, so the model starts without a surprise. It runs once a run, so the
+    work sits in a called chunk function, where writes through records land (see
+    :func:`month_kernel`).
     """
     for c in numba.prange(n_chunks(n_active)):
         _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_expectation,

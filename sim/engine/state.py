@@ -249,8 +249,9 @@ def _pick(cdf, u):
 def _synthesize(n_initial, keys, dist, now, private):
     """Month-0 draws, chunk by chunk in parallel.
 
-    The work sits in a called chunk function, as in every parallel kernel (see
-    ``sim.engine.kernels.month_kernel`` for why).
+    Every field is written, so the work sits in a called chunk function: numba drops
+    writes made through a record's field directly in a ``prange`` body (see
+    ``sim.engine.kernels.month_kernel``). It runs once a run, so speed matters little.
     """
     n = private.segment.shape[0]
     for c in numba.prange(-(-n // CHUNK)):

@@ -36,11 +36,11 @@ def _write_in_called_chunk(r):
 
 
 def test_writes_through_a_record_land_only_from_a_called_chunk_function():
-    """Why every parallel kernel calls a serial chunk function (sim/engine/kernels.py).
+    """Why parallel kernels bind the arrays they write to locals (sim/engine/kernels.py).
 
     numba 0.68 drops writes made through a record's array field directly in a prange
-    body. If a numba release fixes that, the first assertion fails: the pattern can then
-    be simplified.
+    body; writes in a called function land. If a numba release fixes that, the first
+    assertion fails: the locals can then go.
     """
     direct = _Pair(np.zeros(10), np.zeros(10))
     _write_in_prange_body(direct)
