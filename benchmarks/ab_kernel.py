@@ -76,7 +76,7 @@ def compare(base: str, n: int, threads: int, months: int) -> dict:
                 models[name].step()
                 seconds[name].append(time.perf_counter() - start)
         same = np.array_equal(models["current"].counts, models["base"].counts)
-    out = {"base": base, "n": n, "threads": threads, "months": months, "same_counts": same}
+    out = {"base_revision": base, "n": n, "threads": threads, "months": months, "same_counts": same}
     for name, values in seconds.items():
         per_step = np.array(values[4:]) / n * 1e9  # the first months load the caches
         out[name] = {
