@@ -53,9 +53,11 @@ _COMMAND = {
 # What the digest of each kind stands for, to say what differs when it does.
 _SOURCE = {
     "run": "scenario",
-    "sweep": "sweep definition",
-    "calibration": "calibration",
-    "compare": "comparison",
+    "sweep": "sweep definition (the sweep file, its base scenario, --set, --samples or "
+    "--replications changed)",
+    "calibration": "calibration (the targets file, its data, its base scenario, --set, "
+    "--method, --seed, --replications or the batch size changed)",
+    "compare": "comparison (its inputs, --seed, --replications, --months or --level changed)",
 }
 
 
@@ -134,7 +136,7 @@ def open_results_dir(
         done = replace(marker, complete=True)
         if resumable and not (existing and overwrite):
             _write_marker(place, marker, shown)
-            yield place
+            yield target  # as given: messages about it name the path the user knows
             _write_marker(place, done, shown)
             return
         with _staged(place, shown, copy=False) as staging:
@@ -155,11 +157,10 @@ def update_results_dir(target: str | Path, kind: Kind, label: str | None = None)
     """
     target = Path(target)
     shown = label or str(target)
+    if not target.is_dir():
+        what = "is not a folder" if target.exists() else "folder not found"
+        raise UserError(f"{shown}: {what} (expected a folder written by {_COMMAND[kind]})")
     with _locked(target, shown) as place:
-        if not place.is_dir():
-            raise UserError(
-                f"{shown}: folder not found (expected a folder written by {_COMMAND[kind]})"
-            )
         marker = read_marker(place)
         if marker is not None and marker.kind != kind:
             raise UserError(
@@ -187,8 +188,8 @@ def _check_same(place: Path, kind: str, name: str, digest: str, shown: str) -> N
         )
     if marker.digest != digest:
         raise UserError(
-            f"{shown}: holds the {kind} of another {_SOURCE[kind]} ('{marker.name}', sha256 "
-            f"{marker.digest[:12]}; this one: '{name}', sha256 {digest[:12]}); {hint}"
+            f"{shown}: holds a {kind} of a different {_SOURCE[kind]}: '{marker.name}' (sha256 "
+            f"{marker.digest[:12]}), this one is '{name}' (sha256 {digest[:12]}); {hint}"
         )
 
 
