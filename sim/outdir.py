@@ -101,7 +101,6 @@ def open_results_dir(
     digest: str,
     overwrite: bool = False,
     resumable: bool = False,
-    label: str | None = None,
 ) -> Iterator[Path]:
     """Write a results folder whole: yields the folder to write into.
 
@@ -119,7 +118,6 @@ def open_results_dir(
         overwrite: replace whatever the folder holds.
         resumable: a sweep or calibration store: written in place (see the module
             docstring), except when ``overwrite`` replaces an existing folder.
-        label: how messages name the folder (default ``--out <target>``).
 
     Raises:
         UserError: the path or a parent is a file; the folder cannot be written; another
@@ -127,7 +125,7 @@ def open_results_dir(
             scenario's results, or files telsim did not write (without ``overwrite``).
     """
     target = Path(target)
-    shown = label or f"--out {target}"
+    shown = f"--out {target}"
     with _locked(target, shown) as place:
         existing = _has_files(place)
         if existing and not overwrite:
@@ -145,8 +143,8 @@ def open_results_dir(
 
 
 @contextmanager
-def update_results_dir(target: str | Path, kind: Kind, label: str | None = None) -> Iterator[Path]:
-    """Add files to an existing results folder (a report, sensitivity indices) whole.
+def update_results_dir(target: str | Path, kind: Kind) -> Iterator[Path]:
+    """Add files to an existing results folder (a report) whole.
 
     Yields a copy of the folder (hard links where the file system allows) that is swapped
     in when the ``with`` block ends normally; the marker, if any, is kept as it is.
@@ -156,7 +154,7 @@ def update_results_dir(target: str | Path, kind: Kind, label: str | None = None)
             telsim process, or its marker says it is another kind of folder.
     """
     target = Path(target)
-    shown = label or str(target)
+    shown = str(target)
     if not target.is_dir():
         what = "is not a folder" if target.exists() else "folder not found"
         raise UserError(f"{shown}: {what} (expected a folder written by {_COMMAND[kind]})")

@@ -116,7 +116,7 @@ def test_a_crash_between_the_two_renames_restores_the_old_result(tmp_path: Path)
     target.rename(tmp_path / ".out.old-4242")  # the crash: old renamed away, new not in yet
     (tmp_path / ".out.new-4242").mkdir()
     (tmp_path / ".out.new-4242" / "summary.json").write_text("new", encoding="utf-8")
-    with pytest.raises(UserError, match="another scenario"):
+    with pytest.raises(UserError, match="different scenario"):
         write_run(target, digest="b" * 64)  # any open recovers first
     assert (target / "summary.json").read_text(encoding="utf-8") == "old"
     assert siblings(target) == []

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
+import select
 import shlex
 import subprocess
 import sys
@@ -53,6 +56,40 @@ def start(*args: object) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def start_tty(*args: object) -> tuple[subprocess.Popen[str], int]:
+    """Start telsim with stderr on a pseudo-terminal, so that it draws its progress bar.
+
+    Returns the process and the terminal's reading end (see :func:`read_tty`).
+    """
+    reader, writer = pty.openpty()
+    env = {**_env(), "TERM": "xterm", "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        command(*args), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=writer, text=True
+    )
+    os.close(writer)
+    return proc, reader
+
+
+def read_tty(fd: int, until: str | None = None, within: float = 60) -> str:
+    """What the terminal shows (escape codes removed), up to a match of ``until`` or its end."""
+    seen = ""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        seen += re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", chunk.decode(errors="replace"))
+        if until is not None and re.search(until, seen):
+            break
+    return seen
 
 
 def readonly(

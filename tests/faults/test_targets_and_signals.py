@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calibration"))
 from calkit import write_calibration
-from faultkit import BARE, DEFAULT, cli, leftovers, readonly, start, wait_for, whole_run
+from faultkit import BARE, DEFAULT, cli, leftovers, read_tty, readonly, start_tty, whole_run
 
 # Minutes of simulation: a refusal that comes only after it would time the test out.
 HUGE = ("-n", "3000000", "-m", "600", "-r", "1", "-q")
@@ -66,50 +68,34 @@ def test_an_immutable_folder_is_refused_before_any_simulation(tmp_path: Path) ->
     assert whole_run(target, BARE) == old
 
 
-def interrupt(target: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    """Start a long run, Ctrl-C it in its month loop; the result and seconds to exit."""
-    proc = start(
-        "run",
-        DEFAULT,
-        "-n",
-        "300000",
-        "-m",
-        "600",
-        "-r",
-        "1",
-        "--no-figures",
-        "--out",
-        target,
-        *args,
-    )
-    wait_for(target.parent / f".{target.name}.lock")
-    time.sleep(4.0)  # build the population and graph, then some months
-    sent = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    return subprocess.CompletedProcess(
-        proc.args, proc.returncode, out, err
-    ), time.monotonic() - sent
+def interrupt(target: Path, *args: str) -> tuple[int, str, float]:
+    """Start a long run, Ctrl-C it after its first months: exit code, last line, seconds."""
+    months = ["-n", "200000", "-m", "600", "-r", "1", "--set", "population.entry_per_month=0"]
+    proc, tty = start_tty("run", DEFAULT, *months, "--no-figures", "--out", target, *args)
+    try:
+        assert re.search(r" [1-9]\d*/600 months", read_tty(tty, until=r" [3-9]/600 months"))
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        seconds = time.monotonic() - sent
+        lines = [line.strip() for line in re.split(r"[\r\n]+", read_tty(tty)) if line.strip()]
+    finally:
+        os.close(tty)
+    return code, lines[-1] if lines else "", seconds
 
 
 def test_ctrl_c_says_where_in_one_line_and_keeps_the_folder_whole(tmp_path: Path) -> None:
     target = tmp_path / "out"
-    proc, seconds = interrupt(target)
-    assert proc.returncode == 130, proc.stderr
+    code, line, seconds = interrupt(target)
+    assert code == 130, line
     assert seconds < 2.0, seconds
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("interrupted at month "), proc.stderr
-    assert lines[0].endswith("; nothing written")
+    assert re.fullmatch(r"interrupted at month \d+; nothing written", line), line
     assert not target.exists() and leftovers(target) == []
 
-    assert (
-        cli(
-            "run", DEFAULT, "-n", "500", "-m", "6", "-q", "--no-figures", "--out", target
-        ).returncode
-        == 0
-    )
+    small = ["-n", "500", "-m", "6", "-q", "--no-figures", "--out", target]
+    assert cli("run", DEFAULT, *small).returncode == 0
     old = whole_run(target, BARE)
-    proc, seconds = interrupt(target, "--overwrite")
-    assert proc.returncode == 130 and seconds < 2.0, (proc.stderr, seconds)
-    assert proc.stderr.strip().endswith("; previous results kept"), proc.stderr
+    code, line, seconds = interrupt(target, "--overwrite")
+    assert code == 130 and seconds < 2.0, (line, seconds)
+    assert re.fullmatch(r"interrupted at month \d+; previous results kept", line), line
     assert whole_run(target, BARE) == old and leftovers(target) == []
