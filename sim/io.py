@@ -60,14 +60,16 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
     """Read a YAML file whose top level is a mapping (a scenario, sweep or targets file).
 
     Raises:
-        UserError: the file is missing, is not YAML (with line and column), or its top
-            level is not a mapping; ``what`` names the kind of file in the message.
+        UserError: the file is missing or a folder, is not YAML (with line and column),
+            or its top level is not a mapping; ``what`` names the kind of file in the message.
     """
     import yaml
 
     from sim.errors import UserError
 
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, expected a {what} file (YAML)")
     if not path.is_file():
         raise UserError(f"{path}: {what} file not found")
     try:

@@ -18,18 +18,43 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from sim.errors import UserError
 from sim.io import read_yaml_mapping
 
 GENERATIONS = (2, 3, 4, 5)
+# Calendar years a simulation may span (simulation.start and its last month).
+FIRST_YEAR, LAST_YEAR = 1900, 2261
 Generation = Annotated[
     int, Field(ge=2, le=5, description="Technology generation: 2, 3, 4 or 5 (G).")
 ]
-Money = Annotated[float, Field(ge=0, description="Money, in the scenario currency per month.")]
+# Physical ranges (with finite floats, see Spec): every number a scenario may hold stays
+# far inside float64, and products of them inside the engine's float32 state.
+# 10^9 currency units is above any tariff or handset in any currency in use (a USD 20
+# plan is about 10^7 Iranian rial), yet sums over 2*10^9 agents and 600 months stay exact.
+MAX_MONEY = 1e9
+Money = Annotated[
+    float, Field(ge=0, le=MAX_MONEY, description="Money, in the scenario currency per month.")
+]
+# A retention budget pays offers to many agents at once; below 2^53 (9*10^15) float64
+# still counts whole currency units.
+Budget = Annotated[float, Field(ge=0, le=1e15)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
+# Utility units: at 100, e^100 (10^43) already makes a choice certain.
+Utility = Annotated[float, Field(ge=-100, le=100)]
+# A non-negative weight, rate or multiplier of the behaviour model, on the same scale.
+Weight = Annotated[float, Field(ge=0, le=100)]
+# Contacts per month: 1000 is more than one an hour.
+Contacts = Annotated[float, Field(ge=0, le=1000)]
 
 
 class Charge(StrEnum):
@@ -49,9 +74,12 @@ HandsetSubsidy = Annotated[Money, Charge.SUBSIDY]
 
 
 class Spec(BaseModel):
-    """Base of every scenario model: unknown keys are errors, and a validated model is frozen."""
+    """Base of every scenario model: unknown keys are errors, and a validated model is frozen.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Floats must be finite: ``.inf`` or ``nan`` in a scenario only ever gives nonsense.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- simulation
@@ -66,6 +94,23 @@ class Simulation(Spec):
         1, ge=0, lt=2**63, description="Base random seed; replication r uses hash(seed, r)."
     )
     replications: int = Field(1, ge=1, le=10_000, description="Independent replications to run.")
+
+    @model_validator(mode="after")
+    def _calendar(self) -> Simulation:
+        year, month = (int(x) for x in self.start.split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError(
+                f"start {self.start!r}: month {month:02d} is not a calendar month "
+                "(expected YYYY-MM with MM from 01 to 12)"
+            )
+        last = year + (month - 1 + self.months) // 12
+        if year < FIRST_YEAR or last > LAST_YEAR:
+            raise ValueError(
+                f"start {self.start!r} with {self.months} months runs from {year} to {last}; "
+                f"expected years {FIRST_YEAR} to {LAST_YEAR} (the tables' dates are pandas "
+                "timestamps, which end in 2262)"
+            )
+        return self
 
     def month_dates(self) -> list[dt.date]:
         """Calendar date (first of month) of months 0..months."""
@@ -85,23 +130,23 @@ class Segment(Spec):
     share: float = Field(
         gt=0, le=1, description="Share of the initial population (shares sum to 1)."
     )
-    reference_price: float = Field(
+    reference_price: Money = Field(
         50.0,
-        gt=0,
+        ge=0.01,
         description="Typical monthly bill (currency/month); money terms are divided by it.",
     )
-    price_sensitivity: float = Field(
-        1.0, ge=0, description="Multiplier on beta_price, beta_subsidy and economic lock-in."
+    price_sensitivity: Weight = Field(
+        1.0, description="Multiplier on beta_price, beta_subsidy and economic lock-in."
     )
-    quality_sensitivity: float = Field(1.0, ge=0, description="Multiplier on beta_quality.")
-    social_influence: float = Field(
-        1.0, ge=0, description="Multiplier on beta_social, beta_wom and c_social."
+    quality_sensitivity: Weight = Field(1.0, description="Multiplier on beta_quality.")
+    social_influence: Weight = Field(
+        1.0, description="Multiplier on beta_social, beta_wom and c_social."
     )
-    innovation: float = Field(
-        1.0, ge=0, description="Multiplier on the Bass innovation p and on beta_tech."
+    innovation: Weight = Field(
+        1.0, description="Multiplier on the Bass innovation p and on beta_tech."
     )
-    imitation: float = Field(1.0, ge=0, description="Multiplier on the Bass imitation q.")
-    spend: float = Field(
+    imitation: Weight = Field(1.0, description="Multiplier on the Bass imitation q.")
+    spend: Weight = Field(
         1.0, gt=0, description="Spend level: multiplier on the bill (revenue per subscriber)."
     )
     initial_shares: dict[str, Fraction] | None = Field(
@@ -113,7 +158,7 @@ class Segment(Spec):
 class Tenure(Spec):
     """Initial tenure (months with the current operator), exponential and capped."""
 
-    mean_months: float = Field(30.0, gt=0, description="Mean initial tenure, months.")
+    mean_months: float = Field(30.0, gt=0, le=600, description="Mean initial tenure, months.")
     max_months: int = Field(240, ge=1, le=600, description="Cap on initial tenure, months.")
 
 
@@ -185,6 +230,7 @@ class Population(Spec):
     represents: float | None = Field(
         None,
         gt=0,
+        le=1e10,  # above the world's population
         description="Real subscribers the initial agents stand for; counts in outputs are scaled by represents/size.",
     )
     entry_per_month: float = Field(
@@ -316,6 +362,7 @@ class Plan(Spec):
     initial_weight: float = Field(
         1.0,
         ge=0,
+        le=1e12,  # weights may be customer counts
         description="Relative weight of this plan among the operator's customers at month 0.",
     )
     launch_month: int = Field(0, ge=0, description="Month from which the plan is offered.")
@@ -324,7 +371,7 @@ class Plan(Spec):
 class Retention(Spec):
     """A retention programme: offers to the customers most at risk, within a budget."""
 
-    budget: Money = Field(
+    budget: Budget = Field(
         0.0, description="Money committed to new offers each month (currency/month)."
     )
     discount: Fraction = Field(0.2, description="Price reduction of an offer.")
@@ -336,9 +383,9 @@ class LoyaltyTier(Spec):
 
     name: str
     min_tenure_months: int = Field(0, ge=0, description="Tenure needed, months.")
-    min_spend: float = Field(0.0, ge=0, description="Individual spend multiplier needed.")
-    benefit: float = Field(
-        0.0, ge=0, description="Benefit added to the perceived value (utility units)."
+    min_spend: Weight = Field(0.0, description="Individual spend multiplier needed.")
+    benefit: Weight = Field(
+        0.0, description="Benefit added to the perceived value (utility units)."
     )
 
 
@@ -360,17 +407,17 @@ class Operator(Spec):
 
     name: str = Field(description="Short name used in paths and tables, e.g. 'Unicom'.")
     label: str | None = Field(None, description="Display name, e.g. 'China Unicom'.")
-    brand: float = Field(0.0, description="Brand appeal in utility units.")
-    service_quality: float = Field(
+    brand: Utility = Field(0.0, description="Brand appeal in utility units.")
+    service_quality: Utility = Field(
         0.5, description="Service quality beyond the network (0..1 scale, utility)."
     )
     marketing_reach: Fraction = Field(
         0.05, description="Probability a non-customer sees this operator's offer in a month."
     )
-    contacts_per_month: float = Field(
-        1.0, ge=0, description="Marketing contacts to own customers per month."
+    contacts_per_month: Contacts = Field(
+        1.0, description="Marketing contacts to own customers per month."
     )
-    hype: float = Field(0.0, description="Expectation lift of new customers (utility units).")
+    hype: Utility = Field(0.0, description="Expectation lift of new customers (utility units).")
     networks: list[NetworkRollout] = Field(min_length=1, description="Networks per generation.")
     plans: list[Plan] = Field(min_length=1, description="Tariff plans.")
     retention: Retention | None = Field(None, description="Retention programme (none by default).")
@@ -400,35 +447,33 @@ class Behaviour(Spec):
     """Every coefficient of docs/model.md, with its default. Utility units unless stated."""
 
     # step 2: retention targeting
-    risk_w_satisfaction: float = Field(1.0, ge=0, description="Risk weight of (1 - satisfaction).")
-    risk_w_expiry: float = Field(
-        0.5, ge=0, description="Risk weight of a contract ending within 2 months."
+    risk_w_satisfaction: Weight = Field(1.0, description="Risk weight of (1 - satisfaction).")
+    risk_w_expiry: Weight = Field(
+        0.5, description="Risk weight of a contract ending within 2 months."
     )
-    risk_w_social: float = Field(
-        1.0, ge=0, description="Risk weight of the share of ties that switched last month."
+    risk_w_social: Weight = Field(
+        1.0, description="Risk weight of the share of ties that switched last month."
     )
     # step 3: experience
-    w_quality: float = Field(
-        1.0, ge=0, description="Weight of network + service quality in perceived value."
+    w_quality: Weight = Field(
+        1.0, description="Weight of network + service quality in perceived value."
     )
-    w_price: float = Field(
-        0.5, ge=0, description="Weight of price/reference price in perceived value."
-    )
+    w_price: Weight = Field(0.5, description="Weight of price/reference price in perceived value.")
     lam: Fraction = Field(0.3, description="Satisfaction learning rate per month.")
     kappa: Fraction = Field(0.2, description="Expectation adaptation rate per month.")
-    annoyance_penalty: float = Field(
-        0.05, ge=0, description="Satisfaction lost per unit of annoyance per month."
+    annoyance_penalty: Weight = Field(
+        0.05, description="Satisfaction lost per unit of annoyance per month."
     )
     delta: Fraction = Field(0.02, description="Trust decay per month.")
-    theta_up: float = Field(
-        0.3, ge=0, description="Trust gained per unit of positive surprise beyond eps."
+    theta_up: Weight = Field(
+        0.3, description="Trust gained per unit of positive surprise beyond eps."
     )
-    theta_down: float = Field(
-        0.6, ge=0, description="Trust lost per unit of negative surprise beyond eps."
+    theta_down: Weight = Field(
+        0.6, description="Trust lost per unit of negative surprise beyond eps."
     )
-    eps: float = Field(0.05, ge=0, description="Surprise dead zone for trust.")
+    eps: Weight = Field(0.05, description="Surprise dead zone for trust.")
     sat_0: Fraction = Field(0.6, description="Satisfaction of a new customer.")
-    trust_0: float = Field(0.1, ge=0, description="Trust (emotional lock-in) of a new customer.")
+    trust_0: Weight = Field(0.1, description="Trust (emotional lock-in) of a new customer.")
     sat_spread: Fraction = Field(
         0.2, description="Initial satisfaction = sat_0 + uniform(-spread, spread)."
     )
@@ -437,16 +482,16 @@ class Behaviour(Spec):
         50.0, description="Cost of changing number when porting is off (currency)."
     )
     bundle_cost: Money = Field(100.0, description="Cost of breaking a household bundle (currency).")
-    K_max: float = Field(0.6, ge=0, description="Maximum knowledge lock-in.")
+    K_max: Weight = Field(0.6, description="Maximum knowledge lock-in.")
     tau_K: float = Field(
-        24.0, gt=0, description="Months for knowledge lock-in to build up (time constant)."
+        24.0, gt=0, le=1200, description="Months for knowledge lock-in to build up (time constant)."
     )
     # step 5: consideration
     c_base: Fraction = Field(
         0.02, description="Base probability of considering a switch in a month."
     )
-    c_dissat: float = Field(
-        0.5, ge=0, description="Extra consideration per unit of satisfaction below s_thr."
+    c_dissat: Weight = Field(
+        0.5, description="Extra consideration per unit of satisfaction below s_thr."
     )
     s_thr: Fraction = Field(
         0.5, description="Satisfaction threshold below which dissatisfaction adds consideration."
@@ -457,36 +502,33 @@ class Behaviour(Spec):
     c_market: Fraction = Field(
         0.1, description="Extra consideration after seeing a competitor's offer."
     )
-    c_social: float = Field(
-        0.5, ge=0, description="Extra consideration per share of ties that switched last month."
+    c_social: Weight = Field(
+        0.5, description="Extra consideration per share of ties that switched last month."
     )
-    annoyance_tolerance: float = Field(
-        2.0, ge=0, description="Own-operator contacts per month tolerated before annoyance rises."
+    annoyance_tolerance: Contacts = Field(
+        2.0, description="Own-operator contacts per month tolerated before annoyance rises."
     )
-    annoyance_rate: float = Field(
-        0.2, ge=0, description="Annoyance added per contact beyond tolerance."
-    )
+    annoyance_rate: Weight = Field(0.2, description="Annoyance added per contact beyond tolerance.")
     annoyance_decay: Fraction = Field(0.2, description="Annoyance decay per month.")
     # step 6: choice
     beta_price: float = Field(
-        -2.0, le=0, description="Utility per unit of price/reference price (negative)."
+        -2.0, ge=-100, le=0, description="Utility per unit of price/reference price (negative)."
     )
-    beta_subsidy: float = Field(
-        1.0, ge=0, description="Utility per unit of subsidy/reference price for a needed handset."
+    beta_subsidy: Weight = Field(
+        1.0, description="Utility per unit of subsidy/reference price for a needed handset."
     )
-    beta_quality: float = Field(
-        2.0, ge=0, description="Utility per unit of quality (network + service)."
+    beta_quality: Weight = Field(
+        2.0, description="Utility per unit of quality (network + service)."
     )
-    beta_social: float = Field(1.0, ge=0, description="Utility per share of ties on the operator.")
-    beta_wom: float = Field(
+    beta_social: Weight = Field(1.0, description="Utility per share of ties on the operator.")
+    beta_wom: Weight = Field(
         1.0,
-        ge=0,
         description="Utility per unit of ties' mean (satisfaction - 0.5) on the operator.",
     )
-    beta_tech: float = Field(
+    beta_tech: Utility = Field(
         0.3, description="Utility of an offer on a newer generation than the own handset."
     )
-    mu: float = Field(
+    mu: Weight = Field(
         0.5, gt=0, description="Logit scale: choice probabilities are softmax(U / mu)."
     )
     # step 7: switch or stay
@@ -496,8 +538,8 @@ class Behaviour(Spec):
     # step 8: technology migration
     p_innovation: Fraction = Field(0.003, description="Bass innovation p per month.")
     q_imitation: Fraction = Field(0.05, description="Bass imitation q per month.")
-    beta_migration_subsidy: float = Field(
-        0.05, ge=0, description="Migration probability per unit of subsidy/reference price."
+    beta_migration_subsidy: Weight = Field(
+        0.05, description="Migration probability per unit of subsidy/reference price."
     )
 
 
@@ -533,7 +575,7 @@ class PriceChange(EventBase):
     plan: str | None = Field(None, description="Plan name (default: all the operator's plans).")
     monthly_fee: MonthlyFee | None = None
     factor: float | None = Field(
-        None, gt=0, description="Multiply fees by this instead of setting them."
+        None, gt=0, le=100, description="Multiply fees by this instead of setting them."
     )
 
     @model_validator(mode="after")
@@ -615,7 +657,7 @@ class MarketingCampaign(EventBase):
     kind: Literal["marketing_campaign"]
     operator: str
     reach: Fraction
-    contacts_per_month: float | None = Field(None, ge=0)
+    contacts_per_month: Contacts | None = None
 
 
 class RetentionCampaign(EventBase):
@@ -623,7 +665,7 @@ class RetentionCampaign(EventBase):
 
     kind: Literal["retention_campaign"]
     operator: str
-    budget: Money
+    budget: Budget
     discount: Fraction = 0.2
     offer_months: int = Field(6, ge=1)
 
@@ -633,6 +675,18 @@ class OperatorEntry(EventBase):
 
     kind: Literal["operator_entry"]
     operator: Operator
+
+    @field_validator("operator", mode="before")
+    @classmethod
+    def _definition(cls, value: Any) -> Any:
+        # Other events name an operator; this one defines it, and a bare name is a slip.
+        if isinstance(value, str):
+            raise ValueError(
+                f"operator_entry brings a new operator, so it needs the operator's definition "
+                f"(name, networks, plans), got only the name {value!r}; an operator already "
+                "in the market changes through other events"
+            )
+        return value
 
     @model_validator(mode="after")
     def _permanent(self) -> OperatorEntry:
@@ -654,7 +708,7 @@ class SegmentShift(EventBase):
         "imitation",
         "spend",
     ]
-    value: float = Field(ge=0)
+    value: Weight
 
 
 Event = Annotated[
@@ -850,14 +904,35 @@ def validate_scenario(raw: dict[str, Any], source: str = "scenario") -> Scenario
         raise UserError(format_validation_error(exc, raw, source)) from None
 
 
-def with_overrides(scenario: Scenario, overrides: list[str] | dict[str, Any]) -> Scenario:
+def with_overrides(
+    scenario: Scenario, overrides: list[str] | dict[str, Any], source: str = "--set"
+) -> Scenario:
     """A copy of ``scenario`` with dotted overrides applied and re-validated.
 
     Overrides act on the full dump of the scenario, where every field exists (unset
-    optional sections appear as null), so an unknown path is always an error.
+    optional sections appear as null), so an unknown path is always an error. Messages
+    name ``source``: the option that asked for the change.
     """
     raw = scenario.model_dump(mode="json")
-    return validate_scenario(apply_overrides(raw, overrides), source="--set")
+    return validate_scenario(apply_overrides(raw, overrides), source=source)
+
+
+def with_months(
+    scenario: Scenario, months: int, source: str = "--months"
+) -> tuple[Scenario, list[str]]:
+    """A copy that runs ``months`` months, without the events that would fall after them.
+
+    Returns the copy and the dropped events (``events[1] (price_change, month 24)``), so
+    the caller can say what no longer happens.
+    """
+    kept, dropped = [], []
+    for k, event in enumerate(scenario.events):
+        if event.month <= months:
+            kept.append(event.model_dump(mode="json"))
+        else:
+            dropped.append(f"events[{k}] ({event.kind}, month {event.month})")
+    changes = {"simulation.months": months, "events": kept}
+    return with_overrides(scenario, changes, source=source), dropped
 
 
 def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:

@@ -24,6 +24,7 @@ from sim.scenario import (
     json_schema,
     load_scenario,
     validate_scenario,
+    with_months,
     with_overrides,
 )
 
@@ -725,3 +726,134 @@ def test_jsonschema_library_agrees(raw: dict[str, Any]) -> None:
     raw["operators"][1]["plans"][0]["monthly_fee"] = -5
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(raw, schema)
+
+
+# --------------------------------------------------------------------------- value ranges
+@pytest.mark.parametrize(
+    ("mutate", "fragments"),
+    [
+        (
+            lambda r: r["operators"][0].update(brand=math.inf),
+            ["operators[Mobile].brand", "finite number"],
+        ),
+        (lambda r: r["behaviour"].update(c_base=math.nan), ["behaviour.c_base", "finite number"]),
+        (
+            lambda r: r["operators"][1]["plans"][0].update(monthly_fee=1e308),
+            ["operators[Unicom].plans[gsm_2g].monthly_fee", "less than or equal to 1000000000"],
+        ),
+        (
+            lambda r: r["operators"][0].update(brand=1e6),
+            ["operators[Mobile].brand", "less than or equal to 100"],
+        ),
+        (
+            lambda r: r["simulation"].update(start="2009-13"),
+            ["simulation: start '2009-13': month 13 is not a calendar month"],
+        ),
+        (lambda r: r["simulation"].update(start="2009-00"), ["month 00 is not a calendar month"]),
+        (
+            lambda r: r["simulation"].update(start="1850-01"),
+            ["runs from 1850", "expected years 1900 to 2261"],
+        ),
+        (lambda r: r["simulation"].update(start="2250-01", months=240), ["runs from 2250 to 2270"]),
+        (
+            lambda r: r["events"].append(
+                {"kind": "operator_entry", "month": 10, "operator": "Mobile"}
+            ),
+            ["events[2].operator", "needs the operator's definition", "only the name 'Mobile'"],
+        ),
+    ],
+    ids=[
+        "inf",
+        "nan",
+        "huge-fee",
+        "huge-brand",
+        "month-13",
+        "month-00",
+        "too-early",
+        "too-late",
+        "entry-by-name",
+    ],
+)
+def test_nonsense_values_are_refused_with_what_is_wrong(
+    tmp_path: Path,
+    raw: dict[str, Any],
+    mutate: Callable[[dict[str, Any]], Any],
+    fragments: list[str],
+) -> None:
+    message = load_error(tmp_path, raw, mutate)
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    assert "less than or equal to 1," not in message  # nan is not "above 1"
+
+
+def test_nan_and_inf_given_as_overrides_are_refused(spec: Scenario) -> None:
+    for override in ("behaviour.mu=inf", "behaviour.c_base=nan", "operators.Mobile.brand=.inf"):
+        with pytest.raises(UserError, match="finite number"):
+            with_overrides(spec, [override])
+
+
+def test_a_valid_start_gives_calendar_dates(spec: Scenario) -> None:
+    dates = with_overrides(spec, {"simulation.start": "2009-12", "events": []})
+    dates = with_overrides(dates, {"simulation.months": 2}).simulation
+    assert [d.isoformat() for d in dates.month_dates()] == [
+        "2009-12-01",
+        "2010-01-01",
+        "2010-02-01",
+    ]
+
+
+def test_with_months_drops_later_events_and_names_them(spec: Scenario) -> None:
+    short, dropped = with_months(spec, 12)
+    assert short.simulation.months == 12
+    assert [(e.kind, e.month) for e in short.events] == [("marketing_campaign", 9)]
+    assert dropped == ["events[1] (subsidy_change, month 24)"]
+    assert with_months(spec, 24)[1] == []
+    with pytest.raises(
+        UserError, match=r"^--months: simulation.months: .*less than or equal to 600"
+    ):
+        with_months(spec, 1_000_000)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"operators.A.plans.0.monthly_fee": 1e9, "operators.A.plans.0.handset_subsidy": 1e9},
+        {"operators.A.brand": 100, "operators.B.brand": -100, "behaviour.mu": 1e-9},
+        {
+            "population.segments.0.reference_price": 0.01,
+            "population.segments.0.price_sensitivity": 100,
+            "operators.A.plans.0.monthly_fee": 1e9,
+            "behaviour.beta_price": -100,
+        },
+        {
+            **{
+                f"behaviour.{k}": 100
+                for k in ("theta_up", "theta_down", "c_dissat", "K_max", "w_price")
+            },
+            **{f"behaviour.{k}": 100 for k in ("w_quality", "trust_0", "beta_quality", "beta_wom")},
+            "operators.A.contacts_per_month": 1000,
+            "behaviour.mu": 100,
+        },
+        {
+            "operators.A.retention": {"budget": 1e15, "discount": 1.0, "offer_months": 36},
+            "population.segments.0.spend": 100,
+            "population.represents": 1e10,
+        },
+    ],
+    ids=["money", "utility", "price-ratio", "weights", "budget-spend"],
+)
+def test_values_at_the_edges_of_their_ranges_run_clean(changes: dict[str, Any]) -> None:
+    """Every number a scenario may hold gives finite results, without numpy warnings."""
+    import warnings
+
+    import numpy as np
+    from conftest import make_scenario
+
+    from sim.runner import run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = run(make_scenario(**changes), seed=1)
+        result.summary()
+    for table in (result.operators, result.segments):
+        assert np.isfinite(table.select_dtypes("number").to_numpy(dtype=float)).all()

@@ -271,6 +271,7 @@ def _sampler(workers: int, executor: str, scheduler: str | None) -> Iterator[tup
         yield SingleCoreSampler(), 1
         return
     import multiprocessing
+    import os
     from concurrent.futures import ProcessPoolExecutor
 
     from sim.sweep.executors import init_pool_worker, threads_per_worker
@@ -279,7 +280,7 @@ def _sampler(workers: int, executor: str, scheduler: str | None) -> Iterator[tup
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=init_pool_worker,
-        initargs=(threads_per_worker(workers),),
+        initargs=(threads_per_worker(workers), os.getpid()),
     )
     try:
         yield ConcurrentFutureSampler(cfuture_executor=pool, client_max_jobs=workers), workers

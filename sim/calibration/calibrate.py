@@ -33,6 +33,7 @@ def calibrate(
     executor: str = "local",
     scheduler: str | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     figures: bool = True,
     progress: Progress | None = None,
     on_loaded: Callable[[Calibration], None] | None = None,
@@ -41,7 +42,8 @@ def calibrate(
 
     Args:
         targets: the targets YAML file.
-        out: output folder (the resumable trial store and all outputs).
+        out: output folder (the resumable trial store and all outputs;
+            :func:`sim.outdir.open_results_dir`, kind "calibration").
         method: "tpe", "cmaes" or "abc" (default: the file's settings.method).
         trials: model evaluations (ABC: the simulation budget).
         replications: replications per evaluation.
@@ -53,20 +55,50 @@ def calibrate(
         executor: "local" or "dask".
         scheduler: address of a Dask scheduler.
         resume: continue the calibration already in ``out``.
+        overwrite: replace what ``out`` holds (another calibration, a run, ...), afresh.
         figures: write the PNG figures.
         progress: called as evaluations finish.
         on_loaded: called with the validated calibration before anything runs.
     """
+    from sim.outdir import open_results_dir
+
     if method is not None and method not in METHODS:
         raise UserError(f"--method: expected one of {', '.join(METHODS)}, got {method!r}")
     if executor not in ("local", "dask"):
         raise UserError(f"--executor: expected local or dask, got {executor!r}")
+    if resume and overwrite:
+        raise UserError(
+            "--resume and --overwrite: expected one of them (--overwrite starts afresh)"
+        )
     settings = {"method": method, "trials": trials, "replications": replications, "seed": seed}
     cal = load_calibration(targets, overrides, settings)
-    out = Path(out)
-    _check_out(out)
-    if on_loaded is not None:
-        on_loaded(cal)
+    with open_results_dir(
+        out,
+        "calibration",
+        name=cal.spec.name,
+        digest=f"{cal.settings.method}:{cal.digest()}",
+        overwrite=overwrite,
+        resumable=True,
+    ) as folder:
+        if on_loaded is not None:
+            on_loaded(cal)
+        return _calibrate_into(
+            cal, folder, workers, threads, executor, scheduler, resume, figures, progress
+        )
+
+
+def _calibrate_into(
+    cal: Calibration,
+    out: Path,
+    workers: int,
+    threads: int | None,
+    executor: str,
+    scheduler: str | None,
+    resume: bool,
+    figures: bool,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """The work of :func:`calibrate`, in the folder it opened."""
     if threads is not None:
         from sim.market.model import set_threads
 
@@ -129,12 +161,3 @@ def calibrate(
     return write_outputs(
         cal, out, best=best, check=check, session=session, figures=figures, **extra
     )
-
-
-def _check_out(out: Path) -> None:
-    """Refuse an output path that is a file or under a file, before any run."""
-    for folder in (out, *out.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise UserError(f"--out {out}: {folder} exists and is not a folder")
-            return

@@ -96,18 +96,18 @@ def make_sampler(method: str, seed: int, n_params: int) -> Any:
 
 def open_store(cal: Calibration, out: Path, method: str, resume: bool) -> Any:
     """The calibration's RunStore, with calibration wording for refusals."""
-    from sim.sweep.store import RunStore
+    from sim.sweep.store import RunStore, StoreInUse, StoreMismatch
 
     folder = out / TRIALS_FOLDER
     fingerprint = f"{method}:{cal.digest()}"
     try:
         return RunStore(folder, fingerprint=fingerprint, resume=resume)
-    except UserError:
-        if not resume:
-            raise UserError(
-                f"--out {out}: already holds trials of a calibration; pass --resume to "
-                "continue it, or choose another --out"
-            ) from None
+    except StoreInUse:
+        raise UserError(
+            f"--out {out}: already holds trials of a calibration; pass --resume to "
+            "continue it, or choose another --out"
+        ) from None
+    except StoreMismatch:
         raise UserError(
             f"--out {out}: its trials come from a different calibration (the targets file, "
             "its data, its base scenario, --set, --method, --seed, --replications or the "

@@ -16,14 +16,15 @@ from rich.markup import escape
 from sim.cli.common import (
     ExecutorKind,
     ExecutorOpt,
+    OverwriteOpt,
     SchedulerOpt,
     SetOpt,
     app,
-    check_out_dir,
     err,
     fail,
     out,
 )
+from sim.cli.interrupt import kept
 from sim.errors import UserError
 from sim.extras import require
 
@@ -86,9 +87,11 @@ def calibrate(
         bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Calibrate a targets file: best parameters, fit table, figures, calibrated scenario."""
     target_dir = out_dir
+    replacing = False  # --overwrite of a folder with results: a new calibration in a copy
     try:
         require("calibrate", "telsim calibrate")
         from sim.calibration.calibrate import calibrate as run_calibration
@@ -100,7 +103,7 @@ def calibrate(
 
             name = load_calibration(targets, list(set_ or [])).spec.name
             target_dir = Path("results") / "calibration" / name
-        check_out_dir(target_dir)
+        replacing = overwrite and kept(target_dir) == "previous results kept"
         with _Bar(quiet) as bar:
             summary = run_calibration(
                 targets,
@@ -115,6 +118,7 @@ def calibrate(
                 executor=executor.value,
                 scheduler=scheduler,
                 resume=resume,
+                overwrite=overwrite,
                 figures=figures,
                 progress=bar.update,
                 on_loaded=bar.describe,
@@ -122,11 +126,11 @@ def calibrate(
     except UserError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        err.print(
-            "[bold yellow]interrupted[/]: every finished trial is stored; continue with "
-            f"--resume --out {escape(str(target_dir))}",
-            highlight=False,
-        )
+        if replacing:
+            note = f"{target_dir} kept as it was; the calibration begun afresh with --overwrite is discarded"
+        else:
+            note = f"every finished trial is stored; continue with --resume --out {target_dir}"
+        err.print(f"[bold yellow]interrupted[/]: {escape(note)}", highlight=False)
         raise typer.Exit(130) from None
     if not quiet:
         _print_summary(summary, target_dir)

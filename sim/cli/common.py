@@ -14,8 +14,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sim.errors import UserError
-
 app = typer.Typer(
     help="telsim: agent-based market simulator for mobile telecom operators.",
     no_args_is_help=True,
@@ -39,6 +37,14 @@ PopulationOpt = Annotated[
     typer.Option("--population", "-n", min=10, help="Subscriber agents at month 0."),
 ]
 MonthsOpt = Annotated[int | None, typer.Option("--months", "-m", min=1, help="Months to simulate.")]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace --out even if it holds another kind of results, another scenario's, "
+        "or files telsim did not write.",
+    ),
+]
 
 
 class ExecutorKind(StrEnum):
@@ -86,12 +92,3 @@ def fail(message: str) -> NoReturn:
     # Escape: messages quote names like plans[gsm_2g] that rich would eat as markup tags.
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
-
-
-def check_out_dir(target: Path) -> None:
-    """Refuse an output folder that cannot be created, before spending time on the run."""
-    for folder in (target, *target.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise UserError(f"--out {target}: {folder} exists and is not a folder")
-            return

@@ -6,23 +6,29 @@ Heavy modules are imported inside the command so ``telsim --help`` answers at on
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from sim.cli.common import (
     MonthsOpt,
+    OverwriteOpt,
     PopulationOpt,
     SetOpt,
     app,
-    check_out_dir,
     fail,
     month_progress,
     out,
 )
+from sim.cli.interrupt import Clock, in_thread, interrupted, kept
 from sim.errors import UserError
+
+if TYPE_CHECKING:
+    from sim.compare.build import Progress
 
 
 @app.command()
@@ -75,52 +81,74 @@ def compare(
         bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Compare policies: the same seeds for all, differences with paired confidence intervals."""
-    from sim.compare import Options, default_out, save
-    from sim.compare import compare as run_comparison
-
-    options = Options(
-        seed=seed,
-        replications=replications,
-        population=population,
-        months=months,
-        overrides=list(set_ or []),
-        vary=list(vary or []),
-        threads=threads,
-        level=level,
-    )
+    clock = Clock()
+    outcome = "nothing written"
     try:
-        if out_dir is not None:
-            check_out_dir(out_dir)
-        comparison = _with_progress(run_comparison, inputs, options, quiet)
-        target = out_dir or default_out(comparison)
-        check_out_dir(target)
-        try:
-            save(comparison, target, figures=figures)
-        except OSError as exc:
-            raise UserError(
-                f"--out {target}: cannot write results: {exc.strerror or exc}"
-            ) from None
+        from sim.compare import Options, default_out, save
+        from sim.compare.build import compare_plan, plan_digest
+        from sim.compare.inputs import read_inputs
+        from sim.outdir import open_results_dir
+
+        options = Options(
+            seed=seed,
+            replications=replications,
+            population=population,
+            months=months,
+            overrides=list(set_ or []),
+            vary=list(vary or []),
+            threads=threads,
+            level=level,
+        )
+        plan = read_inputs(inputs, options)
+        target = out_dir or default_out([i.label for i in plan.inputs])
+        outcome = kept(target)
+        with open_results_dir(
+            target,
+            "compare",
+            name=target.name,
+            digest=plan_digest(plan, level),
+            overwrite=overwrite,
+        ) as folder:
+            with _progress(quiet, clock) as progress:
+                comparison = in_thread(lambda: compare_plan(plan, options, progress))
+            clock.writing = True
+            try:
+                save(comparison, folder, figures=figures)
+            except OSError as exc:
+                raise UserError(
+                    f"--out {target}: cannot write results: {exc.strerror or exc}"
+                ) from None
     except UserError as exc:
         fail(str(exc))
+    except KeyboardInterrupt:
+        interrupted(clock.where(), outcome)
     if not quiet:
         _print(comparison, target)
 
 
-def _with_progress(run_comparison, inputs: list[Path], options, quiet: bool):
+@contextmanager
+def _progress(quiet: bool, clock: Clock) -> Iterator[Progress]:
     """One progress bar per policy that runs (run folders are read, not run)."""
     if quiet:
-        return run_comparison(inputs, options)
+
+        def tick(label: str, done: int, total: int) -> None:
+            clock.at = f"{label}, {done} of {total} months"
+
+        yield tick
+        return
     with month_progress() as bar:
         tasks: dict[str, int] = {}
 
         def progress(label: str, done: int, total: int) -> None:
+            clock.at = f"{label}, {done} of {total} months"
             if label not in tasks:
                 tasks[label] = bar.add_task(escape(label), total=total)
             bar.update(tasks[label], completed=done)
 
-        return run_comparison(inputs, options, progress)
+        yield progress
 
 
 def _print(comparison, target: Path) -> None:

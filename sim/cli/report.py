@@ -1,7 +1,8 @@
 """``telsim report RUN_DIR``: the board-ready report of a saved run.
 
-``telsim run`` calls :func:`write_with_progress` too, so both show the same progress bar
-and turn the same problems into one message with exit code 2.
+``telsim run`` calls :func:`write_with_progress` too, so both show the same progress bar.
+Both write into a temporary copy of the run folder that is swapped in when the report is
+complete (:mod:`sim.outdir`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from sim.cli.common import app, err, fail, out
+from sim.cli.interrupt import interrupted
 from sim.errors import UserError
 
 if TYPE_CHECKING:
@@ -29,47 +31,52 @@ def report(
 ) -> None:
     """Write report.html (self-contained) and report.md with figures into a run folder."""
     try:
-        paths = write_with_progress(run_dir, quiet=quiet)
+        from sim.outdir import update_results_dir
+        from sim.results import RunResult
+
+        with update_results_dir(run_dir, "run") as folder:
+            result = RunResult.load(run_dir)  # under the lock: no other telsim changes it meanwhile
+            try:
+                paths = write_with_progress(folder, result, quiet=quiet).moved(folder, run_dir)
+            except OSError as exc:
+                raise UserError(
+                    f"{run_dir}: cannot write the report: {exc.strerror or exc}"
+                ) from None
     except UserError as exc:
         fail(str(exc))
+    except KeyboardInterrupt:
+        interrupted("while writing the report", f"{run_dir} unchanged")
     if not quiet:
         print_paths(paths)
 
 
-def write_with_progress(
-    run_dir: Path, result: RunResult | None = None, quiet: bool = False
-) -> ReportPaths:
-    """Write the report of ``run_dir``, with a progress bar on stderr unless ``quiet``.
+def write_with_progress(folder: Path, result: RunResult, quiet: bool = False) -> ReportPaths:
+    """Write the report of ``result`` into ``folder``, with a progress bar unless ``quiet``.
 
     Raises:
-        UserError: not a run folder, or a report file cannot be written.
+        OSError: a report file cannot be written (the caller names the folder the user
+            knows: ``folder`` is a temporary copy).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from sim.report import write_report
-    from sim.results import RunResult
 
-    if result is None:  # check the folder before a progress bar appears
-        result = RunResult.load(run_dir)
-    try:
-        if quiet:
-            return write_report(run_dir, result=result)
-        with Progress(
-            TextColumn("[bold]report"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("", total=None)
+    if quiet:
+        return write_report(folder, result=result)
+    with Progress(
+        TextColumn("[bold]report"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
 
-            def progress(done: int, total: int, step: str) -> None:
-                bar.update(task, completed=done, total=total, description=escape(step))
+        def progress(done: int, total: int, step: str) -> None:
+            bar.update(task, completed=done, total=total, description=escape(step))
 
-            return write_report(run_dir, result=result, progress=progress)
-    except OSError as exc:
-        raise UserError(f"{run_dir}: cannot write the report: {exc.strerror or exc}") from None
+        return write_report(folder, result=result, progress=progress)
 
 
 def print_paths(paths: ReportPaths) -> None:

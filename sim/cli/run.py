@@ -7,25 +7,35 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from sim.cli.common import (
     MonthsOpt,
+    OverwriteOpt,
     PopulationOpt,
     ScenarioArg,
     SetOpt,
     app,
-    check_out_dir,
+    err,
     fail,
     month_progress,
     out,
 )
+from sim.cli.interrupt import Clock, in_thread, interrupted, kept
 from sim.errors import UserError
+
+if TYPE_CHECKING:
+    from sim.report import ReportPaths
+    from sim.results import RunResult
+    from sim.runner import Progress
+    from sim.scenario import Scenario
 
 
 class Engine(StrEnum):
@@ -65,6 +75,7 @@ def run(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    overwrite: OverwriteOpt = False,
     engine: Annotated[
         Engine,
         typer.Option(
@@ -73,35 +84,26 @@ def run(
     ] = Engine.numba,
 ) -> None:
     """Run a scenario: tables, summary, figures and report into a results folder."""
+    clock = Clock()
+    outcome = "nothing written"
     try:
-        from sim.runner import run as run_scenario
-        from sim.scenario import load_scenario
+        from sim.outdir import open_results_dir
 
-        overrides = list(set_ or [])
-        if population is not None:
-            overrides.append(f"population.size={population}")
-        spec = load_scenario(scenario, overrides)
-        if months is not None:
-            spec = _shorten(spec, months)
+        spec = _resolve(scenario, set_, population, months, seed, replications, quiet)
         target = out_dir or Path("results") / spec.name
-        check_out_dir(target)
-        result = _run_with_progress(
-            run_scenario, spec, seed, replications, threads, quiet, engine.value
-        )
-        try:
-            result.save(target, figures=figures)
-        except OSError as exc:
-            raise UserError(
-                f"--out {target}: cannot write results: {exc.strerror or exc}"
-            ) from None
-        paths = None
-        with_report = figures if report is None else report  # --no-figures: no PNG at all
-        if with_report:
-            from sim.cli.report import write_with_progress
-
-            paths = write_with_progress(target, result=result, quiet=quiet)
+        outcome = kept(target)
+        with open_results_dir(
+            target, "run", name=spec.name, digest=spec.digest(), overwrite=overwrite
+        ) as folder:
+            with _month_bar(spec, clock, quiet) as progress:
+                result = in_thread(lambda: _simulate(spec, threads, engine.value, progress))
+            clock.writing = True
+            with_report = figures if report is None else report  # --no-figures: no PNG at all
+            paths = _write(result, folder, target, figures, with_report, quiet)
     except UserError as exc:
         fail(str(exc))
+    except KeyboardInterrupt:
+        interrupted(clock.where(), outcome)
     if not quiet:
         _print_summary(result.summary(), target)
         if paths is not None:
@@ -110,37 +112,80 @@ def run(
             print_paths(paths)
 
 
-def _shorten(spec, months: int):
-    """Run ``months`` months; events after the new last month cannot happen, so drop them."""
-    from sim.scenario import with_overrides
+def _resolve(
+    path: Path,
+    set_: list[str] | None,
+    population: int | None,
+    months: int | None,
+    seed: int | None,
+    replications: int | None,
+    quiet: bool,
+) -> Scenario:
+    """The scenario exactly as it will run; a bad option value is named by its option.
 
-    events = [e.model_dump(mode="json") for e in spec.events if e.month <= months]
-    return with_overrides(spec, {"simulation.months": months, "events": events})
+    ``--months`` drops the events after the new last month (they cannot happen) and,
+    unless ``quiet``, says which.
+    """
+    from sim.scenario import load_scenario, with_months, with_overrides
+
+    spec = load_scenario(path, list(set_ or []))
+    for option, field, value in (
+        ("--population", "population.size", population),
+        ("--seed", "simulation.seed", seed),
+        ("--replications", "simulation.replications", replications),
+    ):
+        if value is not None:
+            spec = with_overrides(spec, {field: value}, source=option)
+    if months is not None:
+        spec, dropped = with_months(spec, months)
+        if dropped and not quiet:
+            err.print(
+                f"[yellow]note:[/] --months {months} drops {escape(', '.join(dropped))}: "
+                "after the last month",
+                highlight=False,
+            )
+    return spec
 
 
-def _run_with_progress(run_scenario, spec, seed, replications, threads, quiet, engine="numba"):
-    reps = replications or spec.simulation.replications
-    total = reps * spec.simulation.months
+@contextmanager
+def _month_bar(spec: Scenario, clock: Clock, quiet: bool) -> Iterator[Progress]:
+    """The run's progress callback: it moves a bar (unless ``quiet``) and the clock."""
     if quiet:
-        return run_scenario(
-            spec, seed=seed, replications=replications, threads=threads, engine=engine
-        )
+        yield clock.tick
+        return
+    reps = spec.simulation.replications
     with month_progress() as bar:
         task = bar.add_task(
-            f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)", total=total
+            f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)",
+            total=reps * spec.simulation.months,
         )
 
         def progress(rep: int, month: int, months: int) -> None:
+            clock.tick(rep, month, months)
             bar.update(task, completed=rep * months + month)
 
-        return run_scenario(
-            spec,
-            seed=seed,
-            replications=replications,
-            threads=threads,
-            progress=progress,
-            engine=engine,
-        )
+        yield progress
+
+
+def _simulate(spec: Scenario, threads: int | None, engine: str, progress: Progress) -> RunResult:
+    from sim.runner import run as run_scenario
+
+    return run_scenario(spec, threads=threads, progress=progress, engine=engine)
+
+
+def _write(
+    result: RunResult, folder: Path, target: Path, figures: bool, report: bool, quiet: bool
+) -> ReportPaths | None:
+    """Tables, summary, figures and the report into ``folder`` (to become ``target``)."""
+    from sim.cli.report import write_with_progress
+
+    try:
+        result.save(folder, figures=figures)
+        if not report:
+            return None
+        return write_with_progress(folder, result, quiet=quiet).moved(folder, target)
+    except OSError as exc:
+        raise UserError(f"--out {target}: cannot write results: {exc.strerror or exc}") from None
 
 
 def _print_summary(summary: dict, target: Path) -> None:
@@ -171,20 +216,24 @@ def validate(
     scenario: ScenarioArg,
     set_: SetOpt = None,
 ) -> None:
-    """Check a scenario file: explain every problem, or say it is valid."""
+    """Check a scenario file: explain every problem, or say it is valid and fits in memory."""
+    from sim.runner import available_memory, check_memory
     from sim.scenario import load_scenario
 
     try:
         spec = load_scenario(scenario, list(set_ or []))
-        from sim.runner import estimate_memory
-
-        need = estimate_memory(spec)
     except UserError as exc:
         fail(str(exc))
+    try:
+        need = check_memory(spec)
+    except UserError as exc:
+        fail(f"{scenario}: valid, but telsim run would refuse it on this machine: {exc}")
+    have = available_memory()
+    room = f", {have / 2**30:,.1f} GiB available" if have is not None else ""
     out.print(
         f"[green]valid[/]: {escape(str(scenario))} ({spec.name}: {len(spec.all_operators())} operators, "
         f"{spec.population.size:,} agents, {spec.simulation.months} months, {len(spec.events)} events; "
-        f"about {need / 2**20:,.0f} MiB to run)",
+        f"about {need / 2**20:,.0f} MiB to run{room})",
         highlight=False,
     )
 

@@ -16,14 +16,15 @@ from rich.markup import escape
 from sim.cli.common import (
     ExecutorKind,
     ExecutorOpt,
+    OverwriteOpt,
     SchedulerOpt,
     SetOpt,
     app,
-    check_out_dir,
     err,
     fail,
     out,
 )
+from sim.cli.interrupt import kept
 from sim.errors import UserError
 from sim.extras import require
 
@@ -64,9 +65,11 @@ def sweep(
         bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run a sweep file: every design point x replication, resumable, into one folder."""
     target: Path | None = out_dir
+    replacing = False  # --overwrite of a folder with results: a new sweep in a temporary copy
     try:
         require("sweep", "telsim sweep")
         from sim.sweep.designs import expected_points
@@ -79,7 +82,7 @@ def sweep(
             sweep_file, list(set_ or []), samples=samples, replications=replications
         )
         target = out_dir or Path("results") / "sweeps" / loaded.spec.name
-        check_out_dir(target)
+        replacing = overwrite and kept(target) == "previous results kept"
         points = expected_points(loaded.spec)
         if not quiet:
             err.print(
@@ -96,6 +99,7 @@ def sweep(
                 executor=executor.value,
                 scheduler=scheduler,
                 resume=resume,
+                overwrite=overwrite,
                 figures=figures,
                 progress=bar.update,
                 on_start=bar.start,
@@ -103,12 +107,14 @@ def sweep(
     except UserError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        err.print(
-            "[bold yellow]interrupted[/]: every finished run is stored; continue with "
-            f"telsim sweep {escape(str(sweep_file))} --out {escape(str(target))} --resume "
-            "(and the same --set/--samples/--replications)",
-            highlight=False,
-        )
+        if replacing:
+            note = f"{target} kept as it was; the sweep begun afresh with --overwrite is discarded"
+        else:
+            note = (
+                f"every finished run is stored; continue with telsim sweep {sweep_file} "
+                f"--out {target} --resume (and the same --set/--samples/--replications)"
+            )
+        err.print(f"[bold yellow]interrupted[/]: {escape(note)}", highlight=False)
         raise typer.Exit(130) from None
     if not quiet:
         _print_outcome(outcome)
@@ -164,6 +170,8 @@ class _Bar:
 
 
 def _print_outcome(outcome) -> None:
+    for note in outcome.notes:
+        out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     rate = outcome.ran_now / outcome.seconds * 60 if outcome.seconds > 0 and outcome.ran_now else 0
     status = "[green]complete[/]" if outcome.done == outcome.total else "[yellow]incomplete[/]"
     failed = (

@@ -8,6 +8,8 @@ atomically.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -60,17 +62,31 @@ def compare(
         UserError: bad inputs, or inputs that cannot be paired.
     """
     options = options or Options()
-    plan = read_inputs([Path(p) for p in paths], options)
+    return compare_plan(read_inputs([Path(p) for p in paths], options), options, progress)
+
+
+def compare_plan(plan: Plan, options: Options, progress: Progress | None = None) -> Comparison:
+    """Run a plan's scenario inputs and compare every policy with the baseline."""
     policies = run_plan(plan, options.threads, progress)
     comparison = compare_results(policies[0], policies[1:], options.level)
     comparison.notes[:0] = plan.notes
     return comparison
 
 
-def default_out(comparison: Comparison) -> Path:
+def default_out(labels: list[str]) -> Path:
     """``results/compare_<baseline>_vs_<policy>[_vs_<policy>...]``."""
-    labels = [comparison.baseline.label, *(p.label for p in comparison.policies)]
     return Path("results") / f"compare_{'_vs_'.join(labels)}"
+
+
+def plan_digest(plan: Plan, level: float) -> str:
+    """SHA-256 of what a comparison's numbers depend on: inputs, seeds and level."""
+    what = {
+        "inputs": [[i.label, i.kind, i.scenario.digest()] for i in plan.inputs],
+        "seed": plan.seed,
+        "replications": plan.replications,
+        "level": level,
+    }
+    return hashlib.sha256(json.dumps(what).encode()).hexdigest()
 
 
 def save(comparison: Comparison, out: str | Path, figures: bool = True) -> list[Path]:

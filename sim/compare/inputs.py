@@ -17,7 +17,7 @@ from typing import Any
 
 from sim.errors import UserError
 from sim.results import RunResult
-from sim.scenario import Scenario, load_scenario, with_overrides
+from sim.scenario import Scenario, load_scenario, with_months, with_overrides
 
 
 @dataclass
@@ -207,14 +207,20 @@ def _fix_months(plan: Plan, months: int | None) -> int:
 
     Returns the months every input runs.
     """
-    target = months
+    target, source = months, "--months"
     if target is None:
         run = next((i for i in plan.inputs if i.kind == "run"), None)
-        target = run.months if run is not None else None
+        if run is not None:
+            target, source = run.months, f"{run.source} (ran {run.months} months)"
     if target is not None:
         for item in plan.inputs:
             if item.kind == "scenario" and item.scenario.simulation.months != target:
-                item.scenario = shorten(item.scenario, target)
+                item.scenario, dropped = with_months(item.scenario, target, source)
+                if dropped:
+                    plan.notes.append(
+                        f"{item.source}: runs {target} months, so {', '.join(dropped)} "
+                        "no longer happen (after the last month)"
+                    )
         return target
     base = plan.inputs[0]
     for item in plan.inputs[1:]:
@@ -225,12 +231,6 @@ def _fix_months(plan: Plan, months: int | None) -> int:
                 f"(expected {base.months}, or pass --months to run both to the same length)"
             )
     return base.months
-
-
-def shorten(spec: Scenario, months: int) -> Scenario:
-    """Run ``months`` months; events after the new last month cannot happen, so drop them."""
-    events = [e.model_dump(mode="json") for e in spec.events if e.month <= months]
-    return with_overrides(spec, {"simulation.months": months, "events": events})
 
 
 def _check_runs(plan: Plan, months: int) -> None:

@@ -32,6 +32,14 @@ class ReportPaths:
     markdown: Path
     figures: list[Path]
 
+    def moved(self, old: Path, new: Path) -> ReportPaths:
+        """The same files once their folder ``old`` is ``new`` (a results folder swapped in)."""
+        return ReportPaths(
+            html=new / self.html.relative_to(old),
+            markdown=new / self.markdown.relative_to(old),
+            figures=[new / p.relative_to(old) for p in self.figures],
+        )
+
 
 def write_report(
     run_dir: str | Path,

@@ -18,12 +18,15 @@ worker (at its first run), not once per run.
 from __future__ import annotations
 
 import os
+import select
+import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -99,12 +102,58 @@ def _set_numba_threads(threads: int) -> None:
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
-def init_pool_worker(threads: int) -> None:
-    """Pool worker initializer: numba threads, and the engine imported once."""
+def init_pool_worker(threads: int, parent: int) -> None:
+    """Pool worker initializer: die with ``parent``, numba threads, the engine imported once.
+
+    Args:
+        threads: numba threads of this worker.
+        parent: pid of the process that owns the pool (``os.getpid()`` there).
+    """
+    die_with(parent)
     _set_numba_threads(threads)
     # Importing the engine here (not per run) means each worker pays the import once;
     # numba then loads each compiled kernel from its cache at this worker's first run.
     import sim.market.model  # noqa: F401
+
+
+def die_with(parent: int) -> None:
+    """Exit this process as soon as process ``parent`` ends, however it ends.
+
+    A pool worker waits on its task queue, so after a ``kill -9`` of the sweep or
+    calibration that owns it, it would live on, holding its memory, with no one to stop
+    it. A daemon thread waits for the parent's end (a pidfd on Linux, else a check every
+    half second) and then ends this process, and the forkserver this worker was forked
+    from (it serves only that parent), if there is one.
+    """
+    try:
+        parent_fd = os.pidfd_open(parent)
+        server = os.getppid()
+        server_fd = os.pidfd_open(server) if server != parent else None
+    except ProcessLookupError:  # the parent is already gone
+        os._exit(1)
+    except (AttributeError, OSError):  # not Linux, or a kernel before 5.3: poll
+        parent_fd = server_fd = None
+
+    def watch() -> None:
+        if parent_fd is None:
+            while _alive(parent):
+                time.sleep(0.5)
+        else:
+            select.select([parent_fd], [], [])
+        if server_fd is not None:
+            with suppress(OSError):
+                signal.pidfd_send_signal(server_fd, signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="telsim-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone (or its pid reused by another user)
+        return False
+    return True
 
 
 class Executor:
@@ -174,7 +223,7 @@ class PoolExecutor(Executor):
                 max_workers=self.workers,
                 mp_context=self._context,
                 initializer=init_pool_worker,
-                initargs=(self._threads,),
+                initargs=(self._threads, os.getpid()),
             )
         return self._pool
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,7 @@ class SweepOutcome:
     seconds: float
     workers: int
     executor: str
+    notes: list[str] = field(default_factory=list)
 
 
 # Progress callback: (runs stored, total runs, failed runs) after each stored run.
@@ -107,6 +108,7 @@ def run_sweep(
     executor: str = "local",
     scheduler: str | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     figures: bool = True,
     progress: Progress | None = None,
     on_start: Callable[[int, int], None] | None = None,
@@ -115,17 +117,52 @@ def run_sweep(
 
     Args:
         loaded: the validated sweep (see :func:`sim.sweep.spec.load_sweep`).
-        out: output folder; it holds the resumable store and the outputs.
+        out: output folder; it holds the resumable store and the outputs
+            (:func:`sim.outdir.open_results_dir`, kind "sweep").
         workers: concurrent runs (local pool or LocalCluster).
         executor: "local" or "dask".
         scheduler: address of an existing Dask scheduler.
         resume: continue a store that already holds runs of this sweep.
+        overwrite: replace what ``out`` holds (another sweep, a run, ...), starting afresh.
         figures: write PNG figures.
         progress: called after each stored run.
         on_start: called once with (runs already stored, total runs) before running.
     """
+    from sim.outdir import open_results_dir
+
     if executor not in ("local", "dask"):
         raise UserError(f"--executor: expected local or dask, got {executor!r}")
+    if resume and overwrite:
+        raise UserError(
+            "--resume and --overwrite: expected one of them (--overwrite starts afresh)"
+        )
+    with open_results_dir(
+        out,
+        "sweep",
+        name=loaded.spec.name,
+        digest=loaded.fingerprint(),
+        overwrite=overwrite,
+        resumable=True,
+    ) as folder:
+        outcome = _run_into(
+            loaded, folder, workers, executor, scheduler, resume, figures, progress, on_start
+        )
+    outcome.out = Path(out)
+    return outcome
+
+
+def _run_into(
+    loaded: LoadedSweep,
+    out: Path,
+    workers: int,
+    executor: str,
+    scheduler: str | None,
+    resume: bool,
+    figures: bool,
+    progress: Progress | None,
+    on_start: Callable[[int, int], None] | None,
+) -> SweepOutcome:
+    """The work of :func:`run_sweep`, in the folder it opened."""
     design, tasks = plan(loaded)
     store = RunStore(out, fingerprint=loaded.fingerprint(), resume=resume)
     _write_definition(loaded, design, out)
@@ -162,6 +199,7 @@ def run_sweep(
         seconds=seconds,
         workers=n_workers,
         executor=kind if (kind == "dask" or workers > 1) else "serial",
+        notes=[f"{part} was damaged; its runs ran again" for part in store.damaged],
     )
     write_outputs(loaded, store, outcome, figures=figures)
     return outcome

@@ -11,7 +11,8 @@ only then is the manifest rewritten, also by temp file + rename. The manifest is
 truth: a part the manifest does not list (the process died between the two renames) is
 ignored, and the run is done again on ``--resume``, rewriting the same file. A store
 killed at any moment therefore holds only whole runs, and resuming it ends with exactly
-the rows an uninterrupted sweep gives.
+the rows an uninterrupted sweep gives. A listed part that was damaged afterwards (a disk
+error, a truncated copy) is found when resuming: it is reported, deleted and run again.
 
 So the manifest stays small and reading stays fast on sweeps of 10^4 to 10^5 runs, every
 :data:`BATCH` single-run parts are merged into one batch part (written and listed before
@@ -51,6 +52,27 @@ def _expand(ranges: list[list[int]]) -> list[int]:
     return [i for first, last in ranges for i in range(first, last + 1)]
 
 
+class StoreInUse(UserError):
+    """The folder already holds runs and resuming was not asked for."""
+
+
+class StoreMismatch(UserError):
+    """Resuming a folder whose runs come from another definition."""
+
+
+def _check_part(path: Path, indices: list[int]) -> str | None:
+    """What is wrong with a listed part (unreadable, truncated, rows missing), or None."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        stored = set(pq.read_table(path).column("index").to_pylist())
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    missing = len(set(indices) - stored)
+    return f"{missing} of its {len(indices)} runs missing" if missing else None
+
+
 class RunStore:
     """Finished runs of one sweep, appended one at a time, readable as one table.
 
@@ -59,10 +81,16 @@ class RunStore:
         fingerprint: a digest of the sweep definition; resuming with another one is refused.
         resume: continue a store that already holds runs.
 
+    Attributes:
+        damaged: parts found damaged on resume (``parts/<name> (what is wrong)``): they
+            are deleted and their runs are not counted as finished, so they run again.
+
     Raises:
-        UserError: the folder holds runs and ``resume`` is False (pass ``--resume`` or
-            choose another ``--out``); or ``resume`` is True but the folder's runs belong
-            to a different sweep definition; or the manifest is unreadable.
+        StoreInUse: the folder holds runs and ``resume`` is False (pass ``--resume`` or
+            choose another ``--out``).
+        StoreMismatch: ``resume`` is True but the folder's runs belong to a different
+            sweep definition.
+        UserError: the folder cannot be created, or the manifest is unreadable.
     """
 
     def __init__(self, folder: Path, *, fingerprint: str, resume: bool):
@@ -75,25 +103,30 @@ class RunStore:
                 f"--out {self.folder}: cannot create the folder: {exc.strerror or exc}"
             ) from None
         self._parts: dict[str, list[int]] = {}  # file name -> run indices it holds
+        self.damaged: list[str] = []
         existing = self._read_manifest()
         if existing is not None and existing["parts"]:
             if not resume:
-                raise UserError(
+                raise StoreInUse(
                     f"--out {self.folder}: already holds {sum(len(_expand(r)) for r in existing['parts'].values())} "
                     "finished runs of a sweep; pass --resume to continue it, or choose another --out"
                 )
             if existing["fingerprint"] != fingerprint:
-                raise UserError(
+                raise StoreMismatch(
                     f"--out {self.folder}: its runs come from a different sweep definition "
                     "(the sweep file, its base scenario or the --set/--samples/--replications "
                     "options changed); choose another --out, or restore the definition to resume"
                 )
-            # A listed part that is gone (deleted by hand) only means its runs are redone.
-            self._parts = {
-                name: _expand(r)
-                for name, r in existing["parts"].items()
-                if (self.folder / PARTS / name).is_file()
-            }
+            for name, ranges in existing["parts"].items():
+                path = self.folder / PARTS / name
+                if not path.is_file():  # deleted by hand: its runs are redone
+                    continue
+                problem = _check_part(path, _expand(ranges))
+                if problem is not None:  # a disk error or a bad copy: redo its runs
+                    self.damaged.append(f"{PARTS}/{name} ({problem})")
+                    path.unlink()
+                    continue
+                self._parts[name] = _expand(ranges)
         self._write_manifest()
 
     # ------------------------------------------------------------------ reading

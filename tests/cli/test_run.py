@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"
 SMALL = ["--population", "3000", "--months", "12", "--replications", "2"]
 RUN_FILES = {
+    ".telsim.json",
     "report.html",
     "report.md",
     "report_figures",
@@ -351,6 +352,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_run_writes_every_file(run_dir: Path) -> None:
     assert {p.name for p in run_dir.iterdir()} == RUN_FILES  # and nothing else: no *.tmp left
+    assert [p.name for p in run_dir.parent.iterdir()] == ["base"]  # no lock, no staging left
     for name in RUN_FILES:
         assert (run_dir / name).stat().st_size > 0, name
     for png in ("shares.png", "churn.png", "switching.png"):

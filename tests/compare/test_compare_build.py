@@ -39,7 +39,8 @@ def test_writes_tables_json_and_run_folders(saved: tuple[Comparison, Path]) -> N
     for label in ("test", "cheap_a"):
         assert (out / "runs" / label / "summary.json").is_file()
     assert not (out / "overlay.png").exists()  # figures=False
-    assert default_out(comparison) == Path("results/compare_test_vs_cheap_a")
+    labels = [comparison.baseline.label, *(p.label for p in comparison.policies)]
+    assert default_out(labels) == Path("results/compare_test_vs_cheap_a")
 
 
 def test_csv_is_in_display_units(saved: tuple[Comparison, Path]) -> None:

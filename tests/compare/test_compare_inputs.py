@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import make_scenario
 
-from sim.compare.inputs import Options, read_inputs, shorten
+from sim.compare.inputs import Options, read_inputs
 from sim.engine.rng import replication_seed
 from sim.errors import UserError
 from sim.runner import run
@@ -136,18 +136,6 @@ def test_scenario_options_with_only_run_folders_are_refused(run_dir: Path) -> No
         read_inputs([run_dir, run_dir], Options(population=500))
     plan = read_inputs([run_dir, run_dir], Options())
     assert [i.label for i in plan.inputs] == ["test", "saved"]
-
-
-def test_shorten_drops_events_after_the_end() -> None:
-    spec = make_scenario(
-        events=[
-            {"kind": "outage", "month": 3, "operator": "A", "quality_drop": 0.1},
-            {"kind": "outage", "month": 10, "operator": "B", "quality_drop": 0.1},
-        ]
-    )
-    short = shorten(spec, 6)
-    assert short.simulation.months == 6
-    assert [e.month for e in short.events] == [3]
 
 
 def test_one_replication_is_refused_before_running(tmp_path: Path) -> None:

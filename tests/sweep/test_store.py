@@ -113,3 +113,27 @@ def test_a_listed_part_deleted_by_hand_is_redone(tmp_path: Path) -> None:
     resumed = RunStore(tmp_path / "s", fingerprint="f", resume=True)
     assert resumed.finished() == {0, 2}
     assert list(resumed.frame()["index"]) == [0, 2]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong rows"])
+def test_a_damaged_part_is_reported_deleted_and_redone(
+    tmp_path: Path, monkeypatch, damage: str
+) -> None:
+    monkeypatch.setattr(store_module, "BATCH", 3)
+    s = RunStore(tmp_path / "s", fingerprint="f", resume=False)
+    for i in range(4):  # runs 0-2 merged into one batch part, run 3 alone
+        s.append(i, row(i))
+    part = tmp_path / "s" / "parts" / "run-0000003.parquet"
+    if damage == "truncate":
+        part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
+    elif damage == "garbage":
+        part.write_bytes(b"PAR1" + b"\0" * 100 + b"PAR1")
+    else:
+        pd.DataFrame([{"index": 7, **row(7)}]).to_parquet(part, index=False)
+    again = RunStore(tmp_path / "s", fingerprint="f", resume=True)
+    assert again.finished() == {0, 1, 2}
+    assert len(again.damaged) == 1 and again.damaged[0].startswith("parts/run-0000003.parquet (")
+    assert not part.exists()
+    again.append(3, row(3))
+    assert list(again.frame()["index"]) == [0, 1, 2, 3]
+    assert RunStore(tmp_path / "s", fingerprint="f", resume=True).damaged == []
