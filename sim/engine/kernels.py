@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from sim.engine.layout import (
+    ADOPT_RANKS,
     C_ADDS,
     C_CHURN,
     C_CONSIDER,
@@ -185,35 +186,52 @@ def lockin(p, contract_left, tenure, trust, bundled, s, beh, market):
 # --------------------------------------------------------------------------- step 6 helpers
 @numba.njit(**_INLINE)
 def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, market):
-    """Plan part of ``U_ij``: price, subsidy, quality and technology terms.
+    """Plan part of ``U_ij``: price, handset, quality and technology terms.
 
     Returns ``(utility, handset generation after taking the plan)``. A new contract on a
-    plan of a newer generation with a subsidy upgrades the handset; staying on the own
-    plan (``new_contract`` False) never does.
+    plan of a newer generation buys that plan's handset: the subsidy net of the device
+    market's handset price enters, and the handset is upgraded. Staying on the own plan
+    (``new_contract`` False) never upgrades.
     """
     seg = market.seg
     ref = seg[s, S_REF]
     price = p[P_FEE] * (1.0 - p[P_ONNET] * f_j) * (1.0 - discount)
     gp = int(p[P_GEN])
-    needs = gp > g
     g_after = g
     u = seg[s, S_PRICE] * beh.beta_price * price / ref
-    if needs:
+    if gp > g:
         u += seg[s, S_INNOV] * beh.beta_tech
-        if new_contract and p[P_SUBSIDY] > 0.0:
-            u += seg[s, S_PRICE] * beh.beta_subsidy * p[P_SUBSIDY] / ref
+        if new_contract:
+            net = p[P_SUBSIDY] - market.dev_cost[j, gp]
+            u += seg[s, S_PRICE] * beh.beta_subsidy * net / ref
             g_after = gp
     u += seg[s, S_QUALITY] * beh.beta_quality * (market.eff_q[j, g_after] + market.ops[j, O_SERVICE])
     return u, g_after
 
 
+@numba.njit(**_INLINE)
+def handset_access(j, gen, s, rank, beh, market):
+    """Log-weight of getting a handset of generation ``gen`` on operator ``j``'s network.
+
+    ``mu * log(availability)``, so availability multiplies the logit weight of a plan
+    that needs the handset; ``-inf`` beyond the segment's market potential (the
+    subscriber's adoption rank is not below it) or when no handset is available.
+    """
+    if rank >= market.potential[s, gen]:
+        return -np.inf
+    a = market.dev_avail[j, gen]
+    if a <= 0.0:
+        return -np.inf
+    return beh.mu * math.log(a)
+
+
 @numba.njit(**_CALL)
-def best_plan(j, g, f_j, s, only_gen, beh, market):
+def best_plan(j, g, f_j, s, only_gen, rank, beh, market):
     """Best offered plan of operator ``j`` eligible for segment ``s`` (-1 if none).
 
-    ``only_gen > 0`` restricts to plans of that generation (technology migration).
-    Returns ``(plan row, plan utility, handset generation after)``; ties go to the
-    lower plan row.
+    ``only_gen > 0`` restricts to plans of that generation (technology migration). A
+    plan needing a new handset carries its :func:`handset_access`. Returns
+    ``(plan row, plan utility, handset generation after)``; ties go to the lower row.
     """
     plans = market.plans
     best = -1
@@ -225,13 +243,15 @@ def best_plan(j, g, f_j, s, only_gen, beh, market):
         if only_gen > 0 and int(plans[p, P_GEN]) != only_gen:
             continue
         u, g_after = plan_utility(j, plans[p], g, f_j, 0.0, True, s, beh, market)
+        if g_after > g:
+            u += handset_access(j, g_after, s, rank, beh, market)
         if u > best_u:
             best, best_u, best_g = p, u, g_after
     return best, best_u, best_g
 
 
 @numba.njit(**_CALL)
-def choose(o, g, s, lock, cur_plan, cur_discount, u_choice, beh, market, scratch):
+def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, beh, market, scratch):
     """Step 6: multinomial-logit choice among available operators.
 
     ``o`` is the current operator (``NO_OPERATOR`` for a market entrant, who has no
@@ -254,7 +274,7 @@ def choose(o, g, s, lock, cur_plan, cur_discount, u_choice, beh, market, scratch
         else:
             if ops[j, O_ACTIVE] == 0.0:
                 continue
-            p, u, g_after = best_plan(j, g, f[j], s, 0, beh, market)
+            p, u, g_after = best_plan(j, g, f[j], s, 0, rank, beh, market)
             if p < 0:
                 continue
             scratch.plan_of[j] = p
@@ -311,13 +331,26 @@ def offer_seen_probability(o, ops):
 
 # --------------------------------------------------------------------------- step 8 helper
 @numba.njit(**_INLINE)
-def migration_probability(newer_share, sub, s, beh, seg):
-    """Step 8: Bass hazard of moving to the newest generation, plus the subsidy pull."""
-    return (
-        seg[s, S_INNOV] * beh.p_innovation
-        + seg[s, S_IMIT] * beh.q_imitation * newer_share
-        + beh.beta_migration_subsidy * sub / seg[s, S_REF]
-    )
+def logistic(z):
+    """``1 / (1 + exp(-z))``, written so that neither branch overflows."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@numba.njit(**_INLINE)
+def migration_probability(newer_share, sub, gain, avail, s, beh, seg):
+    """Step 8: the Bass pull times the upgrade choice (GBM), plus the v1 subsidy pull.
+
+    ``(innovation p + imitation q F) * avail * 2 logistic(beta_migration * gain)``: the
+    binary logit of upgrading against staying, scaled to 1 at indifference, acts as
+    the Generalized Bass Model's current effort; with handsets available and
+    ``beta_migration = 0`` it is the Bass hazard exactly.
+    """
+    pull = seg[s, S_INNOV] * beh.p_innovation + seg[s, S_IMIT] * beh.q_imitation * newer_share
+    choice = avail * (2.0 * logistic(beh.beta_migration * gain))
+    return pull * choice + beh.beta_migration_subsidy * sub / seg[s, S_REF]
 
 
 # --------------------------------------------------------------------------- step 9 helper
@@ -406,7 +439,7 @@ def _month_chunk(c, n_active, n_after, now, nxt, private, ties, market, beh, mea
         if uniform_at(keys.consider, i) < pr:
             ccnt[o, s, C_CONSIDER] += 1
             # step 6: choice
-            j = choose(o, g, s, lock[0] + lock[1] + lock[2], p, discount,
+            j = choose(o, g, s, private.adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2], p, discount,
                        uniform_at(keys.choice, i), beh, market, scratch)
         if j != o:
             # step 7: switch
@@ -442,11 +475,19 @@ def _month_chunk(c, n_active, n_after, now, nxt, private, ties, market, beh, mea
         # step 8: technology migration with the same operator
         g2 = g
         newest = int(ops[o, O_NEWEST_GEN])
-        if g < newest:
-            mp, _, _ = best_plan(o, g, f[o], s, newest, beh, market)
-            sub = plans[mp, P_SUBSIDY] if mp >= 0 else 0.0
-            if uniform_at(keys.migration, i) < migration_probability(newer_share, sub, s,
-                                                                      beh, seg):
+        rank = private.adopt_rank[i] / ADOPT_RANKS
+        if g < newest and rank < market.potential[s, newest]:
+            mp, _, _ = best_plan(o, g, f[o], s, newest, rank, beh, market)
+            sub = 0.0
+            gain = 0.0
+            if mp >= 0:
+                sub = plans[mp, P_SUBSIDY]
+                u_up, _ = plan_utility(o, plans[mp], g, f[o], 0.0, True, s, beh, market)
+                u_stay, _ = plan_utility(o, plans[p], g, f[o], discount, False, s, beh, market)
+                gain = u_up - u_stay
+            pr = migration_probability(newer_share, sub, gain, market.dev_avail[o, newest], s,
+                                       beh, seg)
+            if uniform_at(keys.migration, i) < pr:
                 g2 = newest
                 ccnt[o, s, C_MIGRATIONS] += 1
                 if mp >= 0:
@@ -487,7 +528,8 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
 @numba.njit(**_CALL)
 def _enter(i, s, g, u_choice, beh, market, scratch, nxt, private, ccnt, csm):
     """A market entrant picks an operator by the logit, without lock-in, and joins it."""
-    j = choose(NO_OPERATOR, g, s, 0.0, 0, 0.0, u_choice, beh, market, scratch)
+    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, u_choice, beh, market,
+               scratch)
     if j == NO_OPERATOR:  # no operator offers this segment anything: stays out of the market
         nxt.operator[i] = NO_OPERATOR
         nxt.handset_gen[i] = g

@@ -38,6 +38,7 @@ class Stream(IntEnum):
     INIT_BUNDLE = 8
     INIT_SPEND = 9
     INIT_ROW = 10  # which population-file row a month-0 slot takes
+    INIT_ADOPT_RANK = 11  # place in the segment's adoption order (market potential)
     CONSIDER = 20
     OFFER_SEEN = 21
     CHOICE = 22
