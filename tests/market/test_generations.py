@@ -149,6 +149,7 @@ def test_market_potential_caps_adoption() -> None:
         "behaviour.p_innovation": 0.1,
         "behaviour.q_imitation": 0.3,
         "population.entry_per_month": 0.0,
+        "behaviour.beta_migration": 0.0,  # the Bass hazard alone
         "devices.0.availability": 1.0,
         "devices.1.availability": 1.0,
     }
@@ -171,7 +172,11 @@ def test_market_potential_caps_adoption() -> None:
 
 
 def test_a_growing_potential_lets_more_adopt() -> None:
-    fast = {"behaviour.p_innovation": 0.1, "population.entry_per_month": 0.0}
+    fast = {
+        "behaviour.p_innovation": 0.1,
+        "behaviour.beta_migration": 0.0,
+        "population.entry_per_month": 0.0,
+    }
     fixed = {"name": "mass", "share": 1.0, "reference_price": 50.0, "potential": {3: 0.2}}
     growing = {
         **fixed,
