@@ -30,7 +30,7 @@ How it stays identical to the engine:
       stores. Where the engine uses a value before storing it (a stayer's
       satisfaction and trust in the accounting), so does the reference.
     * Same random numbers: ``uniform_at(key, slot)`` under the month's stream keys
-      (consider, offer seen, choice, migration, recontract); each draw is a pure
+      (consider, offer seen, choice, plan choice, migration, recontract); each draw is a pure
       function of (seed, stream, month, slot), so the order of draws cannot matter.
     * Same tie-breaks: the best plan is the first of equal utility (lowest row); the
       logit draw walks operators in index order; retention offers go by risk, then slot.
@@ -440,14 +440,20 @@ class SubscriberAgent(mesa.Agent):
         return mk.b.mu * math.log(a)
 
     def best_plan(self, j: int, only_gen: int = 0) -> Offer | None:
-        """Operator j's best offered plan open to this segment (first row on ties).
+        """Operator j's offer to this subscriber: a plan and the operator's value.
 
-        ``only_gen`` restricts the search to one generation (technology migration). A
-        plan needing a new handset carries its :meth:`handset_access`; a plan whose
-        handset cannot be had is no offer.
+        Plans considered: offered, open to the segment, of generation ``only_gen`` if
+        given (technology migration). Each is valued as a new contract, a plan needing a
+        new handset with its :meth:`handset_access`; a plan whose handset cannot be had
+        (-inf) is no offer. With ``plan_mu = 0`` the offer is the plan of highest
+        utility (first row on ties). With ``plan_mu > 0`` the plans are a nest: the
+        operator is worth the inclusive value ``max + plan_mu log sum_p exp((u_p -
+        max) / plan_mu)`` and the plan is drawn from the logit weights by inverse CDF
+        with this month's plan-choice number, rows in order.
         """
-        best: Offer | None = None
-        for plan in self.model.market.ops[j].plans:
+        mk = self.model.market
+        options: list[Offer] = []
+        for plan in mk.ops[j].plans:
             if not plan.offered or not plan.eligible[self.segment]:
                 continue
             if only_gen > 0 and plan.generation != only_gen:
@@ -455,9 +461,30 @@ class SubscriberAgent(mesa.Agent):
             u, g_after = self.plan_utility(j, plan, 0.0, True)
             if g_after > self.handset_gen:
                 u += self.handset_access(j, g_after)
-            if u > (best.utility if best is not None else -math.inf):
-                best = Offer(u, plan.row, g_after)
-        return best
+            if u > -math.inf:
+                options.append(Offer(u, plan.row, g_after))
+        if not options:
+            return None
+        best = options[0]
+        for offer in options[1:]:
+            if offer.utility > best.utility:
+                best = offer
+        mu = mk.b.plan_mu
+        if mu == 0.0:
+            return best
+        weights = [math.exp((o.utility - best.utility) / mu) for o in options]
+        total = 0.0
+        for w in weights:
+            total += w
+        target = uniform_at(self.model.keys.plan_choice, self.slot) * total
+        acc = 0.0
+        chosen = options[-1]
+        for offer, w in zip(options, weights, strict=True):
+            acc += w
+            if target < acc:
+                chosen = offer
+                break
+        return chosen._replace(utility=best.utility + mu * math.log(total))
 
     def logit_choice(self, own: int | None, lock: float) -> int | None:
         """Multinomial-logit pick among the available operators; fills ``self.offers``.

@@ -267,11 +267,9 @@ class Population(Spec):
         gt=0,
         description="Real subscribers the initial agents stand for; counts in outputs are scaled by represents/size.",
     )
-    entry_per_month: float = Field(
+    entry_per_month: Annotated[float, Field(ge=0, le=0.2)] | Trajectory = Field(
         0.0,
-        ge=0,
-        le=0.2,
-        description="New subscribers per month, as a fraction of the initial size.",
+        description="New subscribers per month, as a fraction of the initial size (a number, or a trajectory over months for a market whose growth changes).",
     )
     initial_shares: dict[str, Fraction] = Field(
         description="Operator name -> share of subscribers at month 0 (sums to 1; missing operators start empty)."
@@ -301,6 +299,7 @@ class Population(Spec):
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Population:
+        _level_within("population.entry_per_month", self.entry_per_month, 0.0, 0.2)
         _check_sum("population.segments[].share", sum(s.share for s in self.segments))
         _check_sum("population.initial_shares", sum(self.initial_shares.values()))
         _check_sum("population.handsets", sum(self.handsets.values()))
@@ -626,6 +625,11 @@ class Behaviour(Spec):
     )
     mu: float = Field(
         0.5, gt=0, description="Logit scale: choice probabilities are softmax(U / mu)."
+    )
+    plan_mu: float = Field(
+        0.0,
+        ge=0,
+        description="Logit scale of the plan (and so generation) choice within an operator, a nest under mu (keep plan_mu <= mu); 0: the best plan.",
     )
     # step 7: switch or stay
     recontract_prob: Fraction = Field(

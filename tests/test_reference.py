@@ -380,6 +380,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
                 },
             ],
             "behaviour.beta_migration": 1.5,
+            "behaviour.plan_mu": 0.3,
             "events": [
                 {"kind": "brand_change", "month": 3, "operator": "B", "brand": 0.9, "duration": 5},
                 {

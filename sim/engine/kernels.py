@@ -225,33 +225,72 @@ def handset_access(j, gen, s, rank, beh, market):
     return beh.mu * math.log(a)
 
 
-@numba.njit(**_CALL)
-def best_plan(j, g, f_j, s, only_gen, rank, beh, market):
-    """Best offered plan of operator ``j`` eligible for segment ``s`` (-1 if none).
+@numba.njit(**_INLINE)
+def offer_utility(j, p, g, f_j, s, rank, beh, market):
+    """A new contract on plan row ``p`` of operator ``j`` (-inf when it is no offer).
 
-    ``only_gen > 0`` restricts to plans of that generation (technology migration). A
-    plan needing a new handset carries its :func:`handset_access`. Returns
-    ``(plan row, plan utility, handset generation after)``; ties go to the lower row.
+    Returns ``(utility, handset generation after)``: the plan part plus, for a plan that
+    needs a new handset, its :func:`handset_access`. Offered, open to the segment and of
+    generation ``only_gen`` are checked by the caller.
     """
+    u, g_after = plan_utility(j, market.plans[p], g, f_j, 0.0, True, s, beh, market)
+    if g_after > g:
+        u += handset_access(j, g_after, s, rank, beh, market)
+    return u, g_after
+
+
+@numba.njit(**_INLINE)
+def plan_open(p, s, only_gen, market):
+    """Plan row ``p`` is offered, open to segment ``s`` and (if ``only_gen``) of that generation."""
     plans = market.plans
+    if plans[p, P_OFFERED] == 0.0 or not market.eligible[p, s]:
+        return False
+    return only_gen == 0 or int(plans[p, P_GEN]) == only_gen
+
+
+@numba.njit(**_CALL)
+def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market):
+    """Operator ``j``'s offer to a subscriber of segment ``s`` (plan -1 if none).
+
+    ``only_gen > 0`` restricts to plans of that generation (technology migration).
+    With ``beh.plan_mu == 0`` the offer is the plan of highest utility (ties to the
+    lower row). With ``plan_mu > 0`` plans are a nest: the operator is valued at the
+    inclusive value ``max + plan_mu log sum exp((u_p - max) / plan_mu)`` and the plan is
+    drawn by inverse CDF with ``u_plan`` from the logit weights (rows in order).
+    Returns ``(plan row, utility, handset generation after)``.
+    """
     best = -1
     best_u = -np.inf
     best_g = g
     for p in range(market.plan_start[j], market.plan_start[j + 1]):
-        if plans[p, P_OFFERED] == 0.0 or not market.eligible[p, s]:
+        if not plan_open(p, s, only_gen, market):
             continue
-        if only_gen > 0 and int(plans[p, P_GEN]) != only_gen:
-            continue
-        u, g_after = plan_utility(j, plans[p], g, f_j, 0.0, True, s, beh, market)
-        if g_after > g:
-            u += handset_access(j, g_after, s, rank, beh, market)
+        u, g_after = offer_utility(j, p, g, f_j, s, rank, beh, market)
         if u > best_u:
             best, best_u, best_g = p, u, g_after
-    return best, best_u, best_g
+    if beh.plan_mu == 0.0 or best < 0:
+        return best, best_u, best_g
+    total = 0.0
+    for p in range(market.plan_start[j], market.plan_start[j + 1]):
+        if plan_open(p, s, only_gen, market):
+            u, _ = offer_utility(j, p, g, f_j, s, rank, beh, market)
+            if u > -np.inf:
+                total += math.exp((u - best_u) / beh.plan_mu)
+    target = u_plan * total
+    acc = 0.0
+    for p in range(market.plan_start[j], market.plan_start[j + 1]):
+        if plan_open(p, s, only_gen, market):
+            u, g_after = offer_utility(j, p, g, f_j, s, rank, beh, market)
+            if u > -np.inf:
+                acc += math.exp((u - best_u) / beh.plan_mu)
+                best, best_g = p, g_after
+                if target < acc:
+                    break
+    return best, best_u + beh.plan_mu * math.log(total), best_g
 
 
 @numba.njit(**_CALL)
-def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, beh, market, scratch):
+def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, u_plan, beh, market, scratch):
     """Step 6: multinomial-logit choice among available operators.
 
     ``o`` is the current operator (``NO_OPERATOR`` for a market entrant, who has no
@@ -274,7 +313,7 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, beh, market, s
         else:
             if ops[j, O_ACTIVE] == 0.0:
                 continue
-            p, u, g_after = best_plan(j, g, f[j], s, 0, rank, beh, market)
+            p, u, g_after = best_plan(j, g, f[j], s, 0, rank, u_plan, beh, market)
             if p < 0:
                 continue
             scratch.plan_of[j] = p
@@ -407,8 +446,8 @@ def _month_chunk(c, n_active, n_after, now, nxt, private, ties, market, beh, mea
         sw_share, newer_share = social_signals(i, g, ties, now, mean_field, f, wom)
         spend_i = private.spend[i] * seg[s, S_SPEND]
         if i >= n_active or now.operator[i] == NO_OPERATOR:
-            _enter(i, s, g, uniform_at(keys.choice, i), beh, market, scratch, nxt, private,
-                   ccnt, csm)
+            _enter(i, s, g, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i), beh,
+                   market, scratch, nxt, private, ccnt, csm)
             continue
         o = now.operator[i]
         p = private.plan[i]
@@ -439,8 +478,9 @@ def _month_chunk(c, n_active, n_after, now, nxt, private, ties, market, beh, mea
         if uniform_at(keys.consider, i) < pr:
             ccnt[o, s, C_CONSIDER] += 1
             # step 6: choice
-            j = choose(o, g, s, private.adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2], p, discount,
-                       uniform_at(keys.choice, i), beh, market, scratch)
+            j = choose(o, g, s, private.adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2],
+                       p, discount, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
+                       beh, market, scratch)
         if j != o:
             # step 7: switch
             np_ = scratch.plan_of[j]
@@ -477,7 +517,8 @@ def _month_chunk(c, n_active, n_after, now, nxt, private, ties, market, beh, mea
         newest = int(ops[o, O_NEWEST_GEN])
         rank = private.adopt_rank[i] / ADOPT_RANKS
         if g < newest and rank < market.potential[s, newest]:
-            mp, _, _ = best_plan(o, g, f[o], s, newest, rank, beh, market)
+            mp, _, _ = best_plan(o, g, f[o], s, newest, rank, uniform_at(keys.plan_choice, i),
+                                 beh, market)
             sub = 0.0
             gain = 0.0
             if mp >= 0:
@@ -526,10 +567,10 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
 
 
 @numba.njit(**_CALL)
-def _enter(i, s, g, u_choice, beh, market, scratch, nxt, private, ccnt, csm):
+def _enter(i, s, g, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm):
     """A market entrant picks an operator by the logit, without lock-in, and joins it."""
-    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, u_choice, beh, market,
-               scratch)
+    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, u_choice,
+               u_plan, beh, market, scratch)
     if j == NO_OPERATOR:  # no operator offers this segment anything: stays out of the market
         nxt.operator[i] = NO_OPERATOR
         nxt.handset_gen[i] = g

@@ -81,6 +81,7 @@ class MonthKeys(NamedTuple):
     choice: np.uint64
     migration: np.uint64
     recontract: np.uint64
+    plan_choice: np.uint64
 
     @classmethod
     def for_month(cls, seed: int, month: int) -> MonthKeys:

@@ -44,6 +44,7 @@ class Stream(IntEnum):
     CHOICE = 22
     MIGRATION = 23
     RECONTRACT = 24
+    PLAN_CHOICE = 25  # which plan of the chosen operator (nested logit, plan_mu > 0)
     GRAPH = 40
     GRAPH_REWIRE = 41
     GRAPH_HOUSEHOLD = 42
