@@ -872,6 +872,31 @@ EVENT_KINDS: dict[str, type[EventBase]] = {
 }
 
 
+# --------------------------------------------------------------------------- reported data
+class Reported(Spec):
+    """Reported figures of the real market a scenario describes, drawn on its figures.
+
+    One CSV row per operator and month; a row dated ``YYYY-MM`` means the end of that
+    month, which is the end of model month ``t`` when ``simulation.start`` is ``t``
+    months earlier plus one (a 2009-01 start: 2009-10 is month 10).
+    """
+
+    path: str = Field(
+        description="CSV file; a relative path is taken from the scenario file's folder."
+    )
+    date: str = Field("month_end", description="Column with the month, YYYY-MM.")
+    operator: str = Field("operator", description="Column naming the operator.")
+    operators: dict[str, str] = Field(
+        description="Value of the operator column -> operator name (other rows are ignored)."
+    )
+    subscribers: str | None = Field(None, description="Column with subscribers.")
+    handsets: dict[Generation, str] = Field(
+        default_factory=dict,
+        description="Generation -> column with subscribers on that generation (e.g. 3G users).",
+    )
+    scale: float = Field(1.0, gt=0, description="Multiplier turning the columns into subscribers.")
+
+
 # --------------------------------------------------------------------------- scenario
 class Scenario(Spec):
     """A complete market scenario."""
@@ -895,6 +920,9 @@ class Scenario(Spec):
     behaviour: Behaviour = Field(default_factory=Behaviour)
     economics: Economics = Field(default_factory=Economics)
     events: list[Event] = Field(default_factory=list)
+    reported: Reported | None = Field(
+        None, description="Reported series of the real market, overlaid on the run's figures."
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -921,6 +949,12 @@ class Scenario(Spec):
         standards = {d.standard: d for d in self.devices}
         if len(standards) != len(self.devices):
             raise ValueError("devices[].standard names must be unique")
+        if self.reported is not None:
+            _known(
+                "reported.operators",
+                dict.fromkeys(self.reported.operators.values(), 0.0),
+                self.all_operators(),
+            )
         for op in self.all_operators():
             for net in op.networks:
                 dev = standards.get(net.standard) if net.standard else None
@@ -1082,6 +1116,8 @@ def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     still finds the file.
     """
     paths = {"network.path": scenario.network.path}
+    if scenario.reported is not None:
+        paths["reported.path"] = scenario.reported.path
     if scenario.population.from_csv is not None:
         paths["population.from_csv.path"] = scenario.population.from_csv.path
     relative = {
