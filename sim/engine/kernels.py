@@ -392,6 +392,33 @@ def migration_probability(newer_share, sub, gain, avail, s, beh, seg):
     return pull * choice + beh.beta_migration_subsidy * sub / seg[s, S_REF]
 
 
+@numba.njit(**_CALL)
+def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, market):
+    """Step 8 for a customer of ``o`` on plan ``p`` with a generation-``g`` handset.
+
+    Returns ``(probability of migrating to o's newest covered generation, the plan row
+    the migrant takes (-1: keeps its plan), the subsidy paid)``. The probability is 0
+    without a newer network or beyond the segment's market potential; ``gain`` is the
+    utility of the best plan of that generation (a new contract, handset bought) less
+    that of staying on plan ``p`` (with its running ``discount``).
+    """
+    newest = int(market.ops[o, O_NEWEST_GEN])
+    if g >= newest or rank >= market.potential[s, newest]:
+        return 0.0, -1, 0.0
+    plans = market.plans
+    mp, _, _ = best_plan(o, g, f_o, s, newest, rank, u_plan, beh, market)
+    sub = 0.0
+    gain = 0.0
+    if mp >= 0:
+        sub = plans[mp, P_SUBSIDY]
+        u_up, _ = plan_utility(o, plans[mp], g, f_o, 0.0, True, s, beh, market)
+        u_stay, _ = plan_utility(o, plans[p], g, f_o, discount, False, s, beh, market)
+        gain = u_up - u_stay
+    pr = migration_probability(newer_share, sub, gain, market.dev_avail[o, newest], s, beh,
+                               market.seg)
+    return pr, mp, sub
+
+
 # --------------------------------------------------------------------------- step 9 helper
 @numba.njit(**_INLINE)
 def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, plans, cnt, sm):
@@ -514,29 +541,18 @@ def _month_chunk(c, n_active, n_after, now, nxt, private, ties, market, beh, mea
         private.expired[i] = ended
         # step 8: technology migration with the same operator
         g2 = g
-        newest = int(ops[o, O_NEWEST_GEN])
-        rank = private.adopt_rank[i] / ADOPT_RANKS
-        if g < newest and rank < market.potential[s, newest]:
-            mp, _, _ = best_plan(o, g, f[o], s, newest, rank, uniform_at(keys.plan_choice, i),
-                                 beh, market)
-            sub = 0.0
-            gain = 0.0
+        pr, mp, sub = migration_offer(o, g, p, s, private.adopt_rank[i] / ADOPT_RANKS, discount,
+                                      f[o], newer_share, uniform_at(keys.plan_choice, i), beh,
+                                      market)
+        if uniform_at(keys.migration, i) < pr:
+            g2 = int(ops[o, O_NEWEST_GEN])
+            ccnt[o, s, C_MIGRATIONS] += 1
             if mp >= 0:
-                sub = plans[mp, P_SUBSIDY]
-                u_up, _ = plan_utility(o, plans[mp], g, f[o], 0.0, True, s, beh, market)
-                u_stay, _ = plan_utility(o, plans[p], g, f[o], discount, False, s, beh, market)
-                gain = u_up - u_stay
-            pr = migration_probability(newer_share, sub, gain, market.dev_avail[o, newest], s,
-                                       beh, seg)
-            if uniform_at(keys.migration, i) < pr:
-                g2 = newest
-                ccnt[o, s, C_MIGRATIONS] += 1
-                if mp >= 0:
-                    p = mp
-                    private.plan[i] = mp
-                    cl = int(plans[mp, P_CONTRACT])
-                    private.expired[i] = 0
-                    csm[o, s, F_SUBSIDY] += sub
+                p = mp
+                private.plan[i] = mp
+                cl = int(plans[mp, P_CONTRACT])
+                private.expired[i] = 0
+                csm[o, s, F_SUBSIDY] += sub
         nxt.handset_gen[i] = g2
         private.contract_left[i] = cl
         lock = lockin(plans[p], cl, private.tenure[i], tr, private.bundled[i], s, beh, market)
