@@ -387,9 +387,29 @@ def migration_probability(newer_share, sub, gain, avail, s, beh, seg):
     the Generalized Bass Model's current effort; with handsets available and
     ``beta_migration = 0`` it is the Bass hazard exactly.
     """
-    pull = seg[s, S_INNOV] * beh.p_innovation + seg[s, S_IMIT] * beh.q_imitation * newer_share
     choice = avail * (2.0 * logistic(beh.beta_migration * gain))
+    pull = bass_pull(newer_share, s, beh, seg)
     return pull * choice + beh.beta_migration_subsidy * sub / seg[s, S_REF]
+
+
+@numba.njit(**_INLINE)
+def bass_pull(newer_share, s, beh, seg):
+    """The Bass hazard ``innovation p + imitation q F`` of a subscriber of segment ``s``."""
+    return seg[s, S_INNOV] * beh.p_innovation + seg[s, S_IMIT] * beh.q_imitation * newer_share
+
+
+@numba.njit(**_INLINE)
+def migration_ruled_out(u, o, s, newer_share, beh, market):
+    """True when the migration draw ``u`` is at or above any probability step 8 can give.
+
+    Without the v1 subsidy term the probability is ``pull * (avail * 2 logistic)``, at
+    most ``pull * (avail * 2)`` (rounding is monotone), so the choice need not be
+    evaluated: a shortcut only, the decisions are the same.
+    """
+    if beh.beta_migration_subsidy != 0.0:
+        return False
+    avail = market.dev_avail[o, int(market.ops[o, O_NEWEST_GEN])]
+    return u >= bass_pull(newer_share, s, beh, market.seg) * (avail * 2.0)
 
 
 @numba.njit(**_CALL)
@@ -541,10 +561,13 @@ def _month_chunk(c, n_active, n_after, now, nxt, private, ties, market, beh, mea
         private.expired[i] = ended
         # step 8: technology migration with the same operator
         g2 = g
-        pr, mp, sub = migration_offer(o, g, p, s, private.adopt_rank[i] / ADOPT_RANKS, discount,
-                                      f[o], newer_share, uniform_at(keys.plan_choice, i), beh,
-                                      market)
-        if uniform_at(keys.migration, i) < pr:
+        u_mig = uniform_at(keys.migration, i)
+        pr, mp, sub = 0.0, -1, 0.0
+        if not migration_ruled_out(u_mig, o, s, newer_share, beh, market):
+            pr, mp, sub = migration_offer(o, g, p, s, private.adopt_rank[i] / ADOPT_RANKS,
+                                          discount, f[o], newer_share,
+                                          uniform_at(keys.plan_choice, i), beh, market)
+        if u_mig < pr:
             g2 = int(ops[o, O_NEWEST_GEN])
             ccnt[o, s, C_MIGRATIONS] += 1
             if mp >= 0:
