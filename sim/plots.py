@@ -23,6 +23,7 @@ from sim.io import atomic_write
 
 if TYPE_CHECKING:
     from sim.results import RunResult
+    from sim.scenario import Scenario
 
 STYLES = [
     ("-", "o"),
@@ -123,11 +124,22 @@ def operator_labels(result: RunResult) -> dict[str, str]:
 
 
 def _line_figure(
-    result: RunResult, path: Path, df: pd.DataFrame, value: str, ylabel: str, title: str
+    result: RunResult,
+    path: Path,
+    df: pd.DataFrame,
+    value: str,
+    ylabel: str,
+    title: str,
+    reported: pd.DataFrame | None = None,
 ) -> Path:
-    """Percent series per operator over calendar months, median with a 5-95 % band."""
+    """Percent series per operator over calendar months, median with a 5-95 % band.
+
+    ``reported`` (see :func:`reported_points`) adds the reported values of ``value``.
+    """
     fig, ax = new_figure(figsize=(8, 4.5))
-    band_lines(ax, df, value, operator_labels(result), scale=100)
+    labels = operator_labels(result)
+    band_lines(ax, df, value, labels, scale=100)
+    reported_markers(ax, reported, value, labels, scale=100)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("calendar month")
     ax.set_title(f"{title}: {result.scenario.name}")
@@ -138,10 +150,67 @@ def _line_figure(
     return save_figure(fig, path)
 
 
+def reported_points(scenario: Scenario) -> pd.DataFrame | None:
+    """The scenario's reported series (``scenario.reported``) by plot date and operator.
+
+    Columns ``date`` (the first day after the reported month, where the model's month
+    ends), ``operator``, ``subscribers`` and ``handsets_{g}g`` (NaN where not reported),
+    ``share`` (of the operators reported that month, where all of them are). None
+    without reported data.
+    """
+    spec = scenario.reported
+    if spec is None:
+        return None
+    raw = pd.read_csv(spec.path, dtype={spec.date: str, spec.operator: str})
+    raw = raw[raw[spec.operator].isin(spec.operators)]
+    out = pd.DataFrame(
+        {
+            "date": pd.to_datetime(raw[spec.date], format="%Y-%m") + pd.offsets.MonthBegin(1),
+            "operator": raw[spec.operator].map(spec.operators),
+        }
+    )
+    out["subscribers"] = raw[spec.subscribers] * spec.scale if spec.subscribers else np.nan
+    for g, column in spec.handsets.items():
+        out[f"handsets_{g}g"] = raw[column] * spec.scale
+    by_date = out.groupby("date")["subscribers"]
+    complete = by_date.transform("count") == len(set(spec.operators.values()))
+    out["share"] = (out["subscribers"] / by_date.transform("sum")).where(complete)
+    return out
+
+
+def reported_markers(
+    ax: Axes, points: pd.DataFrame | None, value: str, labels: dict[str, str], scale: float
+) -> None:
+    """Reported values as hollow markers in each operator's colour (``band_lines`` order)."""
+    if points is None or value not in points:
+        return
+    order = list(labels)
+    shown = False
+    for op, group in points.dropna(subset=[value]).groupby("operator", sort=False):
+        k = order.index(op) if op in labels else 0
+        ax.plot(
+            group["date"],
+            group[value] * scale,
+            linestyle="none",
+            marker=STYLES[k % len(STYLES)][1],
+            markersize=6,
+            markerfacecolor="none",
+            color="black" if k == 0 else f"C{k}",
+            label=None if shown else "reported",
+        )
+        shown = True
+
+
 def shares_figure(result: RunResult, path: Path) -> Path:
-    """Market share per operator over time."""
+    """Market share per operator over time, with the reported shares where the scenario has them."""
     return _line_figure(
-        result, path, result.operators, "share", "market share (% of subscribers)", "Market share"
+        result,
+        path,
+        result.operators,
+        "share",
+        "market share (% of subscribers)",
+        "Market share",
+        reported=reported_points(result.scenario),
     )
 
 

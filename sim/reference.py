@@ -31,7 +31,7 @@ How it stays identical to the engine:
       stores. Where the engine uses a value before storing it (a stayer's
       satisfaction and trust in the accounting), so does the reference.
     * Same random numbers: ``uniform_at(key, slot)`` under the month's stream keys
-      (consider, offer seen, choice, migration, recontract); each draw is a pure
+      (consider, offer seen, choice, plan choice, migration, recontract); each draw is a pure
       function of (seed, stream, month, slot), so the order of draws cannot matter.
     * Same tie-breaks: the best plan is the first of equal utility (lowest row); the
       logit draw walks operators in index order; retention offers go by risk, then slot.
@@ -100,6 +100,13 @@ def stored(dtype: np.dtype, value: np.generic) -> float | int | bool:
     return int(value)
 
 
+def logistic(z: float) -> float:
+    """``1 / (1 + exp(-z))``, written so that neither branch overflows."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
 
 # --------------------------------------------------------------------------- the market view
 class PlanTerms(NamedTuple):
@@ -129,6 +136,8 @@ class OperatorView(NamedTuple):
     hype: float
     newest_gen: int  # newest generation with coverage > 0 (0: none)
     eff_q: tuple[float, ...]  # network quality for a handset of generation 0..5
+    device_availability: tuple[float, ...]  # share finding a handset for its network, by gen
+    device_cost: tuple[float, ...]  # that handset's price this month, by generation
     tiers: tuple[tuple[float, float, float], ...]  # (min tenure, min spend, benefit)
     plans: tuple[PlanTerms, ...]
 
@@ -143,6 +152,7 @@ class SegmentView(NamedTuple):
     innovation: float
     imitation: float
     spend: float
+    potential: tuple[float, ...]  # market potential of generation 0..5 this month
 
 
 @dataclass(frozen=True)
@@ -196,6 +206,8 @@ class Market:
                 hype=float(o[L.O_HYPE]),
                 newest_gen=int(o[L.O_NEWEST_GEN]),
                 eff_q=tuple(t.eff_q[j].tolist()),
+                device_availability=tuple(t.dev_avail[j].tolist()),
+                device_cost=tuple(t.dev_cost[j].tolist()),
                 tiers=tuple(tuple(k) for k in t.tiers[j].tolist()),
                 plans=tuple(plans[t.plan_start[j] : t.plan_start[j + 1]]),
             )
@@ -205,8 +217,9 @@ class Market:
             SegmentView(
                 reference_price=float(row[L.S_REF]),
                 **{name: float(row[col]) for name, col in SEGMENT_MULTIPLIERS.items()},
+                potential=tuple(t.potential[s].tolist()),
             )
-            for row in t.seg
+            for s, row in enumerate(t.seg)
         ]
         return cls(
             ops=ops,
@@ -333,7 +346,12 @@ class SubscriberAgent(mesa.Agent):
         self.switched_share = switched / degree
         self.newer_share = newer / degree
 
-    # ------------------------------------------------------------- helpers of steps 3, 4, 6
+    # ------------------------------------------------------------- helpers of steps 3, 4, 6, 8
+    @property
+    def rank(self) -> float:
+        """Adoption rank in [0, 1): within a generation's market potential if below it."""
+        return self.adopt_rank / L.ADOPT_RANKS
+
     @property
     def spend_level(self) -> float:
         """Individual spend times the segment's ``spend`` multiplier (the bill factor)."""
@@ -385,9 +403,10 @@ class SubscriberAgent(mesa.Agent):
         """Plan part of ``U_ij`` and the handset generation after taking the plan.
 
         ``price_sens beta_price price/ref + [gen_p > g] (innovation beta_tech + price_sens
-        beta_subsidy subsidy/ref for a new contract) + quality_sens beta_quality
-        (eff_q[g'] + service_quality)``; only a new contract with a subsidy on a newer
-        generation upgrades the handset (``g'``).
+        beta_subsidy (subsidy - handset price)/ref for a new contract) + quality_sens
+        beta_quality (eff_q[g'] + service_quality)``; a new contract on a plan of a newer
+        generation buys its handset at the device market's price, net of the subsidy,
+        and upgrades (``g'``).
         """
         mk = self.model.market
         b, seg, op = mk.b, mk.segments[self.segment], mk.ops[j]
@@ -398,27 +417,75 @@ class SubscriberAgent(mesa.Agent):
         u = seg.price_sensitivity * b.beta_price * price / ref
         if plan.generation > g:
             u += seg.innovation * b.beta_tech
-            if new_contract and plan.subsidy > 0.0:
-                u += seg.price_sensitivity * b.beta_subsidy * plan.subsidy / ref
+            if new_contract:
+                net = plan.subsidy - op.device_cost[plan.generation]
+                u += seg.price_sensitivity * b.beta_subsidy * net / ref
                 g_after = plan.generation
         u += seg.quality_sensitivity * b.beta_quality * (op.eff_q[g_after] + op.service_quality)
         return u, g_after
 
-    def best_plan(self, j: int, only_gen: int = 0) -> Offer | None:
-        """Operator j's best offered plan open to this segment (first row on ties).
+    def handset_access(self, j: int, generation: int) -> float:
+        """Log-weight of getting a handset of ``generation`` for operator j's network.
 
-        ``only_gen`` restricts the search to one generation (technology migration).
+        ``mu log(availability)``: availability multiplies the logit weight of a plan that
+        needs the handset. ``-inf`` when no handset is available, or when the
+        subscriber's adoption rank is not below the segment's market potential for that
+        generation (it is not among those who will ever adopt it).
         """
-        best: Offer | None = None
-        for plan in self.model.market.ops[j].plans:
+        mk = self.model.market
+        if self.rank >= mk.segments[self.segment].potential[generation]:
+            return -math.inf
+        a = mk.ops[j].device_availability[generation]
+        if a <= 0.0:
+            return -math.inf
+        return mk.b.mu * math.log(a)
+
+    def best_plan(self, j: int, only_gen: int = 0) -> Offer | None:
+        """Operator j's offer to this subscriber: a plan and the operator's value.
+
+        Plans considered: offered, open to the segment, of generation ``only_gen`` if
+        given (technology migration). Each is valued as a new contract, a plan needing a
+        new handset with its :meth:`handset_access`; a plan whose handset cannot be had
+        (-inf) is no offer. With ``plan_mu = 0`` the offer is the plan of highest
+        utility (first row on ties). With ``plan_mu > 0`` the plans are a nest: the
+        operator is worth the inclusive value ``max + plan_mu log sum_p exp((u_p -
+        max) / plan_mu)`` and the plan is drawn from the logit weights by inverse CDF
+        with this month's plan-choice number, rows in order.
+        """
+        mk = self.model.market
+        options: list[Offer] = []
+        for plan in mk.ops[j].plans:
             if not plan.offered or not plan.eligible[self.segment]:
                 continue
             if only_gen > 0 and plan.generation != only_gen:
                 continue
             u, g_after = self.plan_utility(j, plan, 0.0, True)
-            if best is None or u > best.utility:
-                best = Offer(u, plan.row, g_after)
-        return best
+            if g_after > self.handset_gen:
+                u += self.handset_access(j, g_after)
+            if u > -math.inf:
+                options.append(Offer(u, plan.row, g_after))
+        if not options:
+            return None
+        best = options[0]
+        for offer in options[1:]:
+            if offer.utility > best.utility:
+                best = offer
+        mu = mk.b.plan_mu
+        if mu == 0.0:
+            return best
+        weights = [math.exp((o.utility - best.utility) / mu) for o in options]
+        total = 0.0
+        for w in weights:
+            total += w
+        target = uniform_at(self.model.keys.plan_choice, self.slot) * total
+        acc = 0.0
+        chosen = options[-1]
+        for offer, w in zip(options, weights, strict=True):
+            acc += w
+            if target < acc:
+                chosen = offer
+                break
+        return chosen._replace(utility=best.utility + mu * math.log(total))
 
     def logit_choice(self, own: int | None, lock: float) -> int | None:
         """Multinomial-logit pick among the available operators; fills ``self.offers``.
@@ -627,14 +694,18 @@ class SubscriberAgent(mesa.Agent):
     def migrate(self) -> None:
         """Step 8, technology migration with the same operator (stayers only).
 
-        docs/model.md: "a subscriber whose handset is older than the operator's newest
-        covered generation upgrades with probability p_s + q_s*F_i + subsidy_effect,
-        where F_i is the fraction of ties already on a newer generation".
+        docs/model.md: a subscriber whose handset is older than the operator's newest
+        covered generation, and who is within the segment's market potential for it,
+        upgrades with probability ``(p_s + q_s F_i) * a * 2 logistic(beta_migration *
+        gain) + beta_migration_subsidy * subsidy / ref_s``: the Bass pull times the binary
+        logit of upgrading against staying (the Generalized Bass Model's current
+        effort), scaled to 1 at indifference, where ``a`` is the device market's handset
+        availability and ``gain`` the utility of the operator's best plan of that
+        generation (a new contract, its handset bought net of the subsidy, the new
+        network) less that of staying on the current plan and handset.
 
-        As implemented: ``innovation_s p + imitation_s q F_i + beta_migration_subsidy
-        subsidy / ref_s`` with the subsidy of the operator's best offered plan of that
-        generation; the migrant takes that plan with a new contract (the operator pays
-        the subsidy), or keeps the plan if there is none.
+        The migrant takes that plan with a new contract (the operator pays the
+        subsidy), or keeps the plan if there is none (then ``gain`` is 0).
         """
         if self.choice != self.operator:
             return
@@ -644,14 +715,20 @@ class SubscriberAgent(mesa.Agent):
         o, g = self.operator, self.handset_gen
         self.handset_gen_next = g
         newest = mk.ops[o].newest_gen
-        if g < newest:
+        if g < newest and self.rank < seg.potential[newest]:
             offer = self.best_plan(o, only_gen=newest)
-            subsidy = mk.plans[offer.plan].subsidy if offer is not None else 0.0
-            p = (
-                seg.innovation * b.p_innovation
-                + seg.imitation * b.q_imitation * self.newer_share
-                + b.beta_migration_subsidy * subsidy / seg.reference_price
+            subsidy = gain = 0.0
+            if offer is not None:
+                subsidy = mk.plans[offer.plan].subsidy
+                up, _ = self.plan_utility(o, mk.plans[offer.plan], 0.0, True)
+                stay, _ = self.plan_utility(o, mk.plans[self.plan], self.discount, False)
+                gain = up - stay
+            upgrade = logistic(b.beta_migration * gain)
+            pull = (
+                seg.innovation * b.p_innovation + seg.imitation * b.q_imitation * self.newer_share
             )
+            choice = mk.ops[o].device_availability[newest] * (2.0 * upgrade)
+            p = pull * choice + b.beta_migration_subsidy * subsidy / seg.reference_price
             if uniform_at(m.keys.migration, self.slot) < p:
                 self.handset_gen_next = newest
                 m.tally.count(o, self.segment, L.C_MIGRATIONS)
@@ -884,8 +961,6 @@ class ReferenceModel(MonthlyModel):
         self.month = t
         self._update_mean_field()
         self._lap("accounting", tick)
-
-
 
     def operator_decisions(self, t: int) -> None:
         """Step 2: price reviews, then retention offers on one shared risk score.

@@ -82,6 +82,76 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+class Trajectory(Spec):
+    """A value over the months of a run: a linear ramp, or a monthly series.
+
+    Scenario data that moves (device availability and prices, a market potential) is
+    entered as one of these, or as a plain number that stays constant.
+    """
+
+    start: float | None = Field(None, description="Value before and at the start of the ramp.")
+    end: float | None = Field(None, description="Value once the ramp is over (default: start).")
+    start_month: int = Field(0, ge=0, description="Month the ramp starts.")
+    ramp_months: int = Field(
+        0, ge=0, description="Months to move linearly from start to end (0: a step)."
+    )
+    monthly: list[float] | None = Field(
+        None,
+        min_length=1,
+        description="Value of months 0, 1, 2, ... instead of a ramp; the last value is held.",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Trajectory:
+        if (self.start is None) == (self.monthly is None):
+            raise ValueError("a trajectory needs exactly one of start (a ramp) or monthly")
+        return self
+
+    def values(self, months: int) -> list[float]:
+        """The value of each month 0..months.
+
+        A ramp moves as a coverage ramp does: ``start`` before ``start_month``, then a
+        fraction ``(m - start_month + 1) / ramp_months`` of the way to ``end``.
+        """
+        if self.monthly is not None:
+            last = len(self.monthly) - 1
+            return [self.monthly[min(m, last)] for m in range(months + 1)]
+        start = float(self.start)  # type: ignore[arg-type]
+        end = start if self.end is None else self.end
+        out = []
+        for m in range(months + 1):
+            if m < self.start_month:
+                out.append(start)
+                continue
+            done = (
+                min(1.0, (m - self.start_month + 1) / self.ramp_months) if self.ramp_months else 1.0
+            )
+            out.append(start + (end - start) * done)
+        return out
+
+
+Level = float | Trajectory
+
+
+def level_values(level: Level, months: int) -> list[float]:
+    """The value of a constant or a :class:`Trajectory` for each month 0..months."""
+    if isinstance(level, Trajectory):
+        return level.values(months)
+    return [float(level)] * (months + 1)
+
+
+def _level_within(what: str, level: Level, low: float, high: float) -> None:
+    """Check every value a level can take lies in [low, high]."""
+    points = (
+        [level]
+        if not isinstance(level, Trajectory)
+        else (level.monthly or [v for v in (level.start, level.end) if v is not None])
+    )
+    for v in points:
+        if not low <= v <= high:
+            raise ValueError(f"{what}: {v} is outside [{low}, {high}]")
+
+
 # --------------------------------------------------------------------------- simulation
 class Simulation(Spec):
     """How long and how often to run."""
@@ -153,6 +223,16 @@ class Segment(Spec):
         None,
         description="Operator shares within this segment at month 0 (overrides population.initial_shares).",
     )
+    potential: dict[Generation, Level] = Field(
+        default_factory=dict,
+        description="Generation -> market potential: share of the segment that will ever adopt it (0..1, a number or a trajectory; default 1). Norton-Bass successive generations.",
+    )
+
+    @model_validator(mode="after")
+    def _potential_range(self) -> Segment:
+        for g, level in self.potential.items():
+            _level_within(f"segments[{self.name}].potential[{g}]", level, 0.0, 1.0)
+        return self
 
 
 class Tenure(Spec):
@@ -233,11 +313,9 @@ class Population(Spec):
         le=1e10,  # above the world's population
         description="Real subscribers the initial agents stand for; counts in outputs are scaled by represents/size.",
     )
-    entry_per_month: float = Field(
+    entry_per_month: Annotated[float, Field(ge=0, le=0.2)] | Trajectory = Field(
         0.0,
-        ge=0,
-        le=0.2,
-        description="New subscribers per month, as a fraction of the initial size.",
+        description="New subscribers per month, as a fraction of the initial size (a number, or a trajectory over months for a market whose growth changes).",
     )
     initial_shares: dict[str, Fraction] = Field(
         description="Operator name -> share of subscribers at month 0 (sums to 1; missing operators start empty)."
@@ -267,6 +345,7 @@ class Population(Spec):
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Population:
+        _level_within("population.entry_per_month", self.entry_per_month, 0.0, 0.2)
         _check_sum("population.segments[].share", sum(s.share for s in self.segments))
         _check_sum("population.initial_shares", sum(self.initial_shares.values()))
         _check_sum("population.handsets", sum(self.handsets.values()))
@@ -334,6 +413,10 @@ class NetworkRollout(Spec):
         0, ge=0, description="Months for coverage to grow linearly from 0 to `coverage`."
     )
     quality: Fraction = Field(0.7, description="Performance where covered (0..1).")
+    standard: str | None = Field(
+        None,
+        description="Technology standard (e.g. 'WCDMA'): its device market (devices[]) sets handset availability and price for this network; none means handsets are always available at no cost.",
+    )
 
 
 class Plan(Spec):
@@ -402,6 +485,26 @@ class AdaptivePricing(Spec):
     )
 
 
+class OperatorStart(Spec):
+    """An operator's own month-0 customers, where they differ from the population's."""
+
+    handsets: dict[Generation, Fraction] | None = Field(
+        None, description="Handset generation -> share of this operator's month-0 customers."
+    )
+    share_on_contract: Fraction | None = Field(
+        None, description="Share of its customers on a contract plan still inside a contract."
+    )
+    tenure_mean_months: float | None = Field(
+        None, gt=0, description="Mean tenure of its month-0 customers, months."
+    )
+
+    @model_validator(mode="after")
+    def _sums(self) -> OperatorStart:
+        if self.handsets is not None:
+            _check_sum("initial.handsets", sum(self.handsets.values()))
+        return self
+
+
 class Operator(Spec):
     """A mobile operator."""
 
@@ -425,6 +528,10 @@ class Operator(Spec):
     adaptive_pricing: AdaptivePricing | None = Field(
         None, description="Adaptive price rule (off by default)."
     )
+    initial: OperatorStart | None = Field(
+        None,
+        description="Month-0 handset mix, contract share and tenure of this operator's customers (default: the population's).",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Operator:
@@ -440,6 +547,36 @@ class Operator(Spec):
     def display(self) -> str:
         """Name to show in figures."""
         return self.label or self.name
+
+
+# --------------------------------------------------------------------------- devices
+class DeviceMarket(Spec):
+    """The handsets of one technology standard: how easy they are to get, and their price.
+
+    A network names its standard (``networks[].standard``); taking a plan that needs a
+    newer handset, or migrating to one, then meets this market: availability multiplies
+    the chance (the logit weight of such a plan, the migration hazard), and the handset
+    price times the index, net of the plan's subsidy, is what the customer pays.
+    """
+
+    standard: str = Field(description="Standard name, e.g. 'TD-SCDMA', 'WCDMA', 'CDMA2000'.")
+    generation: Generation
+    availability: Level = Field(
+        1.0,
+        description="Share of shoppers who find a suitable handset (0..1; a number or a trajectory).",
+    )
+    price_index: Level = Field(
+        1.0, description="Handset price relative to handset_price (> 0; a number or a trajectory)."
+    )
+    handset_price: Money = Field(
+        0.0, description="Retail price of a handset at price index 1 (currency, paid once)."
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> DeviceMarket:
+        _level_within(f"devices[{self.standard}].availability", self.availability, 0.0, 1.0)
+        _level_within(f"devices[{self.standard}].price_index", self.price_index, 0.0, 1e6)
+        return self
 
 
 # --------------------------------------------------------------------------- behaviour
@@ -531,6 +668,11 @@ class Behaviour(Spec):
     mu: Weight = Field(
         0.5, gt=0, description="Logit scale: choice probabilities are softmax(U / mu)."
     )
+    plan_mu: float = Field(
+        0.0,
+        ge=0,
+        description="Logit scale of the plan (and so generation) choice within an operator, a nest under mu (keep plan_mu <= mu); 0: the best plan.",
+    )
     # step 7: switch or stay
     recontract_prob: Fraction = Field(
         0.5, description="Probability of re-contracting when a contract expires."
@@ -540,6 +682,11 @@ class Behaviour(Spec):
     q_imitation: Fraction = Field(0.05, description="Bass imitation q per month.")
     beta_migration_subsidy: Weight = Field(
         0.05, description="Migration probability per unit of subsidy/reference price."
+    )
+    beta_migration: float = Field(
+        0.0,
+        ge=0,
+        description="Weight of the utility gain of upgrading (best newer plan, handset cost, network) over staying in the migration choice; 0: the Bass hazard alone.",
     )
 
 
@@ -691,7 +838,9 @@ class OperatorEntry(EventBase):
     @model_validator(mode="after")
     def _permanent(self) -> OperatorEntry:
         if self.duration is not None:
-            raise ValueError("operator_entry is permanent: remove its duration (operators do not exit)")
+            raise ValueError(
+                "operator_entry is permanent: remove its duration (operators do not exit)"
+            )
         return self
 
 
@@ -711,6 +860,47 @@ class SegmentShift(EventBase):
     value: Weight
 
 
+class BrandChange(EventBase):
+    """Set an operator's brand appeal (a rebranding, a scandal)."""
+
+    kind: Literal["brand_change"]
+    operator: str
+    brand: float = Field(description="New brand appeal, utility units.")
+
+
+class ServiceQualityChange(EventBase):
+    """Set an operator's service quality beyond the network (care, billing, content)."""
+
+    kind: Literal["service_quality_change"]
+    operator: str
+    service_quality: float = Field(description="New service quality (0..1 scale, utility).")
+
+
+class NetworkQualityChange(EventBase):
+    """Set the performance of one of an operator's networks where covered."""
+
+    kind: Literal["network_quality_change"]
+    operator: str
+    generation: Generation
+    quality: Fraction
+
+
+class DeviceMarketChange(EventBase):
+    """Move a standard's handset availability and/or price index to new levels over a ramp."""
+
+    kind: Literal["device_market_change"]
+    standard: str
+    availability: Fraction | None = None
+    price_index: float | None = Field(None, gt=0)
+    ramp_months: int = Field(0, ge=0, description="Months to reach the new levels (0: at once).")
+
+    @model_validator(mode="after")
+    def _something(self) -> DeviceMarketChange:
+        if self.availability is None and self.price_index is None:
+            raise ValueError("device_market_change needs availability or price_index")
+        return self
+
+
 Event = Annotated[
     PriceChange
     | PlanLaunch
@@ -723,13 +913,42 @@ Event = Annotated[
     | MarketingCampaign
     | RetentionCampaign
     | OperatorEntry
-    | SegmentShift,
+    | SegmentShift
+    | BrandChange
+    | ServiceQualityChange
+    | NetworkQualityChange
+    | DeviceMarketChange,
     Field(discriminator="kind"),
 ]
 # Event kind as written in scenario files -> its spec class, read off the union above.
 EVENT_KINDS: dict[str, type[EventBase]] = {
     get_args(cls.model_fields["kind"].annotation)[0]: cls for cls in get_args(get_args(Event)[0])
 }
+
+
+# --------------------------------------------------------------------------- reported data
+class Reported(Spec):
+    """Reported figures of the real market a scenario describes, drawn on its figures.
+
+    One CSV row per operator and month; a row dated ``YYYY-MM`` means the end of that
+    month, which is the end of model month ``t`` when ``simulation.start`` is ``t``
+    months earlier plus one (a 2009-01 start: 2009-10 is month 10).
+    """
+
+    path: str = Field(
+        description="CSV file; a relative path is taken from the scenario file's folder."
+    )
+    date: str = Field("month_end", description="Column with the month, YYYY-MM.")
+    operator: str = Field("operator", description="Column naming the operator.")
+    operators: dict[str, str] = Field(
+        description="Value of the operator column -> operator name (other rows are ignored)."
+    )
+    subscribers: str | None = Field(None, description="Column with subscribers.")
+    handsets: dict[Generation, str] = Field(
+        default_factory=dict,
+        description="Generation -> column with subscribers on that generation (e.g. 3G users).",
+    )
+    scale: float = Field(1.0, gt=0, description="Multiplier turning the columns into subscribers.")
 
 
 # --------------------------------------------------------------------------- scenario
@@ -748,9 +967,16 @@ class Scenario(Spec):
     number_portability: bool = Field(
         False, description="Whether number portability is on at month 0."
     )
+    devices: list[DeviceMarket] = Field(
+        default_factory=list,
+        description="Handset markets per technology standard, named by networks[].standard.",
+    )
     behaviour: Behaviour = Field(default_factory=Behaviour)
     economics: Economics = Field(default_factory=Economics)
     events: list[Event] = Field(default_factory=list)
+    reported: Reported | None = Field(
+        None, description="Reported series of the real market, overlaid on the run's figures."
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -774,7 +1000,26 @@ class Scenario(Spec):
                 {name: 0.0 for name in rows.operators.values()},
                 self.operators,
             )
+        standards = {d.standard: d for d in self.devices}
+        if len(standards) != len(self.devices):
+            raise ValueError("devices[].standard names must be unique")
+        if self.reported is not None:
+            _known(
+                "reported.operators",
+                dict.fromkeys(self.reported.operators.values(), 0.0),
+                self.all_operators(),
+            )
         for op in self.all_operators():
+            for net in op.networks:
+                dev = standards.get(net.standard) if net.standard else None
+                if net.standard and dev is None:
+                    raise ValueError(
+                        f"operator {op.name} network {net.generation}G: unknown standard {net.standard!r}; known: {sorted(standards)}"
+                    )
+                if dev is not None and dev.generation != net.generation:
+                    raise ValueError(
+                        f"operator {op.name} network {net.generation}G: standard {net.standard} is {dev.generation}G"
+                    )
             for plan in op.plans:
                 for s in plan.segments or []:
                     if s not in segs:
@@ -799,6 +1044,10 @@ class Scenario(Spec):
                     raise ValueError(
                         f"events[{k}] ({ev.kind}): operator {op_name} has no plan {plan_name!r}"
                     )
+            if isinstance(ev, DeviceMarketChange) and ev.standard not in standards:
+                raise ValueError(
+                    f"events[{k}] (device_market_change): unknown standard {ev.standard!r}; known: {sorted(standards)}"
+                )
             if isinstance(ev, SegmentShift) and ev.segment not in segs:
                 raise ValueError(
                     f"events[{k}] (segment_shift): unknown segment {ev.segment!r}; known: {sorted(segs)}"
@@ -942,6 +1191,8 @@ def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     still finds the file.
     """
     paths = {"network.path": scenario.network.path}
+    if scenario.reported is not None:
+        paths["reported.path"] = scenario.reported.path
     if scenario.population.from_csv is not None:
         paths["population.from_csv.path"] = scenario.population.from_csv.path
     relative = {

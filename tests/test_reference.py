@@ -323,6 +323,91 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             ],
         }
     ),
+    # v2: device markets per standard, market potentials, per-operator month 0, the
+    # migration choice, entrants buying newer handsets, conduct events
+    "devices_generations": _busy(
+        **{
+            "network": {"kind": "small_world", "mean_degree": 8},
+            "population.entry_per_month": 0.04,
+            "population.segments": [
+                {
+                    **_segments()[0],
+                    "potential": {
+                        3: {"start": 0.5, "end": 0.9, "start_month": 2, "ramp_months": 6}
+                    },
+                },
+                {**_segments()[1], "potential": {3: 0.6}},
+            ],
+            "devices": [
+                {
+                    "standard": "W",
+                    "generation": 3,
+                    "availability": {"start": 0.3, "end": 1.0, "ramp_months": 6},
+                    "price_index": {"monthly": [1.5, 1.4, 1.2, 1.0]},
+                    "handset_price": 150.0,
+                },
+                {"standard": "T", "generation": 3, "availability": 0.5, "handset_price": 100.0},
+            ],
+            "operators.A.networks": [
+                {"generation": 2, "coverage": 1.0, "quality": 0.8},
+                {
+                    "generation": 3,
+                    "coverage": 0.7,
+                    "ramp_months": 4,
+                    "quality": 0.9,
+                    "standard": "W",
+                },
+            ],
+            "operators.A.initial": {
+                "handsets": {2: 0.5, 3: 0.5},
+                "share_on_contract": 0.9,
+                "tenure_mean_months": 12.0,
+            },
+            "operators.B.initial": {"handsets": {2: 1.0}},
+            "operators.C.initial": {"handsets": {2: 1.0}},
+            "operators.C.networks": [
+                {"generation": 2, "coverage": 1.0, "quality": 0.6},
+                {"generation": 3, "coverage": 0.8, "quality": 0.7, "standard": "T"},
+            ],
+            "operators.C.plans": [
+                {"name": "basic", "monthly_fee": 40.0},
+                {
+                    "name": "c3g",
+                    "monthly_fee": 45.0,
+                    "generation": 3,
+                    "contract_months": 6,
+                    "handset_subsidy": 60.0,
+                },
+            ],
+            "behaviour.beta_migration": 1.5,
+            "behaviour.plan_mu": 0.3,
+            "events": [
+                {"kind": "brand_change", "month": 3, "operator": "B", "brand": 0.9, "duration": 5},
+                {
+                    "kind": "service_quality_change",
+                    "month": 4,
+                    "operator": "C",
+                    "service_quality": 0.9,
+                },
+                {
+                    "kind": "network_quality_change",
+                    "month": 5,
+                    "operator": "A",
+                    "generation": 3,
+                    "quality": 0.4,
+                    "duration": 4,
+                },
+                {
+                    "kind": "device_market_change",
+                    "month": 2,
+                    "standard": "T",
+                    "availability": 1.0,
+                    "price_index": 0.5,
+                    "ramp_months": 3,
+                },
+            ],
+        }
+    ),
     # the plain base scenario: one segment, no retention, no entry, no events
     "base_no_retention": {"simulation.months": 12, "population.size": 800},
     # entrants of a segment with no plan open to them stay out, and join once one reopens
@@ -462,10 +547,15 @@ def test_scenarios_exercise_what_they_claim(tmp_path: Path) -> None:
     assert totals["entrants"] > 0 and totals["retention_offers"] > 0
     totals = run(scenario("scale_free_networks", tmp_path)).operators.sum(numeric_only=True)
     assert totals["migrations"] > 0 and totals["subsidy_cost"] > 0
+    ops = run(scenario("devices_generations", tmp_path)).operators
+    c = ops[ops["operator"] == "C"].set_index("month")
+    assert c.loc[0, "handsets_3g"] == 0 and c["handsets_3g"].iloc[-1] > c["migrations"].sum()
+    assert ops["migrations"].sum() > 0
 
 
 @pytest.mark.parametrize(
-    "name", ["households_campaigns_entry", "global_mixing", "stay_out_and_retry"]
+    "name",
+    ["households_campaigns_entry", "global_mixing", "stay_out_and_retry", "devices_generations"],
 )
 def test_state_matches_engine_every_month(name: str, tmp_path: Path) -> None:
     """Every subscriber field, every month, bit for bit (the strongest form of agreement)."""

@@ -70,7 +70,7 @@ def test_default_scenario_loads(spec: Scenario) -> None:
     assert spec.simulation.seed == 2009
     assert spec.simulation.replications == 3
     assert spec.population.size == 100_000
-    assert spec.population.initial_shares == {"Mobile": 0.745, "Unicom": 0.21, "Telecom": 0.045}
+    assert spec.population.initial_shares == {"Mobile": 0.748, "Unicom": 0.208, "Telecom": 0.044}
     assert [s.name for s in spec.population.segments] == ["youth", "young_adult", "mass", "business"]
     assert math.isclose(sum(s.share for s in spec.population.segments), 1.0)
     assert spec.population.handsets == {2: 1.0}
@@ -410,7 +410,7 @@ def test_error_on_missing_required_field(tmp_path: Path, raw: dict[str, Any]) ->
 
 def test_initial_shares_must_sum_to_one(tmp_path: Path, raw: dict[str, Any]) -> None:
     message = load_error(tmp_path, raw, lambda r: r["population"]["initial_shares"].update(Mobile=0.7))
-    assert "population.initial_shares must sum to 1, got 0.955" in message
+    assert "population.initial_shares must sum to 1, got 0.952" in message
 
 
 def test_segment_shares_must_sum_to_one(tmp_path: Path, raw: dict[str, Any]) -> None:

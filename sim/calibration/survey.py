@@ -41,11 +41,10 @@ import pandas as pd
 
 from sim.engine import layout as L
 from sim.engine.kernels import (
-    best_plan,
     choose,
     consider_probability,
     lockin,
-    migration_probability,
+    migration_offer,
     new_scratch,
     offer_seen_probability,
     social_signals,
@@ -351,7 +350,10 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
         pc = seen * consider_probability(sat, expired, 1.0, sw_share, s, beh, seg) + (
             1.0 - seen
         ) * consider_probability(sat, expired, 0.0, sw_share, s, beh, seg)
-        choose(o, g, s, lock[0] + lock[1] + lock[2], p, discount, 0.0, beh, market, scratch)
+        rank = private.adopt_rank[i] / L.ADOPT_RANKS
+        # u_plan 0: with plan_mu > 0 the first plan of each nest stands for the nest
+        choose(o, g, s, rank, lock[0] + lock[1] + lock[2], p, discount, 0.0, 0.0, beh, market,
+               scratch)
         util = scratch.util
         total = 0.0
         for j in range(util.shape[0]):
@@ -376,8 +378,7 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
         if g >= adopt_generation:
             p_adopt[k] = 1.0
         elif newest >= adopt_generation:
-            mp, _, _ = best_plan(o, g, scratch.f[o], s, newest, beh, market)
-            sub = plans[mp, L.P_SUBSIDY] if mp >= 0 else 0.0
-            pm = min(1.0, max(0.0, migration_probability(newer_share, sub, s, beh, seg)))
-            p_adopt[k] = 1.0 - (1.0 - pm) ** 12
+            pm, _, _ = migration_offer(o, g, p, s, rank, discount, scratch.f[o], newer_share, 0.0,
+                                       beh, market)
+            p_adopt[k] = 1.0 - (1.0 - min(1.0, max(0.0, pm))) ** 12
     return p_leave, p_adopt, reason

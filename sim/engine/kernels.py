@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from sim.engine.layout import (
+    ADOPT_RANKS,
     C_ADDS,
     C_CHURN,
     C_CONSIDER,
@@ -186,53 +187,111 @@ def lockin(p, contract_left, tenure, trust, bundled, s, beh, market):
 # --------------------------------------------------------------------------- step 6 helpers
 @numba.njit(**_INLINE)
 def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, market):
-    """Plan part of ``U_ij``: price, subsidy, quality and technology terms.
+    """Plan part of ``U_ij``: price, handset, quality and technology terms.
 
     Returns ``(utility, handset generation after taking the plan)``. A new contract on a
-    plan of a newer generation with a subsidy upgrades the handset; staying on the own
-    plan (``new_contract`` False) never does.
+    plan of a newer generation buys that plan's handset: the subsidy net of the device
+    market's handset price enters, and the handset is upgraded. Staying on the own plan
+    (``new_contract`` False) never upgrades.
     """
     seg = market.seg
     ref = seg[s, S_REF]
     price = p[P_FEE] * (1.0 - p[P_ONNET] * f_j) * (1.0 - discount)
     gp = int(p[P_GEN])
-    needs = gp > g
     g_after = g
     u = seg[s, S_PRICE] * beh.beta_price * price / ref
-    if needs:
+    if gp > g:
         u += seg[s, S_INNOV] * beh.beta_tech
-        if new_contract and p[P_SUBSIDY] > 0.0:
-            u += seg[s, S_PRICE] * beh.beta_subsidy * p[P_SUBSIDY] / ref
+        if new_contract:
+            net = p[P_SUBSIDY] - market.dev_cost[j, gp]
+            u += seg[s, S_PRICE] * beh.beta_subsidy * net / ref
             g_after = gp
     u += seg[s, S_QUALITY] * beh.beta_quality * (market.eff_q[j, g_after] + market.ops[j, O_SERVICE])
     return u, g_after
 
 
 @numba.njit(**_INLINE)
-def best_plan(j, g, f_j, s, only_gen, beh, market):
-    """Best offered plan of operator ``j`` eligible for segment ``s`` (-1 if none).
+def handset_access(j, gen, s, rank, beh, market):
+    """Log-weight of getting a handset of generation ``gen`` on operator ``j``'s network.
+
+    ``mu * log(availability)``, so availability multiplies the logit weight of a plan
+    that needs the handset; ``-inf`` beyond the segment's market potential (the
+    subscriber's adoption rank is not below it) or when no handset is available.
+    """
+    if rank >= market.potential[s, gen]:
+        return -np.inf
+    a = market.dev_avail[j, gen]
+    if a <= 0.0:
+        return -np.inf
+    return beh.mu * math.log(a)
+
+
+@numba.njit(**_INLINE)
+def offer_utility(j, p, g, f_j, s, rank, beh, market):
+    """A new contract on plan row ``p`` of operator ``j`` (-inf when it is no offer).
+
+    Returns ``(utility, handset generation after)``: the plan part plus, for a plan that
+    needs a new handset, its :func:`handset_access`. Offered, open to the segment and of
+    generation ``only_gen`` are checked by the caller.
+    """
+    u, g_after = plan_utility(j, market.plans[p], g, f_j, 0.0, True, s, beh, market)
+    if g_after > g:
+        u += handset_access(j, g_after, s, rank, beh, market)
+    return u, g_after
+
+
+@numba.njit(**_INLINE)
+def plan_open(p, s, only_gen, market):
+    """Plan row ``p`` is offered, open to segment ``s`` and (if ``only_gen``) of that generation."""
+    plans = market.plans
+    if plans[p, P_OFFERED] == 0.0 or not market.eligible[p, s]:
+        return False
+    return only_gen == 0 or int(plans[p, P_GEN]) == only_gen
+
+
+@numba.njit(**_CALL)
+def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market):
+    """Operator ``j``'s offer to a subscriber of segment ``s`` (plan -1 if none).
 
     ``only_gen > 0`` restricts to plans of that generation (technology migration).
-    Returns ``(plan row, plan utility, handset generation after)``; ties go to the
-    lower plan row.
+    With ``beh.plan_mu == 0`` the offer is the plan of highest utility (ties to the
+    lower row). With ``plan_mu > 0`` plans are a nest: the operator is valued at the
+    inclusive value ``max + plan_mu log sum exp((u_p - max) / plan_mu)`` and the plan is
+    drawn by inverse CDF with ``u_plan`` from the logit weights (rows in order).
+    Returns ``(plan row, utility, handset generation after)``.
     """
-    plans = market.plans
     best = -1
     best_u = -np.inf
     best_g = g
     for p in range(market.plan_start[j], market.plan_start[j + 1]):
-        if plans[p, P_OFFERED] == 0.0 or not market.eligible[p, s]:
+        if not plan_open(p, s, only_gen, market):
             continue
-        if only_gen > 0 and int(plans[p, P_GEN]) != only_gen:
-            continue
-        u, g_after = plan_utility(j, plans[p], g, f_j, 0.0, True, s, beh, market)
+        u, g_after = offer_utility(j, p, g, f_j, s, rank, beh, market)
         if u > best_u:
             best, best_u, best_g = p, u, g_after
-    return best, best_u, best_g
+    if beh.plan_mu == 0.0 or best < 0:
+        return best, best_u, best_g
+    total = 0.0
+    for p in range(market.plan_start[j], market.plan_start[j + 1]):
+        if plan_open(p, s, only_gen, market):
+            u, _ = offer_utility(j, p, g, f_j, s, rank, beh, market)
+            if u > -np.inf:
+                total += math.exp((u - best_u) / beh.plan_mu)
+    target = u_plan * total
+    acc = 0.0
+    for p in range(market.plan_start[j], market.plan_start[j + 1]):
+        if plan_open(p, s, only_gen, market):
+            u, g_after = offer_utility(j, p, g, f_j, s, rank, beh, market)
+            if u > -np.inf:
+                acc += math.exp((u - best_u) / beh.plan_mu)
+                best, best_g = p, g_after
+                if target < acc:
+                    break
+    return best, best_u + beh.plan_mu * math.log(total), best_g
 
 
 @numba.njit(**_CALL)
-def choose(o, g, s, lock, cur_plan, cur_discount, u_choice, beh, market, scratch):
+def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, u_plan, beh, market, scratch):
     """Step 6: multinomial-logit choice among available operators.
 
     ``o`` is the current operator (``NO_OPERATOR`` for a market entrant, who has no
@@ -255,7 +314,7 @@ def choose(o, g, s, lock, cur_plan, cur_discount, u_choice, beh, market, scratch
         else:
             if ops[j, O_ACTIVE] == 0.0:
                 continue
-            p, u, g_after = best_plan(j, g, f[j], s, 0, beh, market)
+            p, u, g_after = best_plan(j, g, f[j], s, 0, rank, u_plan, beh, market)
             if p < 0:
                 continue
             scratch.plan_of[j] = p
@@ -312,13 +371,73 @@ def offer_seen_probability(o, ops):
 
 # --------------------------------------------------------------------------- step 8 helper
 @numba.njit(**_INLINE)
-def migration_probability(newer_share, sub, s, beh, seg):
-    """Step 8: Bass hazard of moving to the newest generation, plus the subsidy pull."""
-    return (
-        seg[s, S_INNOV] * beh.p_innovation
-        + seg[s, S_IMIT] * beh.q_imitation * newer_share
-        + beh.beta_migration_subsidy * sub / seg[s, S_REF]
-    )
+def logistic(z):
+    """``1 / (1 + exp(-z))``, written so that neither branch overflows."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@numba.njit(**_INLINE)
+def migration_probability(newer_share, sub, gain, avail, s, beh, seg):
+    """Step 8: the Bass pull times the upgrade choice (GBM), plus the v1 subsidy pull.
+
+    ``(innovation p + imitation q F) * avail * 2 logistic(beta_migration * gain)``: the
+    binary logit of upgrading against staying, scaled to 1 at indifference, acts as
+    the Generalized Bass Model's current effort; with handsets available and
+    ``beta_migration = 0`` it is the Bass hazard exactly.
+    """
+    choice = avail * (2.0 * logistic(beh.beta_migration * gain))
+    pull = bass_pull(newer_share, s, beh, seg)
+    return pull * choice + beh.beta_migration_subsidy * sub / seg[s, S_REF]
+
+
+@numba.njit(**_INLINE)
+def bass_pull(newer_share, s, beh, seg):
+    """The Bass hazard ``innovation p + imitation q F`` of a subscriber of segment ``s``."""
+    return seg[s, S_INNOV] * beh.p_innovation + seg[s, S_IMIT] * beh.q_imitation * newer_share
+
+
+@numba.njit(**_INLINE)
+def migration_ruled_out(u, o, s, newer_share, beh, market):
+    """True when the migration draw ``u`` is at or above any probability step 8 can give.
+
+    Without the v1 subsidy term the probability is ``pull * (avail * 2 logistic)``, at
+    most ``pull * (avail * 2)`` (rounding is monotone), so the choice need not be
+    evaluated: a shortcut only, the decisions are the same.
+    """
+    if beh.beta_migration_subsidy != 0.0:
+        return False
+    avail = market.dev_avail[o, int(market.ops[o, O_NEWEST_GEN])]
+    return u >= bass_pull(newer_share, s, beh, market.seg) * (avail * 2.0)
+
+
+@numba.njit(**_CALL)
+def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, market):
+    """Step 8 for a customer of ``o`` on plan ``p`` with a generation-``g`` handset.
+
+    Returns ``(probability of migrating to o's newest covered generation, the plan row
+    the migrant takes (-1: keeps its plan), the subsidy paid)``. The probability is 0
+    without a newer network or beyond the segment's market potential; ``gain`` is the
+    utility of the best plan of that generation (a new contract, handset bought) less
+    that of staying on plan ``p`` (with its running ``discount``).
+    """
+    newest = int(market.ops[o, O_NEWEST_GEN])
+    if g >= newest or rank >= market.potential[s, newest]:
+        return 0.0, -1, 0.0
+    plans = market.plans
+    mp, _, _ = best_plan(o, g, f_o, s, newest, rank, u_plan, beh, market)
+    sub = 0.0
+    gain = 0.0
+    if mp >= 0:
+        sub = plans[mp, P_SUBSIDY]
+        u_up, _ = plan_utility(o, plans[mp], g, f_o, 0.0, True, s, beh, market)
+        u_stay, _ = plan_utility(o, plans[p], g, f_o, discount, False, s, beh, market)
+        gain = u_up - u_stay
+    pr = migration_probability(newer_share, sub, gain, market.dev_avail[o, newest], s, beh,
+                               market.seg)
+    return pr, mp, sub
 
 
 # --------------------------------------------------------------------------- step 9 helper
@@ -365,7 +484,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
     contract_left, expectation, trust = private.contract_left, private.expectation, private.trust
     annoyance, retention_left = private.annoyance, private.retention_left
     retention_discount, bundled = private.retention_discount, private.bundled
-    spend, expired = private.spend, private.expired
+    spend, expired, adopt_rank = private.spend, private.expired, private.adopt_rank
     counts, sums, flows = acc.counts, acc.sums, acc.flows
     for c in numba.prange(n_chunks(n_after)):
         nxt_c = Visible(operator=op_n, satisfaction=sat_n, handset_gen=gen_n, switched=sw_n)
@@ -373,7 +492,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             plan=plan, segment=segment, tenure=tenure, contract_left=contract_left,
             expectation=expectation, trust=trust, annoyance=annoyance,
             retention_left=retention_left, retention_discount=retention_discount,
-            bundled=bundled, spend=spend, expired=expired,
+            bundled=bundled, spend=spend, expired=expired, adopt_rank=adopt_rank,
         )
         scratch = new_scratch(n_ops)
         f, wom = scratch.f, scratch.wom
@@ -421,8 +540,9 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
                 # step 6: choice
-                j = choose(o, g, s, lock[0] + lock[1] + lock[2], p, discount,
-                           uniform_at(keys.choice, i), beh, market, scratch)
+                j = choose(o, g, s, adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2], p,
+                           discount, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
+                           beh, market, scratch)
             if j != o:
                 # step 7: switch
                 np_ = scratch.plan_of[j]
@@ -456,20 +576,21 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             expired[i] = ended
             # step 8: technology migration with the same operator
             g2 = g
-            newest = int(ops[o, O_NEWEST_GEN])
-            if g < newest:
-                mp, _, _ = best_plan(o, g, f[o], s, newest, beh, market)
-                sub = plans[mp, P_SUBSIDY] if mp >= 0 else 0.0
-                if uniform_at(keys.migration, i) < migration_probability(newer_share, sub, s,
-                                                                          beh, seg):
-                    g2 = newest
-                    ccnt[o, s, C_MIGRATIONS] += 1
-                    if mp >= 0:
-                        p = mp
-                        plan[i] = mp
-                        cl = int(plans[mp, P_CONTRACT])
-                        expired[i] = 0
-                        csm[o, s, F_SUBSIDY] += sub
+            u_mig = uniform_at(keys.migration, i)
+            pr, mp, sub = 0.0, -1, 0.0
+            if not migration_ruled_out(u_mig, o, s, newer_share, beh, market):
+                pr, mp, sub = migration_offer(o, g, p, s, adopt_rank[i] / ADOPT_RANKS, discount,
+                                              f[o], newer_share, uniform_at(keys.plan_choice, i),
+                                              beh, market)
+            if u_mig < pr:
+                g2 = int(ops[o, O_NEWEST_GEN])
+                ccnt[o, s, C_MIGRATIONS] += 1
+                if mp >= 0:
+                    p = mp
+                    plan[i] = mp
+                    cl = int(plans[mp, P_CONTRACT])
+                    expired[i] = 0
+                    csm[o, s, F_SUBSIDY] += sub
             gen_n[i] = g2
             contract_left[i] = cl
             lock = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, market)
@@ -500,9 +621,10 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
 
 
 @numba.njit(**_CALL)
-def _enter(i, s, g, u_choice, beh, market, scratch, nxt, private, ccnt, csm):
+def _enter(i, s, g, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm):
     """A market entrant picks an operator by the logit, without lock-in, and joins it."""
-    j = choose(NO_OPERATOR, g, s, 0.0, 0, 0.0, u_choice, beh, market, scratch)
+    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, u_choice,
+               u_plan, beh, market, scratch)
     if j == NO_OPERATOR:  # no operator offers this segment anything: stays out of the market
         nxt.operator[i] = NO_OPERATOR
         nxt.handset_gen[i] = g

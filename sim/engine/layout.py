@@ -8,6 +8,7 @@ kernels read them by name from a record, see :mod:`sim.market.tables`.)
 
 NO_OPERATOR = 255  # operator id of a subscriber slot not yet active (market entry capacity)
 MAX_GENERATION = 5  # generations are 2..5; tables indexed by generation have 6 columns
+ADOPT_RANKS = 65536  # adoption rank is stored as uint16 k, meaning rank k / ADOPT_RANKS in [0, 1)
 
 # segment table columns
 S_REF, S_PRICE, S_QUALITY, S_SOCIAL, S_INNOV, S_IMIT, S_SPEND = 0, 1, 2, 3, 4, 5, 6

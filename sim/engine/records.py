@@ -31,6 +31,10 @@ class MarketView(NamedTuple):
         eligible: (P, S) bool, plan open to segment.
         plan_start: (J+1,) first plan row of each operator.
         ktab: knowledge lock-in by tenure in months.
+        dev_avail: (J, 6) share of shoppers who find a handset for each operator's
+            network of each generation (1 without a device market).
+        dev_cost: (J, 6) that handset's price this month (currency; 0 without one).
+        potential: (S, 6) market potential of each generation in each segment.
     """
 
     seg: np.ndarray
@@ -41,6 +45,9 @@ class MarketView(NamedTuple):
     eligible: np.ndarray
     plan_start: np.ndarray
     ktab: np.ndarray
+    dev_avail: np.ndarray
+    dev_cost: np.ndarray
+    potential: np.ndarray
 
 
 class MeanField(NamedTuple):
@@ -74,6 +81,7 @@ class MonthKeys(NamedTuple):
     choice: np.uint64
     migration: np.uint64
     recontract: np.uint64
+    plan_choice: np.uint64
 
     @classmethod
     def for_month(cls, seed: int, month: int) -> MonthKeys:

@@ -38,11 +38,13 @@ class Stream(IntEnum):
     INIT_BUNDLE = 8
     INIT_SPEND = 9
     INIT_ROW = 10  # which population-file row a month-0 slot takes
+    INIT_ADOPT_RANK = 11  # place in the segment's adoption order (market potential)
     CONSIDER = 20
     OFFER_SEEN = 21
     CHOICE = 22
     MIGRATION = 23
     RECONTRACT = 24
+    PLAN_CHOICE = 25  # which plan of the chosen operator (nested logit, plan_mu > 0)
     GRAPH = 40
     GRAPH_REWIRE = 41
     GRAPH_HOUSEHOLD = 42

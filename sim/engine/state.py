@@ -20,7 +20,7 @@ from typing import Annotated, Any, NamedTuple
 import numba
 import numpy as np
 
-from sim.engine.layout import CHUNK, NO_OPERATOR
+from sim.engine.layout import ADOPT_RANKS, CHUNK, NO_OPERATOR
 from sim.engine.rng import Stream, stream_key, uniform_at
 
 U8 = Annotated[np.ndarray, np.uint8]
@@ -53,6 +53,7 @@ class Private(NamedTuple):
     bundled: BOOL  # household bundle
     spend: F32  # individual spend factor
     expired: U8  # a contract ran out last month without re-contracting
+    adopt_rank: U16  # place in the segment's adoption order, k / ADOPT_RANKS (adopts g if < potential)
 
 
 def field_dtypes(record: type[NamedTuple]) -> dict[str, np.dtype]:
@@ -158,20 +159,24 @@ class InitialDistributions(NamedTuple):
     Attributes:
         segment_cdf: (S,) cumulative segment shares.
         operator_cdf: (S, J) cumulative operator shares per segment.
-        handset_cdf: (6,) cumulative shares of handset generations 0..5.
+        handset_cdf: (6,) cumulative shares of handset generations 0..5 (entrants).
+        operator_handset_cdf: (J, 6) the same for each operator's month-0 customers.
         plan_cdf: (J, S, 6, P) cumulative plan weights per operator, segment and
             handset generation, over plan rows; all zero where none applies.
         plan_contract: (P,) contract months of each plan.
+        tenure_mean: (J,) mean month-0 tenure of each operator's customers.
+        share_on_contract: (J,) share inside a contract, per operator.
     """
 
     segment_cdf: np.ndarray
     operator_cdf: np.ndarray
     handset_cdf: np.ndarray
+    operator_handset_cdf: np.ndarray
     plan_cdf: np.ndarray
     plan_contract: np.ndarray
-    tenure_mean: float
+    tenure_mean: np.ndarray
     tenure_max: int
-    share_on_contract: float
+    share_on_contract: np.ndarray
     sat_0: float
     sat_spread: float
     trust_0: float
@@ -193,6 +198,7 @@ class InitialKeys(NamedTuple):
     spend: np.uint64
     contract_left: np.uint64  # how far into the contract (second draw of INIT_CONTRACT)
     row: np.uint64  # which population-file row
+    adopt_rank: np.uint64
 
     @classmethod
     def for_seed(cls, seed: int) -> InitialKeys:
@@ -260,23 +266,29 @@ def _synthesize(n_initial, keys, dist, now, private):
 
 @numba.njit(cache=True)
 def _synthesize_chunk(lo, hi, n_initial, keys, dist, now, private):
-    """Every slot's segment, handset and spend; initial slots' operator, plan and the rest."""
+    """Every slot's segment, handset, spend and adoption rank; initial slots' the rest.
+
+    An initial slot's handset comes from its operator's mix, an entrant's from the
+    population's.
+    """
     for i in range(lo, hi):
         s = _pick(dist.segment_cdf, uniform_at(keys.segment, i))
         private.segment[i] = s
-        g = _pick(dist.handset_cdf, uniform_at(keys.handset, i))
-        now.handset_gen[i] = g
         private.spend[i] = 1.0 + dist.spend_spread * (2.0 * uniform_at(keys.spend, i) - 1.0)
+        private.adopt_rank[i] = int(uniform_at(keys.adopt_rank, i) * ADOPT_RANKS)
         if i >= n_initial:
+            now.handset_gen[i] = _pick(dist.handset_cdf, uniform_at(keys.handset, i))
             continue
         j = _pick(dist.operator_cdf[s], uniform_at(keys.operator, i))
         now.operator[i] = j
+        g = _pick(dist.operator_handset_cdf[j], uniform_at(keys.handset, i))
+        now.handset_gen[i] = g
         p = _pick(dist.plan_cdf[j, s, g], uniform_at(keys.plan, i))
         private.plan[i] = p
-        t = -dist.tenure_mean * np.log(1.0 - uniform_at(keys.tenure, i))
+        t = -dist.tenure_mean[j] * np.log(1.0 - uniform_at(keys.tenure, i))
         private.tenure[i] = int(min(t, dist.tenure_max))
         cm = dist.plan_contract[p]
-        if cm > 0 and uniform_at(keys.contract, i) < dist.share_on_contract:
+        if cm > 0 and uniform_at(keys.contract, i) < dist.share_on_contract[j]:
             private.contract_left[i] = 1 + int(uniform_at(keys.contract_left, i) * cm)
         s0 = dist.sat_0 + dist.sat_spread * (2.0 * uniform_at(keys.satisfaction, i) - 1.0)
         now.satisfaction[i] = min(1.0, max(0.0, s0))
@@ -329,7 +341,7 @@ def _rows_chunk(lo, hi, keys, dist, rows, now, private):
             private.plan[i] = p
             cm = dist.plan_contract[p]
             left = 0
-            if cm > 0 and uniform_at(keys.contract, i) < dist.share_on_contract:
+            if cm > 0 and uniform_at(keys.contract, i) < dist.share_on_contract[j]:
                 left = 1 + int(uniform_at(keys.contract_left, i) * cm)
             private.contract_left[i] = left
         if rows.charges[r] >= 0.0:

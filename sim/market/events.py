@@ -21,10 +21,13 @@ from sim.engine import layout as L
 from sim.market.tables import BEHAVIOUR_COLUMN, SEGMENT_MULTIPLIERS, MarketTables
 from sim.scenario import (
     EVENT_KINDS,
+    BrandChange,
     CoverageChange,
+    DeviceMarketChange,
     EventBase,
     MarketingCampaign,
     NetworkLaunch,
+    NetworkQualityChange,
     NumberPortability,
     OperatorEntry,
     Outage,
@@ -34,6 +37,7 @@ from sim.scenario import (
     RetentionCampaign,
     Scenario,
     SegmentShift,
+    ServiceQualityChange,
     SubsidyChange,
 )
 
@@ -169,6 +173,42 @@ def _operator_entry(spec: OperatorEntry, t: MarketTables, month: int) -> list[Ch
 def _segment_shift(spec: SegmentShift, t: MarketTables, month: int) -> list[Change]:
     s = t.segment_names.index(spec.segment)
     return [(t.seg, (s, SEGMENT_MULTIPLIERS[spec.field]), spec.value)]
+
+
+@table_changes(BrandChange)
+def _brand_change(spec: BrandChange, t: MarketTables, month: int) -> list[Change]:
+    return [(t.ops, (t.operator_index(spec.operator), L.O_BRAND), spec.brand)]
+
+
+@table_changes(ServiceQualityChange)
+def _service_quality_change(
+    spec: ServiceQualityChange, t: MarketTables, month: int
+) -> list[Change]:
+    return [(t.ops, (t.operator_index(spec.operator), L.O_SERVICE), spec.service_quality)]
+
+
+@table_changes(NetworkQualityChange)
+def _network_quality_change(
+    spec: NetworkQualityChange, t: MarketTables, month: int
+) -> list[Change]:
+    return [(t.perf, (t.operator_index(spec.operator), spec.generation), spec.quality)]
+
+
+@table_changes(DeviceMarketChange)
+def _device_market_change(spec: DeviceMarketChange, t: MarketTables, month: int) -> list[Change]:
+    """The standard's series move from this month's levels to the new ones over the ramp."""
+    k = t.standard_index(spec.standard)
+    series = t.device_series
+    last = series.shape[1] - 1
+    out: list[Change] = []
+    for column, target in ((0, spec.availability), (1, spec.price_index)):
+        if target is None:
+            continue
+        start = float(series[k, min(month, last), column])
+        for m in range(min(month, last), last + 1):
+            done = min(1.0, (m - month + 1) / spec.ramp_months) if spec.ramp_months else 1.0
+            out.append((series, (k, m, column), start + (target - start) * done))
+    return out
 
 
 def _check_every_kind_has_changes() -> None:

@@ -18,7 +18,7 @@ from sim.engine import layout as L
 from sim.engine.records import MarketView
 from sim.engine.state import InitialDistributions, PopulationRows
 from sim.errors import UserError
-from sim.scenario import Behaviour, OperatorEntry, PlanLaunch, Scenario
+from sim.scenario import Behaviour, OperatorEntry, PlanLaunch, Scenario, level_values
 
 # Segment fields that are multipliers in the segment table, by scenario name.
 SEGMENT_MULTIPLIERS = {
@@ -63,6 +63,13 @@ class MarketTables:
         retention: (J, 3) budget per month, discount, offer months.
         eff_q: (J, 6) network quality a handset of each generation gets (this month).
         ktab: knowledge lock-in by tenure in months.
+        standard_names: device-market standards, in ``scenario.devices`` order.
+        net_standard: (J, 6) int, the standard of each operator's network per
+            generation (-1: no device market).
+        device_series: (K, T+1, 2) availability and price index of each standard by
+            month (events move them); ``device_price`` (K,) the handset price at index 1.
+        potential_series: (S, 6, T+1) market potential by segment, generation, month.
+        dev_avail / dev_cost / potential: this month's values (see ``MarketView``).
     """
 
     operator_names: list[str]
@@ -84,12 +91,23 @@ class MarketTables:
     outage: np.ndarray
     retention: np.ndarray
     ktab: np.ndarray
+    standard_names: list[str]
+    net_standard: np.ndarray
+    device_series: np.ndarray
+    device_price: np.ndarray
+    potential_series: np.ndarray
     eff_q: np.ndarray = field(init=False)
     initial_fees: np.ndarray = field(init=False)
+    dev_avail: np.ndarray = field(init=False)
+    dev_cost: np.ndarray = field(init=False)
+    potential: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.eff_q = np.zeros_like(self.perf)
         self.initial_fees = self.plans[:, L.P_FEE].copy()
+        self.dev_avail = np.ones_like(self.perf)
+        self.dev_cost = np.zeros_like(self.perf)
+        self.potential = np.ones(self.potential_series.shape[:2])
 
     def view(self) -> MarketView:
         """The tables as the kernels read them (the arrays themselves, not copies)."""
@@ -136,6 +154,18 @@ class MarketTables:
         self.eff_q[:] = eff * (1.0 - self.outage[:, None])
         gens = np.arange(cov.shape[1])
         self.ops[:, L.O_NEWEST_GEN] = np.max(np.where(cov > 0, gens, 0), axis=1)
+        m = min(month, self.potential_series.shape[2] - 1)
+        self.potential[:] = self.potential_series[:, :, m]
+        has = self.net_standard >= 0
+        k = np.where(has, self.net_standard, 0)
+        if self.device_series.shape[0]:
+            now = self.device_series[:, m, :]
+            self.dev_avail[:] = np.where(has, now[k, 0], 1.0)
+            self.dev_cost[:] = np.where(has, now[k, 1] * self.device_price[k], 0.0)
+
+    def standard_index(self, name: str) -> int:
+        """Row of a device-market standard by name."""
+        return self.standard_names.index(name)
 
 
 def behaviour_vector(b: Behaviour, number_portability: bool) -> np.ndarray:
@@ -242,9 +272,37 @@ def build_tables(scenario: Scenario) -> MarketTables:
         ktab=knowledge_table(
             b, scenario.population.tenure.max_months + scenario.simulation.months + 1
         ),
+        **device_tables(scenario, operators),
     )
     tables.refresh(0)
     return tables
+
+
+def device_tables(scenario: Scenario, operators: list) -> dict[str, object]:
+    """Device markets by standard and month, each network's standard, segment potentials."""
+    months = scenario.simulation.months
+    names = [d.standard for d in scenario.devices]
+    series = np.zeros((len(names), months + 1, 2))
+    for k, dev in enumerate(scenario.devices):
+        series[k, :, 0] = level_values(dev.availability, months)
+        series[k, :, 1] = level_values(dev.price_index, months)
+    net_standard = np.full((len(operators), L.MAX_GENERATION + 1), -1, dtype=np.int64)
+    for j, op in enumerate(operators):
+        for net in op.networks:
+            if net.standard is not None:
+                net_standard[j, net.generation] = names.index(net.standard)
+    segments = scenario.population.segments
+    potential = np.ones((len(segments), L.MAX_GENERATION + 1, months + 1))
+    for s, spec in enumerate(segments):
+        for g, level in spec.potential.items():
+            potential[s, g] = level_values(level, months)
+    return {
+        "standard_names": names,
+        "net_standard": net_standard,
+        "device_series": series,
+        "device_price": np.array([d.handset_price for d in scenario.devices], dtype=np.float64),
+        "potential_series": potential,
+    }
 
 
 def initial_distributions(
@@ -266,6 +324,22 @@ def initial_distributions(
     handset = np.zeros(L.MAX_GENERATION + 1)
     for g, share in pop.handsets.items():
         handset[g] = share
+    # each operator's month-0 customers: its own handset mix, contracts and tenure if given
+    op_handset = np.tile(handset, (n_ops, 1))
+    on_contract = np.full(n_ops, pop.contracts.share_on_contract)
+    tenure_mean = np.full(n_ops, pop.tenure.mean_months)
+    for j, op in enumerate(scenario.all_operators()):
+        start = op.initial
+        if start is None:
+            continue
+        if start.handsets is not None:
+            op_handset[j] = 0.0
+            for g, share in start.handsets.items():
+                op_handset[j, g] = share
+        if start.share_on_contract is not None:
+            on_contract[j] = start.share_on_contract
+        if start.tenure_mean_months is not None:
+            tenure_mean[j] = start.tenure_mean_months
     weights = {
         (o, p.name): p.initial_weight
         for op in scenario.operators
@@ -300,11 +374,12 @@ def initial_distributions(
         segment_cdf=np.cumsum([s.share for s in pop.segments]),
         operator_cdf=np.cumsum(op_shares, axis=1),
         handset_cdf=np.cumsum(handset),
+        operator_handset_cdf=np.cumsum(op_handset, axis=1),
         plan_cdf=plan_cdf,
         plan_contract=tables.plans[:, L.P_CONTRACT].astype(np.int64),
-        tenure_mean=pop.tenure.mean_months,
+        tenure_mean=tenure_mean,
         tenure_max=pop.tenure.max_months,
-        share_on_contract=pop.contracts.share_on_contract,
+        share_on_contract=on_contract,
         sat_0=b.sat_0,
         sat_spread=b.sat_spread,
         trust_0=b.trust_0,

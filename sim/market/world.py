@@ -19,13 +19,23 @@ from sim.engine.state import SubscriberState, synthesize
 from sim.market.events import Timeline
 from sim.market.network import build_graph
 from sim.market.tables import MarketTables, build_tables, initial_distributions
-from sim.scenario import Scenario
+from sim.scenario import Scenario, Trajectory
 
 
 def entrants_by_month(scenario: Scenario) -> np.ndarray:
-    """New subscribers in each month 0..months (integers summing to the fractional rate)."""
+    """New subscribers in each month 0..months (integers summing to the fractional rate).
+
+    A constant rate r gives ``floor(t r size)`` entrants by month t; a trajectory the
+    floor of ``size`` times its rates of months 1..t added up.
+    """
     pop, months = scenario.population, scenario.simulation.months
-    cumulative = np.floor(np.arange(months + 1) * pop.entry_per_month * pop.size).astype(np.int64)
+    rate = pop.entry_per_month
+    if isinstance(rate, Trajectory):
+        rates = np.array(rate.values(months))
+        rates[0] = 0.0  # month 0 is the initial state: nobody enters
+        cumulative = np.floor(np.cumsum(rates) * pop.size).astype(np.int64)
+    else:
+        cumulative = np.floor(np.arange(months + 1) * rate * pop.size).astype(np.int64)
     return np.diff(cumulative, prepend=0)
 
 

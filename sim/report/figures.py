@@ -160,19 +160,50 @@ def _generation_shares(df: pd.DataFrame, generations: list[int]) -> pd.DataFrame
     return pd.DataFrame(shares, index=per_rep.index, columns=cols).groupby("date").mean() * 100
 
 
+def _reported_newest(ax: plt.Axes, points: pd.DataFrame | None, operator: str) -> None:
+    """Reported share on each reported generation g, drawn where g's band starts.
+
+    With g the newest generation in use, that is the top of the older generations'
+    area: ``100 (1 - users of g / subscribers)``.
+    """
+    if points is None:
+        return
+    rows = points[points["operator"] == operator]
+    for column in [c for c in rows.columns if c.startswith("handsets_")]:
+        both = rows.dropna(subset=[column, "subscribers"])
+        if both.empty:
+            continue
+        ax.plot(
+            both["date"],
+            100 * (1 - both[column] / both["subscribers"]),
+            linestyle="none",
+            marker="o",
+            markersize=4,
+            markerfacecolor="black",
+            color="black",
+            label=f"reported {column.removeprefix('handsets_').upper()} share",
+        )
+
+
 def handset_migration_figure(result: RunResult, path: Path) -> Path:
-    """Handset generations among the customers of the market and of each operator."""
+    """Handset generations among the customers of the market and of each operator.
+
+    Where the scenario has reported data, each operator's reported share on a generation
+    is drawn where that generation's band starts.
+    """
     ops = result.operators
     generations = [g for g, col in HANDSETS.items() if ops[col].sum() > 0] or [2]
-    panels = [("All operators", ops)] + [
-        (label, ops[ops["operator"] == op]) for op, label in plots.operator_labels(result).items()
+    points = plots.reported_points(result.scenario)
+    panels = [("All operators", ops, None)] + [
+        (label, ops[ops["operator"] == op], op)
+        for op, label in plots.operator_labels(result).items()
     ]
     ncols = 2 if len(panels) == 4 else min(len(panels), 3)  # fits a printed page
     nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(4 * ncols, 3 * nrows + 0.8), sharey=True, squeeze=False
     )
-    for ax, (title, df) in zip(axes.flat, panels, strict=False):
+    for ax, (title, df, operator) in zip(axes.flat, panels, strict=False):
         shares = _generation_shares(df, generations)
         bottom = np.zeros(len(shares))
         for g in generations:
@@ -189,6 +220,8 @@ def handset_migration_figure(result: RunResult, path: Path) -> Path:
                 label=f"{g}G handset",
             )
             bottom = top
+        if operator is not None:
+            _reported_newest(ax, points, operator)
         ax.set_title(title, fontsize=10)
         ax.set_ylim(0, 100)
         ax.margins(x=0)
@@ -198,8 +231,9 @@ def handset_migration_figure(result: RunResult, path: Path) -> Path:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("% of subscribers")
-    handles, names = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="upper right", ncols=len(generations), frameon=False)
+    # the first operator's panel has every generation and, if any, the reported points
+    handles, names = axes.flat[min(1, len(panels) - 1)].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper right", ncols=len(handles), frameon=False)
     fig.suptitle(f"Handset generations: {result.scenario.name}", x=0.01, ha="left")
     return _finish(fig, result, path, note=None)
 

@@ -161,7 +161,7 @@ def test_unknown_event_kind(tmp_path: Path) -> None:
 
 def test_shares_not_summing_to_one(tmp_path: Path) -> None:
     path = write_scenario(tmp_path, lambda r: r["population"]["initial_shares"].update(Mobile=0.5))
-    assert_user_error(invoke("run", path), str(path), "initial_shares must sum to 1, got 0.755")
+    assert_user_error(invoke("run", path), str(path), "initial_shares must sum to 1, got 0.752")
 
 
 def test_edge_list_with_missing_file(tmp_path: Path) -> None:

@@ -19,10 +19,17 @@ def _dist(**changes):
         segment_cdf=np.array([0.3, 1.0]),
         operator_cdf=np.array([[0.7, 1.0], [0.2, 1.0]]),
         handset_cdf=np.array([0, 0, 0.8, 1.0, 1.0, 1.0]),
+        operator_handset_cdf=np.array([[0, 0, 0.8, 1.0, 1.0, 1.0]] * 2),
         plan_cdf=np.zeros((2, 2, 6, 2)),
         plan_contract=np.array([0, 24]),
-        tenure_mean=30.0, tenure_max=120, share_on_contract=0.5, sat_0=0.6, sat_spread=0.2,
-        trust_0=0.1, bundle_share=0.25, spend_spread=0.3,
+        tenure_mean=np.array([30.0, 30.0]),
+        tenure_max=120,
+        share_on_contract=np.array([0.5, 0.5]),
+        sat_0=0.6,
+        sat_spread=0.2,
+        trust_0=0.1,
+        bundle_share=0.25,
+        spend_spread=0.3,
     )
     base["plan_cdf"][0, :, :, 0] = 1.0
     base["plan_cdf"][0, :, :, 1] = 1.0  # operator 0: plan 0 only
@@ -49,6 +56,25 @@ def test_synthesis_draws_month0_population_with_requested_shares():
     assert st.contract_left[:n].max() <= 24
     assert abs(st.bundled[:n].mean() - 0.25) < 0.01
     assert 0.7 - 1e-6 <= st.spend[:n].min() and st.spend[:n].max() <= 1.3 + 1e-6
+
+
+def test_each_operator_starts_with_its_own_handsets_contracts_and_tenure():
+    """Per-operator month-0 conditions: operator 1 all 3G, every contract running, short tenure."""
+    n = 40_000
+    dist = _dist(
+        operator_handset_cdf=np.array([[0, 0, 1.0, 1.0, 1.0, 1.0], [0, 0, 0.0, 1.0, 1.0, 1.0]]),
+        share_on_contract=np.array([0.5, 1.0]),
+        tenure_mean=np.array([30.0, 6.0]),
+    )
+    st = synthesize(n + 1000, n, seed=3, dist=dist)
+    on1 = st.operator[:n] == 1
+    assert (st.handset_gen[:n][on1] == 3).all() and (st.handset_gen[:n][~on1] == 2).all()
+    assert (st.contract_left[:n][on1] > 0).all()
+    assert abs(st.tenure[:n][on1].mean() - 5.5) < 0.5  # floor of an exponential, mean 6
+    assert st.tenure[:n][~on1].mean() > 25
+    entrants = st.handset_gen[n:]
+    assert abs((entrants == 2).mean() - 0.8) < 0.05  # entrants keep the population's mix
+    assert abs(st.adopt_rank.mean() / 65536 - 0.5) < 0.01  # uniform ranks
 
 
 def test_entrant_slots_are_empty_but_have_traits():
