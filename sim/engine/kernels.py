@@ -508,8 +508,8 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             sw_share, newer_share = social_signals(i, g, ties, now, mean_field, f, wom)
             spend_i = spend[i] * seg[s, S_SPEND]
             if i >= n_active or now.operator[i] == NO_OPERATOR:
-                _enter(i, s, g, uniform_at(keys.choice, i), beh, market, scratch, nxt_c, private_c,
-                       ccnt, csm)
+                _enter(i, s, g, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i), beh,
+                       market, scratch, nxt_c, private_c, ccnt, csm)
                 continue
             o = now.operator[i]
             p = plan[i]
