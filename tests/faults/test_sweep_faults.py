@@ -11,8 +11,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sweep"))
-from faultkit import cli, kill_after, start, wait_children, wait_gone
+from faultkit import LINUX_ONLY, cli, kill_after, start, wait_children, wait_gone
 from sweepkit import small_sweep, write_sweep
+
+pytestmark = LINUX_ONLY
 
 FAST = ("-q", "--no-figures")
 
