@@ -19,9 +19,12 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from sim.scenario import load_scenario
 
+# Process trees are read from /proc, pseudo-terminals and flock are POSIX: Linux only.
+LINUX_ONLY = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"
 PRICE_WAR = ROOT / "scenarios" / "price_war.yaml"

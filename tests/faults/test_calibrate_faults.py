@@ -11,7 +11,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calibration"))
 from calkit import write_calibration
-from faultkit import cli, kill_after, start
+from faultkit import LINUX_ONLY, cli, kill_after, start
+
+pytestmark = LINUX_ONLY
 
 FAST = ("-q", "--no-figures", "--trials", "8")
 

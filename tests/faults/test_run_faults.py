@@ -11,6 +11,7 @@ from faultkit import (
     BARE,
     DEFAULT,
     FIGURES,
+    LINUX_ONLY,
     PRICE_WAR,
     cli,
     kill_after,
@@ -19,6 +20,8 @@ from faultkit import (
     wait_for,
     whole_run,
 )
+
+pytestmark = LINUX_ONLY
 
 OLD = ("run", DEFAULT, "-n", "1000", "-m", "12", "-r", "1", "-q", "--no-report")
 NEW = ("run", PRICE_WAR, "-n", "20000", "-m", "24", "-r", "2", "-q", "--no-figures", "--overwrite")

@@ -11,8 +11,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sweep"))
-from faultkit import cli, kill_after, start, wait_children, wait_gone
+from faultkit import LINUX_ONLY, cli, kill_after, start, wait_children, wait_gone
 from sweepkit import small_sweep, write_sweep
+
+pytestmark = LINUX_ONLY
 
 FAST = ("-q", "--no-figures")
 
@@ -36,7 +38,7 @@ def test_kill_9_orphans_no_worker_and_resume_gives_the_uninterrupted_rows(tmp_pa
     target = tmp_path / "out"
     rng = random.Random(6)
     kills = 0
-    for _ in range(3):
+    for _ in range(2):
         resume = ["--resume"] if target.exists() else []
         proc = start("sweep", sweep, "--out", target, "--workers", "2", *FAST, *resume)
         # a resource tracker, the forkserver and two workers: then a random moment

@@ -15,7 +15,19 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calibration"))
 from calkit import write_calibration
-from faultkit import BARE, DEFAULT, cli, leftovers, read_tty, readonly, start_tty, whole_run
+from faultkit import (
+    BARE,
+    DEFAULT,
+    LINUX_ONLY,
+    cli,
+    leftovers,
+    read_tty,
+    readonly,
+    start_tty,
+    whole_run,
+)
+
+pytestmark = LINUX_ONLY
 
 # Minutes of simulation: a refusal that comes only after it would time the test out.
 HUGE = ("-n", "3000000", "-m", "600", "-r", "1", "-q")
