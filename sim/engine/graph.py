@@ -97,7 +97,7 @@ def _require(ok: bool, message: str) -> None:
 # --------------------------------------------------------------------------- CSR builder
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _bucket_by_node(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Scatter both directions of every non-loop edge into per-node buckets (unsorted).
 
@@ -122,7 +122,7 @@ def _bucket_by_node(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, n
     return indptr, buf
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _sort_dedupe_rows(indptr: np.ndarray, buf: np.ndarray) -> np.ndarray:
     """Sort each row in place and move its distinct values to the front; return their counts.
 
@@ -142,7 +142,7 @@ def _sort_dedupe_rows(indptr: np.ndarray, buf: np.ndarray) -> np.ndarray:
     return kept
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _compact_rows(indptr: np.ndarray, buf: np.ndarray, out_ptr: np.ndarray) -> np.ndarray:
     """Copy the kept prefix of every bucket into a dense indices array."""
     n = indptr.size - 1
@@ -215,7 +215,7 @@ def _pick_other(x: float, count: int, own: int) -> int:
     return j + 1 if j >= own else j
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _ring_edges(
     n: int, half: int, rewire: float, seed: int, stream: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -272,7 +272,7 @@ def small_world(n: int, mean_degree: int, rewire: float, seed: int) -> Graph:
     return csr_from_edges(n, u, v)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _ba_edges(n: int, m: int, seed: int, stream: int) -> np.ndarray:
     """Barabási–Albert edges as a flat endpoint list ``[u0, v0, u1, v1, ...]``.
 
@@ -338,7 +338,7 @@ def scale_free(n: int, mean_degree: int, seed: int) -> Graph:
     return csr_from_edges(n, ends[0::2], ends[1::2])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _poisson_at(lam: float, x: float) -> int:
     """Poisson(``lam``) by inverse CDF from one uniform ``x`` (small ``lam`` only)."""
     p = np.exp(-lam)
@@ -351,7 +351,7 @@ def _poisson_at(lam: float, x: float) -> int:
     return k
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _household_ids(n: int, household_size: float, seed: int, stream: int) -> np.ndarray:
     """Consecutive households of size ``1 + Poisson(household_size - 1)``; last one cut at n."""
     key = stream_key(seed, stream, 0)
@@ -391,7 +391,7 @@ def household_ids(n: int, household_size: float, seed: int) -> np.ndarray:
     return _household_ids(n, float(household_size), seed, int(Stream.GRAPH_HOUSEHOLD))
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _clique_edges(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All pairs within each household (household ``h`` spans ``starts[h]..+sizes[h]``)."""
     offsets = np.zeros(sizes.size + 1, dtype=np.int64)
@@ -408,7 +408,7 @@ def _clique_edges(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np
     return u, v
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _extra_tie_counts(
     own_degree: np.ndarray, mean_degree: float, seed: int, stream: int
 ) -> np.ndarray:
@@ -425,7 +425,7 @@ def _extra_tie_counts(
     return counts
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _extra_tie_edges(
     offsets: np.ndarray,
     segment: np.ndarray,
