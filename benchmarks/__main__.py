@@ -20,20 +20,34 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 
 def run_one(n: int, months: int, threads: int, options: list[str] | None = None) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.engine_run", "--n", str(n), "--months", str(months),
-           "--threads", str(threads), *(options or [])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.engine_run",
+        "--n",
+        str(n),
+        "--months",
+        str(months),
+        "--threads",
+        str(threads),
+        *(options or []),
+    ]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def floor_per_agent_step(row: dict, machine: dict, mean_degree: int = 10, rewire: float = 0.1) -> float:
+def floor_per_agent_step(
+    row: dict, machine: dict, mean_degree: int = 10, rewire: float = 0.1
+) -> float:
     """Lower bound in seconds per agent-step: streaming own state vs gathering far ties.
 
     Each agent-step reads and writes its state (state bytes x 2) and reads its CSR row
     (4 bytes per tie + 8); ties to far nodes (the rewired share of a small world) miss
     the cache once per neighbour field read (4 fields).
     """
-    stream = (2 * row["state_bytes_per_agent"] + 4 * mean_degree + 8) / machine["stream_bytes_per_second"]
+    stream = (2 * row["state_bytes_per_agent"] + 4 * mean_degree + 8) / machine[
+        "stream_bytes_per_second"
+    ]
     gathers = 4 * mean_degree * rewire / machine["random_gathers_per_second"]
     return max(stream, gathers)
 
@@ -45,13 +59,21 @@ def target_line(rows: list[dict]) -> str:
         return "The 10^6 x 60-month, 2-thread row was not measured in this run."
     rate = row["agent_steps_per_second"]
     met = row["wall_seconds"] <= 6.0 and rate >= 10e6
-    return (f"10^6 x {row['months']} months on 2 threads: {row['wall_seconds']:.1f} s wall and "
-            f"{rate / 1e6:.1f} M agent-steps/s against the target of <= 6 s and >= 10 M/s: "
-            f"{'met' if met else 'not met'}.")
+    return (
+        f"10^6 x {row['months']} months on 2 threads: {row['wall_seconds']:.1f} s wall and "
+        f"{rate / 1e6:.1f} M agent-steps/s against the target of <= 6 s and >= 10 M/s: "
+        f"{'met' if met else 'not met'}."
+    )
 
 
-def markdown(rows: list[dict], command: str, machine: dict | None = None, extra: dict | None = None,
-             versus: list[dict] | None = None, profile: dict | None = None) -> str:
+def markdown(
+    rows: list[dict],
+    command: str,
+    machine: dict | None = None,
+    extra: dict | None = None,
+    versus: list[dict] | None = None,
+    profile: dict | None = None,
+) -> str:
     lines = [
         "# Performance",
         "",
@@ -85,8 +107,10 @@ def markdown(rows: list[dict], command: str, machine: dict | None = None, extra:
         ]
         for r in versus:
             up = f"{r['engine_speedup']:.0f}x" if "engine_speedup" in r else ""
-            lines.append(f"| {r['n']:,} | {r['engine']} | {r['months']} | {r['wall_seconds']:.2f} | "
-                         f"{r['agent_steps_per_second'] / 1e6:.3f} M | {up} |")
+            lines.append(
+                f"| {r['n']:,} | {r['engine']} | {r['months']} | {r['wall_seconds']:.2f} | "
+                f"{r['agent_steps_per_second'] / 1e6:.3f} M | {up} |"
+            )
     if machine:
         lines += [
             "",
@@ -180,21 +204,39 @@ def main() -> None:
 
     versus = reference_vs_engine.measure(threads=2)
     for r in versus:
-        print(f"{r['engine']:>9} N={r['n']:>7,} {r['months']} months: {r['agent_steps_per_second'] / 1e6:.3f} M agent-steps/s", flush=True)
+        print(
+            f"{r['engine']:>9} N={r['n']:>7,} {r['months']} months: {r['agent_steps_per_second'] / 1e6:.3f} M agent-steps/s",
+            flush=True,
+        )
 
     machine = floor.measure(threads=2)
     extra = compile_time.measure()
     for degree in (0, 10):
         row = run_one(1_000_000, 24, 2, ["--degree", str(degree), "--no-entry"])
-        extra[f"agent_steps_per_second_1e6_degree_{degree}_no_entry"] = f"{row['agent_steps_per_second'] / 1e6:.1f} M"
+        extra[f"agent_steps_per_second_1e6_degree_{degree}_no_entry"] = (
+            f"{row['agent_steps_per_second'] / 1e6:.1f} M"
+        )
     from benchmarks import profile_kernel
 
     profile = profile_kernel.profile(1_000_000)
-    command = "make bench" if len(sys.argv) == 1 else "python -m benchmarks " + " ".join(sys.argv[1:])
-    write_json(RESULTS / "engine.json", {"command": command, "cores": os.cpu_count(), "rows": rows,
-                                          "machine": machine, "extra": extra, "reference_vs_engine": versus,
-                                          "kernel_profile": profile})
-    write_text(ROOT / "docs" / "performance.md", markdown(rows, command, machine, extra, versus, profile))
+    command = (
+        "make bench" if len(sys.argv) == 1 else "python -m benchmarks " + " ".join(sys.argv[1:])
+    )
+    write_json(
+        RESULTS / "engine.json",
+        {
+            "command": command,
+            "cores": os.cpu_count(),
+            "rows": rows,
+            "machine": machine,
+            "extra": extra,
+            "reference_vs_engine": versus,
+            "kernel_profile": profile,
+        },
+    )
+    write_text(
+        ROOT / "docs" / "performance.md", markdown(rows, command, machine, extra, versus, profile)
+    )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ import time
 import numba
 
 
-def measure(n: int, months: int, threads: int, scenario: str, degree: int | None = None,
-            entry: bool = True) -> dict:
+def measure(
+    n: int, months: int, threads: int, scenario: str, degree: int | None = None, entry: bool = True
+) -> dict:
     from sim.market.model import MarketModel
     from sim.scenario import load_scenario, with_overrides
 
@@ -67,7 +68,13 @@ def main() -> None:
     ap.add_argument("--degree", type=int, default=None, help="override the mean degree")
     ap.add_argument("--no-entry", action="store_true", help="no market entry (N stays fixed)")
     args = ap.parse_args()
-    print(json.dumps(measure(args.n, args.months, args.threads, args.scenario, args.degree, not args.no_entry)))
+    print(
+        json.dumps(
+            measure(
+                args.n, args.months, args.threads, args.scenario, args.degree, not args.no_entry
+            )
+        )
+    )
 
 
 if __name__ == "__main__":

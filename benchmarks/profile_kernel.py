@@ -77,8 +77,16 @@ def _experience_chunk(c, n, now, private, market, beh, key):
         o, s, g, p = now.operator[i], private.segment[i], now.handset_gen[i], private.plan[i]
         price = own_price(market.plans[p], 0.3, private.retention_discount[i])
         v = perceived_value(o, g, price, s, private.tenure[i], private.spend[i], beh, market)
-        lock = lockin(market.plans[p], private.contract_left[i], private.tenure[i],
-                      private.trust[i], private.bundled[i], s, beh, market)
+        lock = lockin(
+            market.plans[p],
+            private.contract_left[i],
+            private.tenure[i],
+            private.trust[i],
+            private.bundled[i],
+            s,
+            beh,
+            market,
+        )
         saw = 1.0 if uniform_at(key, i) < offer_seen_probability(o, market.ops) else 0.0
         pr = consider_probability(v, private.expired[i], saw, 0.1, s, beh, market.seg)
         total += pr + lock[0] + lock[1] + lock[2] + uniform_at(key + np.uint64(1), i)

@@ -71,7 +71,12 @@ def test_default_scenario_loads(spec: Scenario) -> None:
     assert spec.simulation.replications == 3
     assert spec.population.size == 100_000
     assert spec.population.initial_shares == {"Mobile": 0.748, "Unicom": 0.208, "Telecom": 0.044}
-    assert [s.name for s in spec.population.segments] == ["youth", "young_adult", "mass", "business"]
+    assert [s.name for s in spec.population.segments] == [
+        "youth",
+        "young_adult",
+        "mass",
+        "business",
+    ]
     assert math.isclose(sum(s.share for s in spec.population.segments), 1.0)
     assert spec.population.handsets == {2: 1.0}
     unicom = spec.operators[1]
@@ -110,7 +115,11 @@ def test_minimal_scenario_gets_every_default(tmp_path: Path) -> None:
         "name": "tiny",
         "population": {"initial_shares": {"A": 1.0}},
         "operators": [
-            {"name": "A", "networks": [{"generation": 2}], "plans": [{"name": "p", "monthly_fee": 30}]}
+            {
+                "name": "A",
+                "networks": [{"generation": 2}],
+                "plans": [{"name": "p", "monthly_fee": 30}],
+            }
         ],
     }
     spec = load_scenario(write(tmp_path, minimal))
@@ -286,7 +295,9 @@ def test_overrides_as_mapping(spec: Scenario, raw: dict[str, Any]) -> None:
 
 
 def test_load_scenario_applies_overrides(tmp_path: Path) -> None:
-    spec = load_scenario(DEFAULT, ["population.size=5000", "operators.Unicom.plans.0.monthly_fee=79"])
+    spec = load_scenario(
+        DEFAULT, ["population.size=5000", "operators.Unicom.plans.0.monthly_fee=79"]
+    )
     assert spec.population.size == 5000
     assert spec.operators[1].plans[0].monthly_fee == 79
 
@@ -335,7 +346,9 @@ def test_override_of_wrong_type_names_path_and_value(spec: Scenario) -> None:
 
 
 def test_override_out_of_range(spec: Scenario) -> None:
-    with pytest.raises(UserError, match=r"operators\[Unicom\]\.plans\[gsm_2g\]\.monthly_fee.*got -5"):
+    with pytest.raises(
+        UserError, match=r"operators\[Unicom\]\.plans\[gsm_2g\]\.monthly_fee.*got -5"
+    ):
         with_overrides(spec, ["operators.Unicom.plans.0.monthly_fee=-5"])
 
 
@@ -370,7 +383,9 @@ def test_not_utf8(tmp_path: Path) -> None:
         load_scenario(path)
 
 
-@pytest.mark.parametrize(("text", "kind"), [("- a\n- b\n", "list"), ("42\n", "int"), ("", "NoneType")])
+@pytest.mark.parametrize(
+    ("text", "kind"), [("- a\n- b\n", "list"), ("42\n", "int"), ("", "NoneType")]
+)
 def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, kind: str) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(text, encoding="utf-8")
@@ -409,7 +424,9 @@ def test_error_on_missing_required_field(tmp_path: Path, raw: dict[str, Any]) ->
 
 
 def test_initial_shares_must_sum_to_one(tmp_path: Path, raw: dict[str, Any]) -> None:
-    message = load_error(tmp_path, raw, lambda r: r["population"]["initial_shares"].update(Mobile=0.7))
+    message = load_error(
+        tmp_path, raw, lambda r: r["population"]["initial_shares"].update(Mobile=0.7)
+    )
     assert "population.initial_shares must sum to 1, got 0.952" in message
 
 
@@ -442,7 +459,9 @@ def test_unknown_operator_in_segment_initial_shares(tmp_path: Path, raw: dict[st
 
 def test_unknown_operator_in_event(tmp_path: Path, raw: dict[str, Any]) -> None:
     def vodafone(r: dict[str, Any]) -> None:
-        r["events"].append({"kind": "outage", "month": 5, "operator": "Vodafone", "quality_drop": 0.2})
+        r["events"].append(
+            {"kind": "outage", "month": 5, "operator": "Vodafone", "quality_drop": 0.2}
+        )
 
     message = load_error(tmp_path, raw, vodafone)
     assert "events[2] (outage): unknown operator 'Vodafone'" in message
@@ -465,7 +484,13 @@ def test_event_may_name_a_plan_launched_by_another_event(raw: dict[str, Any]) ->
             "operator": "Unicom",
             "plan": {"name": "iphone", "monthly_fee": 126, "generation": 3},
         },
-        {"kind": "price_change", "month": 30, "operator": "Unicom", "plan": "iphone", "factor": 0.9},
+        {
+            "kind": "price_change",
+            "month": 30,
+            "operator": "Unicom",
+            "plan": "iphone",
+            "factor": 0.9,
+        },
     ]
     spec = validate_scenario(raw)
     assert spec.events[-1].plan == "iphone"
@@ -496,7 +521,13 @@ def test_unknown_segment_in_plan(tmp_path: Path, raw: dict[str, Any]) -> None:
 def test_unknown_segment_in_segment_shift(tmp_path: Path, raw: dict[str, Any]) -> None:
     def shift(r: dict[str, Any]) -> None:
         r["events"].append(
-            {"kind": "segment_shift", "month": 3, "segment": "retired", "field": "spend", "value": 1.2}
+            {
+                "kind": "segment_shift",
+                "month": 3,
+                "segment": "retired",
+                "field": "spend",
+                "value": 1.2,
+            }
         )
 
     message = load_error(tmp_path, raw, shift)
@@ -535,10 +566,18 @@ def test_event_in_last_month_is_allowed(raw: dict[str, Any]) -> None:
     assert validate_scenario(raw).events[1].month == 60
 
 
-def test_price_change_needs_exactly_one_of_fee_or_factor(tmp_path: Path, raw: dict[str, Any]) -> None:
+def test_price_change_needs_exactly_one_of_fee_or_factor(
+    tmp_path: Path, raw: dict[str, Any]
+) -> None:
     def both(r: dict[str, Any]) -> None:
         r["events"].append(
-            {"kind": "price_change", "month": 2, "operator": "Mobile", "monthly_fee": 70, "factor": 0.9}
+            {
+                "kind": "price_change",
+                "month": 2,
+                "operator": "Mobile",
+                "monthly_fee": 70,
+                "factor": 0.9,
+            }
         )
 
     assert "exactly one of monthly_fee or factor" in load_error(tmp_path, raw, both)
@@ -584,7 +623,9 @@ def test_edge_list_path_is_read_from_the_scenario_folder(
 
 def test_validate_scenario_names_its_source(raw: dict[str, Any]) -> None:
     raw["simulation"]["months"] = 0
-    with pytest.raises(UserError, match=r"^inline: simulation\.months: .*greater than or equal to 1, got 0$"):
+    with pytest.raises(
+        UserError, match=r"^inline: simulation\.months: .*greater than or equal to 1, got 0$"
+    ):
         validate_scenario(raw, source="inline")
 
 
@@ -603,7 +644,9 @@ def _check(value: Any, schema: dict[str, Any], defs: dict[str, Any], where: str)
         if disc and isinstance(value, dict):
             target = disc["mapping"].get(value.get(disc["propertyName"]))
             if target is None:
-                return [f"{where}: unknown {disc['propertyName']} {value.get(disc['propertyName'])!r}"]
+                return [
+                    f"{where}: unknown {disc['propertyName']} {value.get(disc['propertyName'])!r}"
+                ]
             return _check(value, {"$ref": target}, defs, where)
         if sum(not _check(value, s, defs, where) for s in schema["oneOf"]) != 1:
             problems.append(f"{where}: does not match exactly one of oneOf")
@@ -672,9 +715,13 @@ def test_json_schema_structure() -> None:
     assert schema["type"] == "object"
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == {"name", "population", "operators"}
-    assert {"simulation", "population", "network", "operators", "events"} <= set(schema["properties"])
+    assert {"simulation", "population", "network", "operators", "events"} <= set(
+        schema["properties"]
+    )
     defs = schema["$defs"]
-    assert {"Plan", "Operator", "Population", "Segment", "PriceChange", "OperatorEntry"} <= set(defs)
+    assert {"Plan", "Operator", "Population", "Segment", "PriceChange", "OperatorEntry"} <= set(
+        defs
+    )
     for model in defs.values():
         assert model.get("additionalProperties") is False  # typos are errors in editors too
     fee = defs["Plan"]["properties"]["monthly_fee"]

@@ -343,8 +343,14 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
         sw_share, newer_share = social_signals(i, g, ties, now, mean_field, scratch.f, scratch.wom)
         discount = private.retention_discount[i] if private.retention_left[i] > 0 else 0.0
         lock = lockin(
-            plans[p], private.contract_left[i], private.tenure[i], private.trust[i],
-            private.bundled[i], s, beh, market,
+            plans[p],
+            private.contract_left[i],
+            private.tenure[i],
+            private.trust[i],
+            private.bundled[i],
+            s,
+            beh,
+            market,
         )
         seen = offer_seen_probability(o, ops)
         pc = seen * consider_probability(sat, expired, 1.0, sw_share, s, beh, seg) + (
@@ -352,8 +358,9 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
         ) * consider_probability(sat, expired, 0.0, sw_share, s, beh, seg)
         rank = private.adopt_rank[i] / L.ADOPT_RANKS
         # u_plan 0: with plan_mu > 0 the first plan of each nest stands for the nest
-        choose(o, g, s, rank, lock[0] + lock[1] + lock[2], p, discount, 0.0, 0.0, beh, market,
-               scratch)
+        choose(
+            o, g, s, rank, lock[0] + lock[1] + lock[2], p, discount, 0.0, 0.0, beh, market, scratch
+        )
         util = scratch.util
         total = 0.0
         for j in range(util.shape[0]):
@@ -378,7 +385,8 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
         if g >= adopt_generation:
             p_adopt[k] = 1.0
         elif newest >= adopt_generation:
-            pm, _, _ = migration_offer(o, g, p, s, rank, discount, scratch.f[o], newer_share, 0.0,
-                                       beh, market)
+            pm, _, _ = migration_offer(
+                o, g, p, s, rank, discount, scratch.f[o], newer_share, 0.0, beh, market
+            )
             p_adopt[k] = 1.0 - (1.0 - min(1.0, max(0.0, pm))) ** 12
     return p_leave, p_adopt, reason

@@ -36,7 +36,9 @@ def prefetch(typingctx, array, index):
         hint = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
         llvm_prefetch = cgutils.get_or_insert_function(builder.module, hint, "llvm.prefetch.p0")
         # read (0), keep in all cache levels (3), data cache (1)
-        builder.call(llvm_prefetch, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+        builder.call(
+            llvm_prefetch, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)]
+        )
         return context.get_dummy_value()
 
     return types.void(array, index), codegen

@@ -53,7 +53,9 @@ class Private(NamedTuple):
     bundled: BOOL  # household bundle
     spend: F32  # individual spend factor
     expired: U8  # a contract ran out last month without re-contracting
-    adopt_rank: U16  # place in the segment's adoption order, k / ADOPT_RANKS (adopts g if < potential)
+    adopt_rank: (
+        U16  # place in the segment's adoption order, k / ADOPT_RANKS (adopts g if < potential)
+    )
 
 
 def field_dtypes(record: type[NamedTuple]) -> dict[str, np.dtype]:

@@ -168,9 +168,21 @@ def test_edge_list_with_missing_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert_user_error(
         invoke(
-            "run", DEFAULT, "--population", "100", "--months", "1", "--replications", "1",
-            "--set", "network.kind=edge_list", "--set", "network.path=nope.txt",
-            "--out", out, "--quiet",
+            "run",
+            DEFAULT,
+            "--population",
+            "100",
+            "--months",
+            "1",
+            "--replications",
+            "1",
+            "--set",
+            "network.kind=edge_list",
+            "--set",
+            "network.path=nope.txt",
+            "--out",
+            out,
+            "--quiet",
         ),
         "nope.txt",
     )
@@ -266,7 +278,9 @@ def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     ],
     ids=["missing-file", "schema", "set-path", "usage"],
 )
-def test_subprocess_exits_2_without_traceback(tmp_path: Path, make_args: Any, fragments: list[str]) -> None:
+def test_subprocess_exits_2_without_traceback(
+    tmp_path: Path, make_args: Any, fragments: list[str]
+) -> None:
     proc = _cli(*make_args(tmp_path))
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
@@ -295,12 +309,17 @@ def test_console_script() -> None:
         pytest.skip("telsim console script not installed next to this python")
     proc = subprocess.run(
         [script, "validate", "does-not-exist.yaml"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "does-not-exist.yaml: scenario file not found" in proc.stderr
-    ok = subprocess.run([script, "validate", DEFAULT], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [script, "validate", DEFAULT], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert ok.returncode == 0, ok.stderr
     assert "valid" in ok.stdout
 
@@ -317,7 +336,9 @@ def test_validate_default_scenario() -> None:
 
 
 def test_validate_with_overrides() -> None:
-    result = invoke("validate", DEFAULT, "--set", "population.size=5000", "--set", "simulation.months=30")
+    result = invoke(
+        "validate", DEFAULT, "--set", "population.size=5000", "--set", "simulation.months=30"
+    )
     assert result.exit_code == 0, result.output
     assert "5,000 agents" in result.stdout and "30 months" in result.stdout
 
@@ -342,8 +363,14 @@ def test_help_lists_commands() -> None:
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "base"
     result = invoke(
-        "run", DEFAULT, *SMALL, "--out", out, "--quiet",
-        "--set", "operators.Unicom.plans.0.monthly_fee=79",
+        "run",
+        DEFAULT,
+        *SMALL,
+        "--out",
+        out,
+        "--quiet",
+        "--set",
+        "operators.Unicom.plans.0.monthly_fee=79",
     )
     assert result.exit_code == 0, (result.output, result.exception)
     assert result.stdout == ""  # --quiet
@@ -427,8 +454,16 @@ def test_rerunning_the_written_scenario_reproduces_the_run(run_dir: Path, tmp_pa
 def test_another_seed_gives_another_run(run_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "seed"
     result = invoke(
-        "run", run_dir / "scenario.yaml", "--out", out, "--no-figures", "--quiet",
-        "--seed", "7", "--replications", "1",
+        "run",
+        run_dir / "scenario.yaml",
+        "--out",
+        out,
+        "--no-figures",
+        "--quiet",
+        "--seed",
+        "7",
+        "--replications",
+        "1",
     )
     assert result.exit_code == 0, (result.output, result.exception)
     before = pd.read_parquet(run_dir / "operators.parquet")

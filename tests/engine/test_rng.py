@@ -5,16 +5,22 @@ from sim.engine.rng import Stream, replication_seed, stream_key, uniform, unifor
 
 def test_uniform_is_a_pure_function_of_its_four_keys():
     assert uniform(7, Stream.CHOICE, 3, 11) == uniform(7, Stream.CHOICE, 3, 11)
-    draws = {uniform(7, Stream.CHOICE, 3, 11), uniform(8, Stream.CHOICE, 3, 11),
-             uniform(7, Stream.CONSIDER, 3, 11), uniform(7, Stream.CHOICE, 4, 11),
-             uniform(7, Stream.CHOICE, 3, 12)}
+    draws = {
+        uniform(7, Stream.CHOICE, 3, 11),
+        uniform(8, Stream.CHOICE, 3, 11),
+        uniform(7, Stream.CONSIDER, 3, 11),
+        uniform(7, Stream.CHOICE, 4, 11),
+        uniform(7, Stream.CHOICE, 3, 12),
+    }
     assert len(draws) == 5
 
 
 def test_array_matches_scalar_draws():
     arr = uniform_array(5, int(Stream.MIGRATION), 2, 1000)
     key = stream_key(5, int(Stream.MIGRATION), 2)
-    assert all(arr[i] == uniform_at(key, i) == uniform(5, int(Stream.MIGRATION), 2, i) for i in (0, 1, 999))
+    assert all(
+        arr[i] == uniform_at(key, i) == uniform(5, int(Stream.MIGRATION), 2, i) for i in (0, 1, 999)
+    )
 
 
 def test_draws_are_uniform_and_uncorrelated_between_neighbours():

@@ -585,17 +585,33 @@ def test_duration_undoes_every_kind(event):
 
 def test_operator_entry_refuses_a_duration():
     """Operators do not exit: an entry with a duration would leave customers on a ghost."""
-    entry = {"kind": "operator_entry", "month": AT, "duration": 2,
-             "operator": {"name": "D", "networks": [{"generation": 2}],
-                          "plans": [{"name": "entry", "monthly_fee": 30.0}]}}
+    entry = {
+        "kind": "operator_entry",
+        "month": AT,
+        "duration": 2,
+        "operator": {
+            "name": "D",
+            "networks": [{"generation": 2}],
+            "plans": [{"name": "entry", "monthly_fee": 30.0}],
+        },
+    }
     with pytest.raises(UserError, match="operator_entry is permanent"):
         scenario([entry])
 
 
 def test_offers_keep_their_discount_after_the_campaign_ends():
     """An offer lasts its months at the discount it was made with (model.md step 2)."""
-    events = [{"kind": "retention_campaign", "month": AT, "operator": "B", "budget": 5000.0,
-               "discount": 0.5, "offer_months": 6, "duration": 1}]
+    events = [
+        {
+            "kind": "retention_campaign",
+            "month": AT,
+            "operator": "B",
+            "budget": 5000.0,
+            "discount": 0.5,
+            "offer_months": 6,
+            "duration": 1,
+        }
+    ]
     ops = run(scenario(events), check_invariants=True).operators
     b = ops[ops["operator"] == "B"].set_index("month")
     assert b.loc[AT, "retention_offers"] > 0
