@@ -9,12 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calibration"))
 from calkit import write_calibration
+from clikit import assert_user_error, invoke
 
-from sim.cli import app
 from sim.scenario import load_scenario
 
 FILES = {
@@ -33,21 +32,6 @@ FILES = {
     "fit_intention.png",
     "fit_satisfaction.png",
 }
-
-
-def invoke(*args: object) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def assert_user_error(result: Result, *fragments: str) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert "Traceback" not in result.output
-    messages = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(messages) == 1, result.stderr
-    message = " ".join(result.stderr.split())
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    return message
 
 
 @pytest.fixture

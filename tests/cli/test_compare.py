@@ -6,31 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner, Result
-
-from sim.cli import app
+from clikit import assert_user_error, invoke
+from typer.testing import Result
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"
 SMALL = ["--population", "2000", "--months", "12", "--replications", "3"]
 CHEAP_UNICOM = "operators.Unicom.plans.0.monthly_fee=23"
-
-
-def invoke(*args: object) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def assert_user_error(result: Result, *fragments: str) -> str:
-    """Exit 2, one ``error:`` line naming every fragment, no traceback, nothing on stdout."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-    assert len([x for x in result.stderr.splitlines() if x.startswith("error: ")]) == 1
-    message = " ".join(result.stderr.split())
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    return message
 
 
 @pytest.fixture(scope="module")

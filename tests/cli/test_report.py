@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from clikit import assert_user_error, invoke
 
-from sim.cli import app
 from sim.report import FIGURE_DIR
 from sim.results import RUN_FILES
 
@@ -18,21 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"
 TINY = ["--population", "1000", "--months", "6", "--replications", "1", "--quiet"]
 REPORT_FILES = {"report.html", "report.md", FIGURE_DIR}
-
-
-def invoke(*args: object) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def assert_one_error(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 2, (result.output, result.exception)
-    assert isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output and result.stdout == ""
-    assert [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert result.stderr.count("error: ") == 1, result.stderr
-    message = " ".join(result.stderr.split())
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +66,13 @@ def test_report_on_an_incomplete_folder(bare_run: Path, tmp_path: Path, name: st
     for other in RUN_FILES:
         if other != name:
             (broken / other).write_bytes((bare_run / other).read_bytes())
-    assert_one_error(invoke("report", broken), str(broken), f"missing {name}")
+    assert_user_error(invoke("report", broken), str(broken), f"missing {name}")
     assert not (broken / "report.html").exists()
 
 
 def test_report_on_a_missing_folder(tmp_path: Path) -> None:
-    assert_one_error(invoke("report", tmp_path / "nope"), "nope", "folder not found")
-    assert_one_error(invoke("report", DEFAULT), "china_3g_2009.yaml", "is not a folder")
+    assert_user_error(invoke("report", tmp_path / "nope"), "nope", "folder not found")
+    assert_user_error(invoke("report", DEFAULT), "china_3g_2009.yaml", "is not a folder")
 
 
 def test_report_subprocess_exit_code(tmp_path: Path) -> None:

@@ -7,33 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sweep"))
+from clikit import assert_user_error, invoke
 from sweepkit import small_sweep, write_sweep
 
 from sim import runner as sim_runner
-from sim.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"
 PRICE_WAR = ROOT / "scenarios" / "price_war.yaml"
 TINY = ["--population", "500", "--months", "6", "--replications", "2", "--quiet"]
-
-
-def invoke(*args: object) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def user_error(result: Result, *fragments: str) -> str:
-    """Exit 2, exactly one ``error:`` line naming every fragment, no traceback."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert "Traceback" not in result.output
-    assert sum(line.startswith("error: ") for line in result.stderr.splitlines()) == 1
-    message = " ".join(result.stderr.split())
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    return message
 
 
 def names(folder: Path) -> set[str]:
@@ -61,15 +45,19 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_folder_of_one_kind_is_not_used_as_another(run_dir: Path, sweep_dir: Path) -> None:
     before = {p: (run_dir / p).read_bytes() for p in ("summary.json", "scenario.yaml")}
     sweep_file = sweep_dir.parent / "sweep.yaml"
-    user_error(
+    assert_user_error(
         invoke("sweep", sweep_file, "--out", run_dir, "-q"),
         f"--out {run_dir}: holds a run ('china_3g_2009', written by telsim run), not a sweep",
         "--overwrite",
     )
     assert {p: (run_dir / p).read_bytes() for p in before} == before
-    user_error(invoke("run", DEFAULT, *TINY, "--out", sweep_dir), "holds a sweep", "not a run")
-    user_error(invoke("compare", DEFAULT, PRICE_WAR, *TINY, "--out", run_dir), "not a compare")
-    user_error(invoke("report", sweep_dir), f"{sweep_dir}: holds a sweep", "not a run")
+    assert_user_error(
+        invoke("run", DEFAULT, *TINY, "--out", sweep_dir), "holds a sweep", "not a run"
+    )
+    assert_user_error(
+        invoke("compare", DEFAULT, PRICE_WAR, *TINY, "--out", run_dir), "not a compare"
+    )
+    assert_user_error(invoke("report", sweep_dir), f"{sweep_dir}: holds a sweep", "not a run")
     assert (sweep_dir / "runs.parquet").is_file() and not (sweep_dir / "report.html").exists()
 
 
@@ -79,7 +67,7 @@ def test_another_scenario_needs_overwrite_and_then_leaves_nothing_stale(
     out = tmp_path / "run"
     assert invoke("run", DEFAULT, *TINY, "--out", out).exit_code == 0
     assert {"shares.png", "report.html", "report.md"} <= names(out)
-    user_error(
+    assert_user_error(
         invoke("run", PRICE_WAR, *TINY, "--no-figures", "--out", out),
         "holds a run of a different scenario: 'china_3g_2009'",
         "this one is 'price_war'",
@@ -139,7 +127,7 @@ def test_months_that_drop_events_say_so(tmp_path: Path) -> None:
 def test_messages_say_what_is_actually_wrong(
     args: list[object], fragments: list[str], not_in: str
 ) -> None:
-    message = user_error(invoke(*args), *fragments)
+    message = assert_user_error(invoke(*args), *fragments)
     assert not_in not in message
 
 
@@ -150,7 +138,7 @@ def test_validate_reports_memory_and_whether_run_would_refuse(
     text = " ".join(ok.stdout.split())
     assert ok.exit_code == 0 and "MiB to run" in text and "GiB available" in text
     monkeypatch.setattr(sim_runner, "available_memory", lambda: 2**30)
-    user_error(
+    assert_user_error(
         invoke("validate", DEFAULT, "--set", "population.size=100000000"),
         f"{DEFAULT}: valid, but telsim run would refuse it on this machine",
         "1.0 GiB is available",

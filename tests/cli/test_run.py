@@ -13,10 +13,9 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
+from clikit import assert_user_error, invoke
 
 from sim import runner as sim_runner
-from sim.cli import app
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,24 +35,6 @@ RUN_FILES = {
     "churn.png",
     "switching.png",
 }
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def assert_user_error(result: Result, *fragments: str) -> str:
-    """Exit 2, exactly one ``error:`` message naming every fragment, and no traceback."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-    messages = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(messages) == 1, result.stderr
-    message = " ".join(result.stderr.split())  # the message may be wrapped
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    return message
 
 
 def write_scenario(tmp_path: Path, change: Any = None, name: str = "s.yaml") -> Path:

@@ -13,28 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner, Result
+from clikit import assert_user_error, invoke
 
-from sim.cli import app
 from sim.sweep import executors
 
 ROOT = Path(__file__).resolve().parents[2]
 SWEEPS = ROOT / "scenarios" / "sweeps"
 DASK = Path(sys.executable).parent / "dask"
-
-
-def invoke(*args: object) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def user_error(result: Result, *fragments: str) -> None:
-    """Exit 2, exactly one ``error:`` line naming every fragment, no traceback."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert "Traceback" not in result.output
-    assert sum(line.startswith("error: ") for line in result.stderr.splitlines()) == 1
-    message = " ".join(result.stderr.split())
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
 
 
 def test_sweep_quick_look_on_two_workers_then_resume(tmp_path: Path) -> None:
@@ -53,7 +38,7 @@ def test_sweep_quick_look_on_two_workers_then_resume(tmp_path: Path) -> None:
     assert summary["agents"] == 1500 and summary["session"]["workers"] == 2
 
     again = invoke(*args)
-    user_error(again, f"--out {out}", "already holds 4 finished runs", "--resume")
+    assert_user_error(again, f"--out {out}", "already holds 4 finished runs", "--resume")
     resumed = invoke(*args, "--resume", "--no-figures")
     assert resumed.exit_code == 0, resumed.output
     assert "ran 0 in" in " ".join(resumed.stdout.split())
@@ -153,9 +138,11 @@ def test_mistakes_exit_2_with_one_message(tmp_path: Path, monkeypatch) -> None:
     bad.write_text(
         (SWEEPS / "subsidy_vs_price.yaml").read_text().replace("kind: grid", "kind: grind")
     )
-    user_error(invoke("sweep", bad, "--out", tmp_path / "o"), str(bad), "design.kind", "'grid'")
-    user_error(invoke("sweep", tmp_path / "none.yaml"), "none.yaml: sweep file not found")
-    user_error(
+    assert_user_error(
+        invoke("sweep", bad, "--out", tmp_path / "o"), str(bad), "design.kind", "'grid'"
+    )
+    assert_user_error(invoke("sweep", tmp_path / "none.yaml"), "none.yaml: sweep file not found")
+    assert_user_error(
         invoke("sweep", SWEEPS / "subsidy_vs_price.yaml", "--set", "population.sise=3"),
         "--set population.sise: unknown field",
     )
@@ -163,7 +150,7 @@ def test_mistakes_exit_2_with_one_message(tmp_path: Path, monkeypatch) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    user_error(
+    assert_user_error(
         invoke(
             "sweep",
             SWEEPS / "subsidy_vs_price.yaml",
@@ -178,6 +165,8 @@ def test_mistakes_exit_2_with_one_message(tmp_path: Path, monkeypatch) -> None:
         ),
         f"--scheduler tcp://127.0.0.1:{port}: cannot connect",
     )
-    user_error(invoke("sensitivity", tmp_path / "nowhere"), "nowhere: sweep folder not found")
+    assert_user_error(
+        invoke("sensitivity", tmp_path / "nowhere"), "nowhere: sweep folder not found"
+    )
     (tmp_path / "empty").mkdir()
-    user_error(invoke("sensitivity", tmp_path / "empty"), "not a finished sweep folder")
+    assert_user_error(invoke("sensitivity", tmp_path / "empty"), "not a finished sweep folder")
