@@ -80,9 +80,13 @@ def test_an_immutable_folder_is_refused_before_any_simulation(tmp_path: Path) ->
     assert whole_run(target, BARE) == old
 
 
+# What the interrupted run and its warm-up share.
+LONG = ["-r", "1", "--set", "population.entry_per_month=0"]
+
+
 def interrupt(target: Path, *args: str) -> tuple[int, str, float]:
     """Start a long run, Ctrl-C it after its first months: exit code, last line, seconds."""
-    months = ["-n", "200000", "-m", "600", "-r", "1", "--set", "population.entry_per_month=0"]
+    months = [*LONG, "-n", "200000", "-m", "600"]
     proc, tty = start_tty("run", DEFAULT, *months, "--no-figures", "--out", target, *args)
     try:
         assert re.search(r" [1-9]\d*/600 months", read_tty(tty, until=r" [3-9]/600 months"))
@@ -97,9 +101,10 @@ def interrupt(target: Path, *args: str) -> tuple[int, str, float]:
 
 
 def test_ctrl_c_says_where_in_one_line_and_keeps_the_folder_whole(tmp_path: Path) -> None:
-    # A fresh clone compiles the kernels on its first run (about a minute, holding the
-    # GIL): compile them first, so the timing below is the answer to Ctrl-C, not that.
-    warm = ["-n", "500", "-m", "3", "-q", "--no-figures", "--out", tmp_path / "warm"]
+    # A fresh clone compiles each kernel on its first call (up to a minute, holding the
+    # GIL): run the same scenario long enough to call them all first, so the timing
+    # below is the answer to Ctrl-C, not a compilation.
+    warm = [*LONG, "-n", "2000", "-m", "24", "-q", "--no-figures", "--out", tmp_path / "warm"]
     assert cli("run", DEFAULT, *warm, timeout=600).returncode == 0
     target = tmp_path / "out"
     code, line, seconds = interrupt(target)
