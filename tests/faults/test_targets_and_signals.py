@@ -100,10 +100,14 @@ def interrupt(target: Path, *args: str) -> tuple[int, str, float]:
     return code, lines[-1] if lines else "", seconds
 
 
-def test_ctrl_c_says_where_in_one_line_and_keeps_the_folder_whole(tmp_path: Path) -> None:
-    # A fresh clone compiles each kernel on its first call (up to a minute, holding the
-    # GIL): run the same scenario long enough to call them all first, so the timing
-    # below is the answer to Ctrl-C, not a compilation.
+def test_ctrl_c_says_where_in_one_line_and_keeps_the_folder_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh clone compiles each kernel on its first call (up to a minute), and the
+    # other test worker writes numba's cache meanwhile: give these runs a cache of their
+    # own, and fill it by running the same scenario long enough to call every kernel
+    # first, so the timing below is the answer to Ctrl-C, not a compilation.
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba-cache"))
     warm = [*LONG, "-n", "2000", "-m", "24", "-q", "--no-figures", "--out", tmp_path / "warm"]
     assert cli("run", DEFAULT, *warm, timeout=600).returncode == 0
     target = tmp_path / "out"
