@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-import typer
 from rich.markup import escape
 
 from sim.cli.common import err
@@ -73,12 +72,11 @@ def kept(target: Path) -> str:
 def interrupted(where: str, outcome: str) -> NoReturn:
     """Say where the command was and what is on disk, then exit 130.
 
-    A simulation thread still inside a kernel is not waited for: the process exits at
-    once (the results folder has already been unwound by then).
+    The process exits at once (the results folder has already been unwound by then):
+    it does not wait for a simulation thread still inside a kernel, nor for interpreter
+    shutdown, which can wait on numba's worker threads.
     """
     err.print(f"[bold yellow]interrupted[/] {escape(where)}; {escape(outcome)}", highlight=False)
-    if any(t.name == _THREAD and t.is_alive() for t in threading.enumerate()):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
-    raise typer.Exit(130)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
