@@ -100,6 +100,11 @@ def interrupt(target: Path, *args: str) -> tuple[int, str, float]:
     return code, lines[-1] if lines else "", seconds
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="open (issue 15): in the full suite on a fresh clone the interrupted run sometimes "
+    "does not answer Ctrl-C within 60 s; alone, cold or warm, it answers in about 0.2 s",
+)
 def test_ctrl_c_says_where_in_one_line_and_keeps_the_folder_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
