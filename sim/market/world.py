@@ -64,11 +64,6 @@ class World:
     graph: Graph
     timings: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def capacity(self) -> int:
-        """Subscriber slots, initial population and entrants."""
-        return self.state.capacity
-
 
 def build_world(spec: Scenario, seed: int, graph: Graph | None = None) -> World:
     """Tables, timeline, month-0 population and social graph of one replication.
