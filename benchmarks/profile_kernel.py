@@ -28,7 +28,7 @@ from sim.engine.kernels import (
     perceived_value,
     social_signals,
 )
-from sim.engine.layout import CHUNK, O_NEWEST_GEN
+from sim.engine.layout import ADOPT_RANKS, CHUNK, O_NEWEST_GEN
 from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.rng import uniform_at
 
@@ -50,7 +50,7 @@ def _stream(n: int, fields: list[np.ndarray]) -> float:
 
 @numba.njit(cache=True)
 def _social_chunk(c, n, ties, now, mean_field, n_ops, ahead):
-    scratch = new_scratch(n_ops)
+    scratch = new_scratch(n_ops, 0)
     total = 0.0
     end = min(n, (c + 1) * CHUNK)
     for i in range(c * CHUNK, end):
@@ -104,12 +104,16 @@ def _experience(n, now, private, market, beh, key):
 
 @numba.njit(cache=True)
 def _migration_chunk(c, n, now, private, market, beh):
+    scratch = new_scratch(market.ops.shape[0], market.plans.shape[0])
     total = 0.0
     for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
         o, g = now.operator[i], now.handset_gen[i]
         newest = int(market.ops[o, O_NEWEST_GEN])
         if g < newest:
-            p, u, _ = best_plan(o, g, 0.3, private.segment[i], newest, beh, market)
+            rank = private.adopt_rank[i] / ADOPT_RANKS
+            p, u, _ = best_plan(
+                o, g, 0.3, private.segment[i], newest, rank, 0.5, beh, market, scratch
+            )
             total += p + u
     return total
 

@@ -333,7 +333,7 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
     reason = np.zeros(m, dtype=np.int64)
     for k in numba.prange(m):
         i = slots[k]
-        scratch = new_scratch(ops.shape[0])
+        scratch = new_scratch(ops.shape[0], plans.shape[0])
         o = now.operator[i]
         s = private.segment[i]
         g = now.handset_gen[i]
@@ -386,7 +386,7 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
             p_adopt[k] = 1.0
         elif newest >= adopt_generation:
             pm, _, _ = migration_offer(
-                o, g, p, s, rank, discount, scratch.f[o], newer_share, 0.0, beh, market
+                o, g, p, s, rank, discount, scratch.f[o], newer_share, 0.0, beh, market, scratch
             )
             p_adopt[k] = 1.0 - (1.0 - min(1.0, max(0.0, pm))) ** 12
     return p_leave, p_adopt, reason

@@ -78,7 +78,7 @@ def n_chunks(n: int) -> int:
 
 
 @numba.njit(**_INLINE)
-def new_scratch(n_ops):
+def new_scratch(n_ops, n_plans):
     """Work arrays for one thread (see :class:`~sim.engine.records.Scratch`)."""
     return Scratch(
         np.empty(n_ops),
@@ -86,6 +86,8 @@ def new_scratch(n_ops):
         np.empty(n_ops),
         np.empty(n_ops, dtype=np.int64),
         np.empty(n_ops, dtype=np.int64),
+        np.empty(n_plans),
+        np.empty(n_plans, dtype=np.int64),
     )
 
 
@@ -250,7 +252,7 @@ def plan_open(p, s, only_gen, market):
 
 
 @numba.njit(**_CALL)
-def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market):
+def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
     """Operator ``j``'s offer to a subscriber of segment ``s`` (plan -1 if none).
 
     ``only_gen > 0`` restricts to plans of that generation (technology migration).
@@ -258,35 +260,38 @@ def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market):
     lower row). With ``plan_mu > 0`` plans are a nest: the operator is valued at the
     inclusive value ``max + plan_mu log sum exp((u_p - max) / plan_mu)`` and the plan is
     drawn by inverse CDF with ``u_plan`` from the logit weights (rows in order).
+    Each plan's utility is computed once, into ``scratch.plan_u`` / ``plan_g``
+    (``-inf`` for a plan that is no offer), and the nest's passes read it there.
     Returns ``(plan row, utility, handset generation after)``.
     """
+    plan_u, plan_g = scratch.plan_u, scratch.plan_g
+    first, stop = market.plan_start[j], market.plan_start[j + 1]
     best = -1
     best_u = -np.inf
     best_g = g
-    for p in range(market.plan_start[j], market.plan_start[j + 1]):
+    for p in range(first, stop):
+        plan_u[p] = -np.inf
         if not plan_open(p, s, only_gen, market):
             continue
         u, g_after = offer_utility(j, p, g, f_j, s, rank, beh, market)
+        plan_u[p] = u
+        plan_g[p] = g_after
         if u > best_u:
             best, best_u, best_g = p, u, g_after
     if beh.plan_mu == 0.0 or best < 0:
         return best, best_u, best_g
     total = 0.0
-    for p in range(market.plan_start[j], market.plan_start[j + 1]):
-        if plan_open(p, s, only_gen, market):
-            u, _ = offer_utility(j, p, g, f_j, s, rank, beh, market)
-            if u > -np.inf:
-                total += math.exp((u - best_u) / beh.plan_mu)
+    for p in range(first, stop):
+        if plan_u[p] > -np.inf:
+            total += math.exp((plan_u[p] - best_u) / beh.plan_mu)
     target = u_plan * total
     acc = 0.0
-    for p in range(market.plan_start[j], market.plan_start[j + 1]):
-        if plan_open(p, s, only_gen, market):
-            u, g_after = offer_utility(j, p, g, f_j, s, rank, beh, market)
-            if u > -np.inf:
-                acc += math.exp((u - best_u) / beh.plan_mu)
-                best, best_g = p, g_after
-                if target < acc:
-                    break
+    for p in range(first, stop):
+        if plan_u[p] > -np.inf:
+            acc += math.exp((plan_u[p] - best_u) / beh.plan_mu)
+            best, best_g = p, plan_g[p]
+            if target < acc:
+                break
     return best, best_u + beh.plan_mu * math.log(total), best_g
 
 
@@ -314,7 +319,7 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, u_plan, beh, m
         else:
             if ops[j, O_ACTIVE] == 0.0:
                 continue
-            p, u, g_after = best_plan(j, g, f[j], s, 0, rank, u_plan, beh, market)
+            p, u, g_after = best_plan(j, g, f[j], s, 0, rank, u_plan, beh, market, scratch)
             if p < 0:
                 continue
             scratch.plan_of[j] = p
@@ -414,7 +419,8 @@ def migration_ruled_out(u, o, s, newer_share, beh, market):
 
 
 @numba.njit(**_CALL)
-def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, market):
+def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, market,
+                    scratch):
     """Step 8 for a customer of ``o`` on plan ``p`` with a generation-``g`` handset.
 
     Returns ``(probability of migrating to o's newest covered generation, the plan row
@@ -427,7 +433,7 @@ def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, m
     if g >= newest or rank >= market.potential[s, newest]:
         return 0.0, -1, 0.0
     plans = market.plans
-    mp, _, _ = best_plan(o, g, f_o, s, newest, rank, u_plan, beh, market)
+    mp, _, _ = best_plan(o, g, f_o, s, newest, rank, u_plan, beh, market, scratch)
     sub = 0.0
     gain = 0.0
     if mp >= 0:
@@ -494,7 +500,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             retention_left=retention_left, retention_discount=retention_discount,
             bundled=bundled, spend=spend, expired=expired, adopt_rank=adopt_rank,
         )
-        scratch = new_scratch(n_ops)
+        scratch = new_scratch(n_ops, plans.shape[0])
         f, wom = scratch.f, scratch.wom
         ccnt = counts[c]
         csm = sums[c]
@@ -581,7 +587,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             if not migration_ruled_out(u_mig, o, s, newer_share, beh, market):
                 pr, mp, sub = migration_offer(o, g, p, s, adopt_rank[i] / ADOPT_RANKS, discount,
                                               f[o], newer_share, uniform_at(keys.plan_choice, i),
-                                              beh, market)
+                                              beh, market, scratch)
             if u_mig < pr:
                 g2 = int(ops[o, O_NEWEST_GEN])
                 ccnt[o, s, C_MIGRATIONS] += 1

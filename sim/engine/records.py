@@ -126,7 +126,7 @@ class Accumulators(NamedTuple):
 
 
 class Scratch(NamedTuple):
-    """Per-thread work arrays of one subscriber's social signals and choice, one per operator.
+    """Per-thread work arrays of one subscriber's social signals and choice.
 
     Attributes:
         f: share of ties on each operator.
@@ -134,6 +134,8 @@ class Scratch(NamedTuple):
         util: logit weights.
         plan_of: each operator's offered plan row.
         gen_of: handset generation after taking that plan.
+        plan_u: each plan row's utility as an offer (``-inf``: no offer), one per plan row.
+        plan_g: handset generation after taking that plan row.
     """
 
     f: np.ndarray
@@ -141,3 +143,5 @@ class Scratch(NamedTuple):
     util: np.ndarray
     plan_of: np.ndarray
     gen_of: np.ndarray
+    plan_u: np.ndarray
+    plan_g: np.ndarray
