@@ -61,15 +61,29 @@ def start(*args: object) -> subprocess.Popen[str]:
     )
 
 
+# A shell without job control starts background commands with SIGINT ignored, and an
+# ignored signal stays ignored across exec: Python then installs no KeyboardInterrupt
+# handler, and telsim, as any well-behaved program, ignores Ctrl-C. A test suite started
+# that way (``make test &``, some CI runners) would see no answer to the signal. Like a
+# terminal's foreground job, the interrupted command starts with SIGINT at its default:
+# this trampoline resets it and execs the real command line.
+_SIGINT_DEFAULT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
 def start_tty(*args: object) -> tuple[subprocess.Popen[str], int]:
     """Start telsim with stderr on a pseudo-terminal, so that it draws its progress bar.
 
+    SIGINT is at its default in it, whatever this process inherited (see above).
     Returns the process and the terminal's reading end (see :func:`read_tty`).
     """
     reader, writer = pty.openpty()
     env = {**_env(), "TERM": "xterm", "COLUMNS": "200"}
+    line = [sys.executable, "-c", _SIGINT_DEFAULT, *command(*args)[1:]]
     proc = subprocess.Popen(
-        command(*args), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=writer, text=True
+        line, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=writer, text=True
     )
     os.close(writer)
     return proc, reader
