@@ -15,7 +15,11 @@ from typing import Any
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over."""
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over.
+
+    The file's data reach the disk before the rename, and the rename before the return,
+    so a power cut leaves the old file or the new one, never an empty one under the name.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -23,11 +27,22 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())
+        sync(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    sync(path.parent)
     return path
+
+
+def sync(path: str | Path) -> None:
+    """Flush a file's or a folder's entries to the disk (``fsync``)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Literal
 
 from sim.errors import UserError
-from sim.io import write_json
+from sim.io import sync, write_json
 
 Kind = Literal["run", "sweep", "calibration", "compare"]
 MARKER = ".telsim.json"
@@ -327,6 +327,7 @@ def _swap(staging: Path, place: Path, shown: str) -> None:
                 raise
         else:
             staging.rename(place)
+        sync(place.parent)  # the swap itself reaches the disk before the old copy goes
     except OSError as exc:
         raise UserError(f"{shown}: cannot replace the folder: {_why(exc)}") from None
     shutil.rmtree(old, ignore_errors=True)
