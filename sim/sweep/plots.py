@@ -294,7 +294,13 @@ def _fmt(value: Any) -> str:
 
 
 def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> list[Path]:
-    """A bar chart per metric family: indices per parameter with confidence intervals."""
+    """A bar chart per metric family: indices per parameter with confidence intervals.
+
+    Only metrics whose indices are reliable (the table's ``reliable`` column, see
+    :func:`sim.sweep.sensitivity.verdicts`) get a panel: bars of invalid indices would
+    read as shares of variance. A family with no reliable metric gets no chart, and a
+    chart left from an earlier analysis is removed.
+    """
     import yaml
 
     spec = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8"))
@@ -304,7 +310,15 @@ def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> 
     keys = ("S1", "ST") if kind == "saltelli" else ("mu_star",)
     params = list(dict.fromkeys(table["parameter"]))
     paths = []
-    for fam, names in _families(list(dict.fromkeys(table["metric"]))).items():
+    reliable = table["reliable"] if "reliable" in table else pd.Series(True, index=table.index)
+    good = set(table.loc[reliable.astype(bool), "metric"])
+    for fam, every in _families(list(dict.fromkeys(table["metric"]))).items():
+        path = folder / f"sensitivity_{_slug(fam)}.png"
+        names = [m for m in every if m in good]
+        if not names:
+            path.unlink(missing_ok=True)
+            continue
+        left_out = [family(m)[1] for m in every if m not in good]
         n = len(names)
         cols = min(n, 4)
         rows = int(np.ceil(n / cols))
@@ -368,8 +382,12 @@ def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> 
                 " mu*: mean absolute change of the metric when one parameter moves across its"
                 " full range (elementary effects)."
             )
+        if left_out:
+            caption += (
+                f" Not shown, intervals too wide to read (sensitivity.json): {', '.join(left_out)}."
+            )
         _put_caption(fig, caption)
-        paths.append(save_figure(fig, folder / f"sensitivity_{_slug(fam)}.png"))
+        paths.append(save_figure(fig, path))
     return paths
 
 
