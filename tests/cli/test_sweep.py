@@ -128,9 +128,16 @@ def test_sobol_sweep_on_a_dask_scheduler_then_sensitivity(
     result = invoke("sensitivity", cluster, "--metric", "final_share.Unicom", "--resamples", "20")
     assert result.exit_code == 0, result.output
     assert "ST" in result.stdout and "behaviour.K_max" in result.stdout
+    assert "± half-width of the 95 % bootstrap confidence interval" in result.stdout
     table = pd.read_parquet(cluster / "sensitivity.parquet")
     assert set(table["index"]) == {"S1", "ST"} and set(table["metric"]) == {"final_share.Unicom"}
-    assert (cluster / "sensitivity_final_share.png").is_file()
+    # 2 base samples give no readable index: a warning, and no "share of variance" chart
+    warning = " ".join(result.stderr.split())
+    assert "warning: the indices of 1 of 1 metrics are too uncertain to read" in warning
+    assert "With N = 2 base samples, raise --samples" in warning
+    assert "(too uncertain)" in " ".join(result.stdout.split())
+    assert not table["reliable"].any()
+    assert not (cluster / "sensitivity_final_share.png").exists()
 
 
 def test_mistakes_exit_2_with_one_message(tmp_path: Path, monkeypatch) -> None:
