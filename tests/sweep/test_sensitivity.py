@@ -14,8 +14,8 @@ from sweepkit import small_sweep, write_sweep
 
 from sim.errors import UserError
 from sim.sweep.designs import make_design
-from sim.sweep.runner import run_sweep
 from sim.sweep.plots import save_sensitivity_figures
+from sim.sweep.runner import run_sweep
 from sim.sweep.sensitivity import (
     MIN_SAMPLES,
     analyse,
