@@ -99,6 +99,7 @@ class Panel:
             self.moving(self._month)
         self._background = None
         self._drawn_key: object = None
+        self._limits: dict[int, tuple[float, float]] = {}  # y limits set, by id(axes)
         self.full_draws = 0
         self.build()
 
@@ -126,6 +127,22 @@ class Panel:
     def static_key(self) -> object:
         """What the static part depends on besides the build (default: nothing)."""
         return None
+
+    def grow_limits(self, ax, low: float, high: float, floor0: bool) -> None:
+        """Set ``ax``'s y limits with :func:`nice_limits`, growing the ones set before."""
+        keep = self._limits.get(id(ax))
+        self._limits[id(ax)] = nice_limits(low, high, floor0, keep)
+        ax.set_ylim(*self._limits[id(ax)])
+
+    def set_series(
+        self, ax, lines: list, values: np.ndarray, first_month: int, floor0: bool
+    ) -> None:
+        """Rows of ``values`` are months from ``first_month``, one column per line."""
+        x = np.arange(first_month, first_month + values.shape[0])
+        for j, line in enumerate(lines):
+            line.set_data(x, values[:, j])
+        if values.size:
+            self.grow_limits(ax, float(values.min()), float(values.max()), floor0)
 
     def key(self) -> object:
         """What the picture depends on: a new key means a new picture (default: the month)."""
@@ -182,12 +199,23 @@ class Panel:
         return lines
 
 
-def nice_limits(low: float, high: float, floor0: bool) -> tuple[float, float]:
+def nice_limits(
+    low: float, high: float, floor0: bool, keep: tuple[float, float] | None = None
+) -> tuple[float, float]:
     """Axis limits on whole tick steps around [low, high] (0 at the bottom if ``floor0``).
 
-    The limits change only when the data crosses a tick, so the axes (the expensive
-    part to draw) stay the same for most months.
+    With ``keep`` (the limits in force) the limits only grow: they stay as they are
+    while the data fits, and widen to take in the data when it does not. So the axes
+    (the expensive part to draw) change in a few months of a run, not every month.
     """
+    if keep is not None:
+        if keep[0] <= low and high <= keep[1]:
+            return keep
+        # widen with a quarter of the span to spare on the side that grew: a trend
+        # (lock-in building up) then crosses a few steps, not one a month
+        span = max(high, keep[1]) - min(low, keep[0])
+        low = min(keep[0], low - 0.25 * span) if low < keep[0] else keep[0]
+        high = max(keep[1], high + 0.25 * span) if high > keep[1] else keep[1]
     low = 0.0 if floor0 else low
     if high - low < 1e-9:
         pad = max(1e-3 * max(abs(high), 1.0), 1e-6)
@@ -208,15 +236,6 @@ def scale_top(peak: float) -> float:
     return next(m * decade for m in (1.0, 2.0, 5.0, 10.0) if m * decade >= peak)
 
 
-def _set_series(ax, lines: list, values: np.ndarray, first_month: int, floor0: bool) -> None:
-    """Rows of ``values`` are months from ``first_month``; y limits on tick steps."""
-    x = np.arange(first_month, first_month + values.shape[0])
-    for j, line in enumerate(lines):
-        line.set_data(x, values[:, j])
-    if values.size:
-        ax.set_ylim(*nice_limits(float(values.min()), float(values.max()), floor0))
-
-
 class SharesPanel(Panel):
     """Market share per operator, month 0 to now."""
 
@@ -229,7 +248,7 @@ class SharesPanel(Panel):
         self.ax.legend(frameon=False, fontsize=8)
 
     def refresh(self) -> None:  # noqa: D102
-        _set_series(self.ax, self.lines, 100 * metrics.shares(self.model), 0, floor0=False)
+        self.set_series(self.ax, self.lines, 100 * metrics.shares(self.model), 0, floor0=False)
 
     def static_key(self) -> object:  # noqa: D102
         return self.ax.get_ylim()
@@ -253,7 +272,7 @@ class ChurnPanel(Panel):
     def refresh(self) -> None:  # noqa: D102
         rates = 100 * metrics.churn(self.model)
         self.hint.set_visible(rates.shape[0] == 0)
-        _set_series(self.ax, self.lines, rates, 1, floor0=True)
+        self.set_series(self.ax, self.lines, rates, 1, floor0=True)
 
     def static_key(self) -> object:  # noqa: D102
         return self.ax.get_ylim()
@@ -288,6 +307,7 @@ class FlowsPanel(Panel):
             0.5, 0.5, "step a month to see flows", ha="center", transform=ax.transAxes
         )
         self.moving(self.image, *(text for row in self.texts for text in row), self.hint)
+        self.moving(*ax.spines.values())  # over the cells, as in a full draw
 
     def refresh(self) -> None:  # noqa: D102
         flows = metrics.last_flows(self.model)
@@ -364,11 +384,11 @@ class AttachmentPanel(Panel):
             ]
             for bars in self.bars
         ]
-        self.moving(*(rect for bars in self.bars for rect in bars))
+        self.moving(*(rect for bars in self.bars for rect in bars), *right.spines.values())
         self.moving(*(text for texts in self.values for text in texts))
 
     def refresh(self) -> None:  # noqa: D102
-        _set_series(
+        self.set_series(
             self.left, self.lines, metrics.satisfaction_history(self.model), 0, floor0=False
         )
         now = metrics.attachment(self.model)
@@ -380,7 +400,7 @@ class AttachmentPanel(Panel):
                 text.set_y(h + 0.02 * top)
                 text.set_text(f"{h:.2g}")
         # headroom for the legend row and the labels, on a tick step
-        self.right.set_ylim(*nice_limits(0.0, 1.35 * top, floor0=True))
+        self.grow_limits(self.right, 0.0, 1.35 * top, floor0=True)
 
     def static_key(self) -> object:  # noqa: D102
         return self.left.get_ylim(), self.right.get_ylim()
