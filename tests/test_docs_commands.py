@@ -5,6 +5,7 @@ sweep has a design with indices (saltelli or morris)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -47,3 +48,21 @@ def test_sensitivity_reads_a_folder_the_page_made(page: Path) -> None:
             assert made[folder] in ("saltelli", "morris"), (
                 f"{page.name}: {folder} is a {made[folder]} sweep"
             )
+
+
+def test_readme_paired_interval_claim_is_the_measured_one() -> None:
+    """The README's "N× narrower" for its compare command is what the benchmark measured."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    claim = re.search(r"a median of (\d+)× narrower, from (\d+)× to (\d+)×", readme)
+    assert claim, "README.md: no measured paired/unpaired claim for its compare command"
+    measured = json.loads(
+        (ROOT / "benchmarks" / "results" / "compare_readme.json").read_text(encoding="utf-8")
+    )
+    times = measured["times_narrower"]
+    assert [int(x) for x in claim.groups()] == [
+        round(times["median"]),
+        round(times["least"]),
+        round(times["most"]),
+    ]
+    command = re.search(r"^telsim compare [^\n#]+$", readme, re.M)
+    assert command and " ".join(command.group(0).split()) == measured["command"]
