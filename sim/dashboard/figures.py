@@ -296,7 +296,10 @@ class FlowsPanel(Panel):
         ax.set_xlabel("to operator")
         ax.set_ylabel("from operator")
         self.texts = [
-            [ax.text(b, a, "", ha="center", va="center", fontsize=9) for b in range(n)]
+            [
+                ax.text(b, a, "-" if a == b else "", ha="center", va="center", fontsize=9)
+                for b in range(n)
+            ]
             for a in range(n)
         ]
         unit = "subscribers" if self.model.spec.population.represents else "agents"
@@ -306,7 +309,10 @@ class FlowsPanel(Panel):
         self.hint = ax.text(
             0.5, 0.5, "step a month to see flows", ha="center", transform=ax.transAxes
         )
-        self.moving(self.image, *(text for row in self.texts for text in row), self.hint)
+        off_diagonal = (
+            text for a, row in enumerate(self.texts) for b, text in enumerate(row) if a != b
+        )
+        self.moving(self.image, *off_diagonal, self.hint)  # "-" on the diagonal: static
         self.moving(*ax.spines.values())  # over the cells, as in a full draw
 
     def refresh(self) -> None:  # noqa: D102
@@ -318,9 +324,10 @@ class FlowsPanel(Panel):
         self.image.set_clim(0, top)
         for a, row in enumerate(self.texts):
             for b, text in enumerate(row):
-                text.set_text("-" if a == b else human(flows[a, b]))
-                text.set_color("white" if flows[a, b] > 0.6 * top else "black")
-                text.set_visible(self.model.month > 0)
+                if a != b:
+                    text.set_text(human(flows[a, b]))
+                    text.set_color("white" if flows[a, b] > 0.6 * top else "black")
+                    text.set_visible(self.model.month > 0)
         self.hint.set_visible(self.model.month == 0)
 
     def static_key(self) -> object:  # noqa: D102
