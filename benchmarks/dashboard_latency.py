@@ -217,6 +217,36 @@ def in_browser(
     return out
 
 
+def markdown(result: dict[str, Any]) -> list[str]:
+    """The dashboard section of docs/performance.md from a result of this benchmark."""
+    lines = [
+        "",
+        "## Dashboard: a month from click to redraw",
+        "",
+        f"`{result['command']}` ({result['date']}): headless Chromium clicks Step and waits",
+        f"until all five figures show the new month, {result['population']:,} agents, rounds of",
+        "steps from month 0; the load average (on 2 cores) is that of the machine around it.",
+        "",
+        "| page | steps | median (s) | p90 (s) | range (s) | round medians (s) | load |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    for name in ("this", "versus"):
+        if name not in result:
+            continue
+        s = result[name]["step_to_redraw_seconds"]
+        loads = [r["load_before"] for r in result[name]["rounds"]]
+        label = "this revision" if name == "this" else (result.get("versus") or "versus")
+        lines.append(
+            f"| {label} | {s['n']} | {s['median']:.2f} | {s['p90']:.2f} | "
+            f"{s['min']:.2f}-{s['max']:.2f} | "
+            + ", ".join(f"{m:.2f}" for m in result[name]["round_medians"])
+            + f" | {min(loads):.0f}-{max(loads):.0f} |"
+        )
+    parts = ", ".join(f"{k} {v:.0f} ms" for k, v in result["in_process_ms"].items())
+    lines += ["", f"In process, wall time per month (median): {parts}.", ""]
+    return lines
+
+
 def summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
@@ -235,6 +265,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--versus", type=Path, help="another checkout to serve and compare with")
+    ap.add_argument("--versus-label", default="", help="what --versus is, e.g. its revision")
     args = ap.parse_args()
     from sim.io import write_json
 
@@ -247,6 +278,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "cores": os.cpu_count(),
         "population": args.population,
+        "versus": args.versus_label or (str(args.versus) if args.versus else None),
         "in_process_ms": {k: round(1000 * statistics.median(v), 1) for k, v in local.items()},
     }
     for name, rounds in pages.items():
