@@ -320,7 +320,8 @@ class FlowsPanel(Panel):
         peak, top = float(flows.max()), self.image.get_clim()[1]
         if not top / 5 < peak <= top:  # keep the scale while the peak stays within one step
             top = scale_top(peak)
-        self.image.set_array(flows)
+        # diagonal cells left empty, so the static "-" under them shows
+        self.image.set_array(np.ma.masked_array(flows, mask=np.eye(len(flows), dtype=bool)))
         self.image.set_clim(0, top)
         for a, row in enumerate(self.texts):
             for b, text in enumerate(row):
@@ -337,7 +338,7 @@ class FlowsPanel(Panel):
 class AttachmentPanel(Panel):
     """Satisfaction over time, and the three lock-in components now, per operator."""
 
-    margins: ClassVar[dict[str, float]] = {"left": 0.1, "wspace": 0.35, "bottom": 0.24}
+    margins: ClassVar[dict[str, float]] = {"left": 0.12, "wspace": 0.38, "bottom": 0.24}
 
     def build(self) -> None:  # noqa: D102
         left, right = self.figure.subplots(1, 2, gridspec_kw={"width_ratios": (1.15, 1)})

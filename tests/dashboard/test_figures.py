@@ -58,8 +58,9 @@ def test_a_month_redraws_only_what_moves_yet_shows_a_full_redraw(
     panel.canvas.draw()  # everything, in z-order, from scratch
     full = pixels(encode_rgba(np.asarray(panel.canvas.buffer_rgba())))
     # moving artists are drawn over the static ones rather than in z-order, so a few
-    # anti-aliased pixels where they cross a grid line differ slightly
-    assert np.mean(np.abs(blitted - full).max(axis=2) > 60) < 0.002
+    # anti-aliased pixels where a line crosses a grid line differ (0 to 21 of 230,400)
+    differ = np.abs(blitted - full).max(axis=2) > 60
+    assert differ.sum() < 100
 
 
 def test_limits_grow_on_tick_steps_and_then_hold() -> None:
@@ -110,7 +111,9 @@ def test_flows_and_lockin_show_the_current_month(model: DashboardModel) -> None:
     flows.update()
     attachment.update()
     matrix = metrics.last_flows(model)
-    np.testing.assert_array_equal(flows.image.get_array(), matrix)
+    shown = flows.image.get_array()
+    np.testing.assert_array_equal(shown.data, matrix)
+    assert shown.mask.diagonal().all() and shown.mask.sum() == 3  # the static "-" shows
     assert flows.texts[0][1].get_text() == figures.human(matrix[0, 1])
     assert flows.texts[1][1].get_text() == "-"
     assert flows.image.get_clim()[1] == figures.scale_top(matrix.max())
