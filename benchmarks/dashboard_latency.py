@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import socket
 import statistics
@@ -235,7 +236,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
             continue
         s = result[name]["step_to_redraw_seconds"]
         loads = [r["load_before"] for r in result[name]["rounds"]]
-        label = "this revision" if name == "this" else (result.get("versus") or "versus")
+        label = "this revision" if name == "this" else (result.get("versus_label") or "versus")
         lines.append(
             f"| {label} | {s['n']} | {s['median']:.2f} | {s['p90']:.2f} | "
             f"{s['min']:.2f}-{s['max']:.2f} | "
@@ -274,11 +275,11 @@ def main() -> None:
         print(f"in process, {name}: median {1000 * statistics.median(values):.1f} ms", flush=True)
     pages = in_browser(args.population, args.months, args.rounds, args.versus)
     result = {
-        "command": "python -m benchmarks.dashboard_latency " + " ".join(sys.argv[1:]),
+        "command": shlex.join(["python", "-m", "benchmarks.dashboard_latency", *sys.argv[1:]]),
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "cores": os.cpu_count(),
         "population": args.population,
-        "versus": args.versus_label or (str(args.versus) if args.versus else None),
+        "versus_label": args.versus_label or (str(args.versus) if args.versus else None),
         "in_process_ms": {k: round(1000 * statistics.median(v), 1) for k, v in local.items()},
     }
     for name, rounds in pages.items():
