@@ -3,7 +3,8 @@
 Each configuration runs in its own process (clean peak RSS, numba cache warm after the
 first). ``--sizes`` chooses N; the default covers 10^5 and 10^6 at 1 and 2 threads, and
 10^7 at 1 and 2 threads, then the engine against the reference, the machine's floor,
-compile times, the cost of ties and a per-part profile of the kernel.
+compile times, the cost of ties, a per-part profile of the kernel and, with Chromium
+installed, the dashboard's click-to-redraw latency (`benchmarks/dashboard_latency.py`).
 """
 
 import argparse
@@ -166,6 +167,11 @@ def markdown(
             "10^7 at 148 s.",
             "Interleaving the four tie fields into one 8-byte record made no difference.",
         ]
+    dashboard = RESULTS / "dashboard.json"
+    if dashboard.is_file():  # python -m benchmarks.dashboard_latency (needs Chromium)
+        from benchmarks.dashboard_latency import markdown as dashboard_markdown
+
+        lines += dashboard_markdown(json.loads(dashboard.read_text(encoding="utf-8")))
     lines += [
         "",
         "Targets (issue 3): " + target_line(rows),
@@ -216,9 +222,11 @@ def main() -> None:
         extra[f"agent_steps_per_second_1e6_degree_{degree}_no_entry"] = (
             f"{row['agent_steps_per_second'] / 1e6:.1f} M"
         )
-    from benchmarks import profile_kernel
+    from benchmarks import dashboard_latency, profile_kernel
 
     profile = profile_kernel.profile(1_000_000)
+    if dashboard_latency.chromium():
+        subprocess.run([sys.executable, "-m", "benchmarks.dashboard_latency"], cwd=ROOT, check=True)
     command = (
         "make bench" if len(sys.argv) == 1 else "python -m benchmarks " + " ".join(sys.argv[1:])
     )

@@ -185,6 +185,8 @@ def _print_outcome(outcome) -> None:
         f"worker(s), {outcome.executor}); results in [bold]{escape(str(outcome.out))}[/]",
         highlight=False,
     )
+    for warning in outcome.warnings:
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 @app.command()
@@ -221,11 +223,13 @@ def sensitivity(
         table = write_sensitivity(folder, metric, resamples=resamples, conf=conf, figures=figures)
     except UserError as exc:
         fail(str(exc))
-    _print_indices(table, folder, time.perf_counter() - started)
+    _print_indices(table, folder, time.perf_counter() - started, conf)
 
 
-def _print_indices(table, folder: Path, seconds: float) -> None:
+def _print_indices(table, folder: Path, seconds: float, conf: float) -> None:
     from rich.table import Table
+
+    from sim.sweep.sensitivity import sweep_spec, unreliable_warning
 
     keys = [k for k in ("S1", "ST", "mu_star", "sigma") if k in set(table["index"])]
     metrics = list(dict.fromkeys(table["metric"]))
@@ -235,7 +239,10 @@ def _print_indices(table, folder: Path, seconds: float) -> None:
         if len(metrics) > 8
         else ""
     )
-    view = Table(title=f"Sensitivity indices{more}")
+    view = Table(
+        title=f"Sensitivity indices{more}",
+        caption=f"± half-width of the {100 * conf:g} % bootstrap confidence interval",
+    )
     view.add_column("metric", overflow="fold")
     view.add_column("parameter", overflow="fold")
     for key in keys:
@@ -249,12 +256,17 @@ def _print_indices(table, folder: Path, seconds: float) -> None:
                 conf = "" if row["conf"] != row["conf"] else f" ±{row['conf']:.2g}"
                 cells.append(f"{row['value']:.3g}{conf}")
             view.add_row(
-                name if k == 0 else "",
+                escape(name) + ("" if sub["reliable"].all() else " [yellow](too uncertain)[/]")
+                if k == 0
+                else "",
                 param,
                 *cells,
                 end_section=k == len(set(sub["parameter"])) - 1,
             )
     out.print(view)
+    warning = unreliable_warning(table, sweep_spec(folder))
+    if warning:
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     out.print(
         f"{seconds:.1f} s; sensitivity.parquet, sensitivity.json and figures in [bold]{escape(str(folder))}[/]",
         highlight=False,

@@ -26,9 +26,9 @@ def PanelView(model: DashboardModel, make: Callable[[DashboardModel], figures.Pa
     """One figure: its panel is built once per model, its picture once per new key."""
     update_counter.get()
     panel = solara.use_memo(lambda: make(model), [model, name])
-    image = solara.use_memo(panel.svg, [panel, panel.key()])
+    image = solara.use_memo(panel.picture, [panel, panel.key()])
     with solara.Div(attributes={"data-figure": name, "data-month": str(model.month)}):
-        solara.Image(image, width="100%", format="svg+xml")
+        solara.Image(image, width="100%", format="png")
 
 
 def graph_panel(model: DashboardModel) -> figures.GraphPanel:

@@ -1,9 +1,13 @@
-"""The dashboard's figures: built once per model, updated in place every month.
+"""The dashboard's figures: drawn once per model, then only what changes, each month.
 
 Drawing is most of what a month costs on screen (the model's month at 10^5 agents takes
-~30 ms), and most of a fresh matplotlib figure's time goes into creating axes, ticks and
-text. So each :class:`Panel` builds its figure once for a model and each month only
-moves data into its artists (lines, bars, image, markers) before saving it as SVG.
+~30-60 ms). A full matplotlib draw of the five figures costs 0.2-0.6 s (axes, ticks,
+text, markers), so each :class:`Panel` keeps its figure for the model's lifetime and
+renders with Agg blitting: the static part (axes, ticks, labels, legend) is drawn once
+and kept as a pixel buffer; each month restores it and draws only the artists that
+change (lines, bars, image, markers, month captions), then encodes a PNG. The static
+part is drawn again only when it changes: y-axis limits move in whole tick steps, so
+that happens every few months rather than every month (see docs/dashboard.md, Speed).
 
 As in :mod:`sim.plots`: readable in black and white (line styles, markers and hatching,
 not colour alone), units on the axes, and a caption naming the scenario, the
@@ -13,22 +17,25 @@ lines grow month by month instead of the axes jumping.
 
 from __future__ import annotations
 
-import io
+import math
 from typing import ClassVar
 
-import matplotlib
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.dashboard import metrics
 from sim.dashboard.graph_sample import GraphSample
+from sim.dashboard.png import encode_rgba
 from sim.market.model import MarketModel
 from sim.plots import STYLES
 
-HATCHES = ("//", "\\\\", "--")  # lines, not dots: a dotted pattern is 60 kB of SVG
+HATCHES = ("//", "\\\\", "--")
 LOCKINS = ("economic", "knowledge", "emotional")
+DPI = 100  # 640 x 360 pixels: about the width a figure gets in the page's two columns
 
 
 def operator_color(j: int) -> str:
@@ -36,17 +43,20 @@ def operator_color(j: int) -> str:
     return "black" if j == 0 else f"C{j}"
 
 
-def caption(model: MarketModel, dated: bool = True) -> str:
-    """Which run a figure shows: scenario, replication, agents, seed (and month)."""
+def caption(model: MarketModel) -> str:
+    """Which run a figure shows: scenario, replication, agents, seed."""
     spec = model.spec
-    text = (
+    return (
         f"Scenario '{spec.name}', 1 replication (replication 0), "
-        f"{spec.population.size:,} agents, seed {spec.simulation.seed}"
+        f"{spec.population.size:,} agents, seed {spec.simulation.seed}."
     )
-    if not dated:
-        return text + "."
+
+
+def month_label(model: MarketModel) -> str:
+    """Which month a figure shows, e.g. ``month 24 of 60 (2011-01)``."""
+    spec = model.spec
     date = spec.simulation.month_dates()[model.month]
-    return f"{text}; month {model.month} of {spec.simulation.months} ({date:%Y-%m})."
+    return f"month {model.month} of {spec.simulation.months} ({date:%Y-%m})"
 
 
 def human(x: float) -> str:
@@ -58,31 +68,55 @@ def human(x: float) -> str:
 
 
 class Panel:
-    """One figure of the dashboard for one model: ``update`` then ``svg`` each month.
+    """One figure of the dashboard for one model: ``picture`` each month.
 
-    Fixed margins instead of ``tight_layout``, which draws the figure once more.
+    Subclasses create their axes and artists in ``build``, mark the artists a month
+    changes with ``self.moving(...)``, move the month's data into them in ``refresh``,
+    and say in ``static_key`` what the rest of the figure depends on (y-axis limits,
+    colour scale). Fixed margins instead of ``tight_layout``, which draws once more.
+
+    Attributes:
+        full_draws: how often the static part was drawn (the expensive case).
     """
 
     margins: ClassVar[dict[str, float]] = {}
-    dated: ClassVar[bool] = True  # the caption names the month
+    dated: ClassVar[bool] = True  # the caption names the month (at its right)
 
     def __init__(self, model: MarketModel):
         self.model = model
         self.labels = metrics.operator_labels(model)
-        self.figure = Figure(figsize=(6.4, 3.6), dpi=90)
+        self.figure = Figure(figsize=(6.4, 3.6), dpi=DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
         self.figure.subplots_adjust(
             **{"left": 0.11, "right": 0.97, "top": 0.91, "bottom": 0.2, **self.margins}
         )
-        self._caption = self.figure.text(0.01, 0.015, "", fontsize=6.5, color="0.3")
+        self._moving: list[Artist] = []
+        # The caption is static; the month, at the right, is redrawn each month. (Agg
+        # draws text glyph by glyph from Python: a whole caption would cost ~5 ms.)
+        self._caption = self.figure.text(0.01, 0.015, caption(model), fontsize=6.5, color="0.3")
+        self._month = self.figure.text(0.99, 0.015, "", fontsize=6.5, color="0.3", ha="right")
+        if self.dated:
+            self.moving(self._month)
+        self._background = None
+        self._drawn_key: object = None
+        self._limits: dict[int, tuple[float, float]] = {}  # y limits set, by id(axes)
+        self.full_draws = 0
         self.build()
 
     def build(self) -> None:
         """Create axes and artists (once)."""
         raise NotImplementedError
 
+    def moving(self, *artists: Artist) -> None:
+        """Mark artists redrawn every month (the rest is the static background)."""
+        for artist in artists:
+            artist.set_animated(True)
+            self._moving.append(artist)
+
     def update(self) -> Figure:
         """Move the current month's data into the artists; returns the figure."""
-        self._caption.set_text(caption(self.model, self.dated))
+        if self.dated:
+            self._month.set_text(month_label(self.model))
         self.refresh()
         return self.figure
 
@@ -90,17 +124,48 @@ class Panel:
         """Panel-specific part of :meth:`update`."""
         raise NotImplementedError
 
+    def static_key(self) -> object:
+        """What the static part depends on besides the build (default: nothing)."""
+        return None
+
+    def grow_limits(self, ax, low: float, high: float, floor0: bool) -> None:
+        """Set ``ax``'s y limits with :func:`nice_limits`, growing the ones set before."""
+        keep = self._limits.get(id(ax))
+        self._limits[id(ax)] = nice_limits(low, high, floor0, keep)
+        ax.set_ylim(*self._limits[id(ax)])
+
+    def set_series(
+        self, ax, lines: list, values: np.ndarray, first_month: int, floor0: bool
+    ) -> None:
+        """Rows of ``values`` are months from ``first_month``, one column per line."""
+        x = np.arange(first_month, first_month + values.shape[0])
+        for j, line in enumerate(lines):
+            line.set_data(x, values[:, j])
+        if values.size:
+            self.grow_limits(ax, float(values.min()), float(values.max()), floor0)
+
     def key(self) -> object:
         """What the picture depends on: a new key means a new picture (default: the month)."""
         return self.model.month
 
-    def svg(self) -> bytes:
-        """The updated figure as SVG, text kept as text (smaller and faster than outlines)."""
+    def render(self) -> None:
+        """Update, then draw into the canvas: the background only when it changed."""
         self.update()
-        buffer = io.BytesIO()
-        with matplotlib.rc_context({"svg.fonttype": "none"}):
-            self.figure.savefig(buffer, format="svg")
-        return buffer.getvalue()
+        key = self.static_key()
+        if self._background is None or key != self._drawn_key:
+            self.canvas.draw()  # everything but the moving artists
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._drawn_key = key
+            self.full_draws += 1
+        else:
+            self.canvas.restore_region(self._background)
+        for artist in self._moving:
+            self.figure.draw_artist(artist)
+
+    def picture(self) -> bytes:
+        """The month's figure as a PNG."""
+        self.render()
+        return encode_rgba(np.asarray(self.canvas.buffer_rgba()))
 
     # -- helpers shared by the time-series panels
     def _time_axes(self, ax) -> None:
@@ -114,7 +179,7 @@ class Panel:
         ax.grid(alpha=0.3)
 
     def _lines(self, ax) -> list:
-        """One empty line per operator, styled as in sim.plots."""
+        """One empty line per operator, styled as in sim.plots, redrawn every month."""
         every = max(1, self.model.spec.simulation.months // 12)
         lines = []
         for j, label in enumerate(self.labels):
@@ -130,18 +195,45 @@ class Panel:
                 label=label,
             )
             lines.append(line)
+        self.moving(*lines)
         return lines
 
 
-def _set_series(ax, lines: list, values: np.ndarray, first_month: int, floor0: bool) -> None:
-    """Rows of ``values`` are months from ``first_month``; rescale y to the data."""
-    x = np.arange(first_month, first_month + values.shape[0])
-    for j, line in enumerate(lines):
-        line.set_data(x, values[:, j])
-    if values.size:
-        low, high = float(values.min()), float(values.max())
-        pad = max(0.05 * (high - low), 1e-3 * max(abs(high), 1.0))
-        ax.set_ylim(0.0 if floor0 else low - pad, high + pad)
+def nice_limits(
+    low: float, high: float, floor0: bool, keep: tuple[float, float] | None = None
+) -> tuple[float, float]:
+    """Axis limits on whole tick steps around [low, high] (0 at the bottom if ``floor0``).
+
+    With ``keep`` (the limits in force) the limits only grow: they stay as they are
+    while the data fits, and widen to take in the data when it does not. So the axes
+    (the expensive part to draw) change in a few months of a run, not every month.
+    """
+    if keep is not None:
+        if keep[0] <= low and high <= keep[1]:
+            return keep
+        # widen with a quarter of the span to spare on the side that grew: a trend
+        # (lock-in building up) then crosses a few steps, not one a month
+        span = max(high, keep[1]) - min(low, keep[0])
+        low = min(keep[0], low - 0.25 * span) if low < keep[0] else keep[0]
+        high = max(keep[1], high + 0.25 * span) if high > keep[1] else keep[1]
+    low = 0.0 if floor0 else low
+    if high - low < 1e-9:
+        pad = max(1e-3 * max(abs(high), 1.0), 1e-6)
+        low, high = (low if floor0 else low - pad), high + pad
+    ticks = MaxNLocator(nbins=5, min_n_ticks=3).tick_values(low, high)
+    return float(ticks[0]), float(ticks[-1])
+
+
+def scale_top(peak: float) -> float:
+    """The top of a colour scale: the first of 1, 2, 5 x 10^k at or above ``peak``.
+
+    Coarse on purpose: the colour bar (static, expensive to draw) changes only when the
+    month's largest flow crosses one of these steps.
+    """
+    if peak <= 0:
+        return 1.0
+    decade = 10.0 ** math.floor(math.log10(peak))
+    return next(m * decade for m in (1.0, 2.0, 5.0, 10.0) if m * decade >= peak)
 
 
 class SharesPanel(Panel):
@@ -156,7 +248,10 @@ class SharesPanel(Panel):
         self.ax.legend(frameon=False, fontsize=8)
 
     def refresh(self) -> None:  # noqa: D102
-        _set_series(self.ax, self.lines, 100 * metrics.shares(self.model), 0, floor0=False)
+        self.set_series(self.ax, self.lines, 100 * metrics.shares(self.model), 0, floor0=False)
+
+    def static_key(self) -> object:  # noqa: D102
+        return self.ax.get_ylim()
 
 
 class ChurnPanel(Panel):
@@ -172,11 +267,15 @@ class ChurnPanel(Panel):
         self.hint = self.ax.text(
             0.5, 0.5, "step a month to see churn", ha="center", transform=self.ax.transAxes
         )
+        self.moving(self.hint)
 
     def refresh(self) -> None:  # noqa: D102
         rates = 100 * metrics.churn(self.model)
         self.hint.set_visible(rates.shape[0] == 0)
-        _set_series(self.ax, self.lines, rates, 1, floor0=True)
+        self.set_series(self.ax, self.lines, rates, 1, floor0=True)
+
+    def static_key(self) -> object:  # noqa: D102
+        return self.ax.get_ylim()
 
 
 class FlowsPanel(Panel):
@@ -187,42 +286,59 @@ class FlowsPanel(Panel):
     def build(self) -> None:  # noqa: D102
         n = len(self.labels)
         self.ax = ax = self.figure.subplots()
-        self.image = ax.imshow(np.zeros((n, n)), cmap="Greys", vmin=0, vmax=1)
+        # a mesh of n x n cells draws in a fraction of an image's resampling time
+        edges = np.arange(n + 1) - 0.5
+        self.image = ax.pcolormesh(edges, edges, np.zeros((n, n)), cmap="Greys", vmin=0, vmax=1)
+        ax.set_aspect("equal")
+        ax.invert_yaxis()  # "from" operators top to bottom, as in a table
         ax.set_xticks(range(n), self.labels, rotation=20, ha="right", fontsize=8)
         ax.set_yticks(range(n), self.labels, fontsize=8)
         ax.set_xlabel("to operator")
         ax.set_ylabel("from operator")
         self.texts = [
-            [ax.text(b, a, "", ha="center", va="center", fontsize=9) for b in range(n)]
+            [
+                ax.text(b, a, "-" if a == b else "", ha="center", va="center", fontsize=9)
+                for b in range(n)
+            ]
             for a in range(n)
         ]
         unit = "subscribers" if self.model.spec.population.represents else "agents"
         bar = self.figure.colorbar(self.image, ax=ax, label=f"{unit} switched this month")
         bar.formatter = FuncFormatter(lambda x, _: human(x))
-        self.title = ax.set_title("", fontsize=10)
+        self.title = ax.set_title("Switching this month", fontsize=10)
+        self.hint = ax.text(
+            0.5, 0.5, "step a month to see flows", ha="center", transform=ax.transAxes
+        )
+        off_diagonal = (
+            text for a, row in enumerate(self.texts) for b, text in enumerate(row) if a != b
+        )
+        self.moving(self.image, *off_diagonal, self.hint)  # "-" on the diagonal: static
+        self.moving(*ax.spines.values())  # over the cells, as in a full draw
 
     def refresh(self) -> None:  # noqa: D102
         flows = metrics.last_flows(self.model)
-        top = float(flows.max()) or 1.0
-        self.image.set_data(flows)
+        peak, top = float(flows.max()), self.image.get_clim()[1]
+        if not top / 5 < peak <= top:  # keep the scale while the peak stays within one step
+            top = scale_top(peak)
+        # diagonal cells left empty, so the static "-" under them shows
+        self.image.set_array(np.ma.masked_array(flows, mask=np.eye(len(flows), dtype=bool)))
         self.image.set_clim(0, top)
         for a, row in enumerate(self.texts):
             for b, text in enumerate(row):
-                text.set_text("-" if a == b else human(flows[a, b]))
-                text.set_color("white" if flows[a, b] > 0.6 * top else "black")
-        t = self.model.month
-        date = self.model.spec.simulation.month_dates()[t]
-        self.title.set_text(
-            f"Switching in month {t} ({date:%Y-%m})"
-            if t
-            else "Switching: step a month to see flows"
-        )
+                if a != b:
+                    text.set_text(human(flows[a, b]))
+                    text.set_color("white" if flows[a, b] > 0.6 * top else "black")
+                    text.set_visible(self.model.month > 0)
+        self.hint.set_visible(self.model.month == 0)
+
+    def static_key(self) -> object:  # noqa: D102
+        return self.image.get_clim()
 
 
 class AttachmentPanel(Panel):
     """Satisfaction over time, and the three lock-in components now, per operator."""
 
-    margins: ClassVar[dict[str, float]] = {"left": 0.1, "wspace": 0.35, "bottom": 0.24}
+    margins: ClassVar[dict[str, float]] = {"left": 0.12, "wspace": 0.38, "bottom": 0.24}
 
     def build(self) -> None:  # noqa: D102
         left, right = self.figure.subplots(1, 2, gridspec_kw={"width_ratios": (1.15, 1)})
@@ -259,7 +375,7 @@ class AttachmentPanel(Panel):
             columnspacing=0.8,
         )
         right.grid(axis="y", alpha=0.3)
-        self.title = right.set_title("", fontsize=10)
+        self.title = right.set_title("Lock-in this month", fontsize=10)
         # values on the bars: small components would otherwise be invisible next to large
         self.values = [
             [
@@ -276,9 +392,11 @@ class AttachmentPanel(Panel):
             ]
             for bars in self.bars
         ]
+        self.moving(*(rect for bars in self.bars for rect in bars), *right.spines.values())
+        self.moving(*(text for texts in self.values for text in texts))
 
     def refresh(self) -> None:  # noqa: D102
-        _set_series(
+        self.set_series(
             self.left, self.lines, metrics.satisfaction_history(self.model), 0, floor0=False
         )
         now = metrics.attachment(self.model)
@@ -289,8 +407,11 @@ class AttachmentPanel(Panel):
                 rect.set_height(h)
                 text.set_y(h + 0.02 * top)
                 text.set_text(f"{h:.2g}")
-        self.right.set_ylim(0, 1.35 * top)  # headroom for the legend row and the labels
-        self.title.set_text(f"Lock-in, month {self.model.month}")
+        # headroom for the legend row and the labels, on a tick step
+        self.grow_limits(self.right, 0.0, 1.35 * top, floor0=True)
+
+    def static_key(self) -> object:  # noqa: D102
+        return self.left.get_ylim(), self.right.get_ylim()
 
 
 class GraphPanel(Panel):
@@ -334,6 +455,7 @@ class GraphPanel(Panel):
         self.legend = ax.legend(
             frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5)
         )
+        self.moving(*self.points, self.legend)
         ax.set_title(
             f"Social ties of {s.nodes.size} subscribers (snowball sample), by operator now",
             fontsize=10,

@@ -1,13 +1,14 @@
 """Figures of a sweep: response curves, heatmaps, and sensitivity bar charts.
 
 One figure per metric family (``final_share``, ``revenue``, ...), one line or panel per
-operator. Lines differ by style and marker and bars by hatching, so the figures read in
+operator, named as the scenario names it (``label``, e.g. China Unicom). Lines differ by style and marker and bars by hatching, so the figures read in
 black-and-white print; each carries a caption naming the sweep, its base scenario, the
 points and the replications.
 
 - One parameter: the metric against it, median with a 5-95 % band across replications.
-- A grid over two parameters: a heatmap per operator; each cell shows the median and, in
-  brackets, the 5-95 % range across replications.
+- A grid over two parameters: a heatmap per operator, all on one grey scale with one
+  colour bar so the panels compare; each cell shows the median and, in brackets, the
+  5-95 % range across replications.
 - Otherwise: the metric against each parameter in turn (binned), median with a 5-95 %
   band across replications and the other parameters.
 """
@@ -24,7 +25,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.plots import STYLES, new_figure, save_figure
-from sim.sweep.metrics import COUNT_UNIT, MONEY_UNIT, describe, family, metric_names
+from sim.scenario import Scenario
+from sim.sweep.metrics import COUNT_UNIT, MARKET, MONEY_UNIT, describe, family, metric_names
 from sim.sweep.spec import LoadedSweep
 
 HATCHES = ("////", "....", "xxxx", "\\\\\\\\", "++++", "oooo")
@@ -165,6 +167,7 @@ def _responses(
     fig, axes = new_figure(
         rows, cols, figsize=(4.2 * cols + 1.5, 3.4 * rows + 1.0), squeeze=False, sharey=True
     )
+    names_of = operator_names(loaded.scenario)
     for ax, param in zip(axes.flat, params, strict=False):
         x, cats = _numeric(ok[param])
         for k, name in enumerate(names):
@@ -177,7 +180,7 @@ def _responses(
                 marker=marker,
                 color="k",
                 markersize=4,
-                label=family(name)[1],
+                label=names_of.get(family(name)[1], family(name)[1]),
             )
             ax.fill_between(
                 stats.index,
@@ -212,6 +215,11 @@ def _responses(
 
 
 def _heatmaps(loaded: LoadedSweep, ok: pd.DataFrame, params: list[str], names: list[str]) -> Figure:
+    """One panel per operator on ONE grey scale, with a colour bar: panels compare.
+
+    Each cell prints its median (and the 5-95 % range across replications), large
+    enough to read on a slide; the text is white on dark cells.
+    """
     info = describe(names[0])
     values = ok[names].to_numpy(dtype=float)
     scale, unit = _scale(values, info["unit"], info["scale"])
@@ -219,69 +227,96 @@ def _heatmaps(loaded: LoadedSweep, ok: pd.DataFrame, params: list[str], names: l
     n = len(names)
     cols = 2 if n == 4 else min(n, 3)
     rows = int(np.ceil(n / cols))
-    fig, axes = new_figure(rows, cols, figsize=(5.4 * cols, 4.4 * rows + 0.8), squeeze=False)
-    for ax, name in zip(axes.flat, names, strict=False):
+    medians, lows, highs = [], [], []
+    for name in names:
         grouped = ok.groupby([py, px])[name]
-        med = grouped.median().unstack(px) * scale
-        lo = grouped.quantile(0.05).unstack(px) * scale
-        hi = grouped.quantile(0.95).unstack(px) * scale
-        # One grey scale per panel: operators differ in level, each panel shows its pattern.
-        finite = med.to_numpy(dtype=float)[np.isfinite(med.to_numpy(dtype=float))]
-        vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        medians.append(grouped.median().unstack(px) * scale)
+        lows.append(grouped.quantile(0.05).unstack(px) * scale)
+        highs.append(grouped.quantile(0.95).unstack(px) * scale)
+    cells = np.concatenate([m.to_numpy(dtype=float).ravel() for m in medians])
+    finite = cells[np.isfinite(cells)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    vmax = vmax if vmax > vmin else vmin + 1
+    shape = medians[0].shape
+    size = float(np.clip(44 / max(shape), 6.5, 10))  # cell text: as large as the cells allow
+    fig = Figure(figsize=(4.9 * cols + 1.2, 4.5 * rows + 0.9))
+    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1.0] * cols + [0.05])
+    axes = [fig.add_subplot(grid[k // cols, k % cols]) for k in range(n)]
+    bands = loaded.spec.replications > 1
+    names_of = operator_names(loaded.scenario)
+    for ax, name, med, lo, hi in zip(axes, names, medians, lows, highs, strict=True):
         image = ax.imshow(
             med.to_numpy(dtype=float),
             origin="lower",
             aspect="auto",
             cmap="Greys",
             vmin=vmin,
-            vmax=vmax if vmax > vmin else vmin + 1,
+            vmax=vmax,
         )
         ax.set_xticks(range(med.shape[1]), [_fmt(v) for v in med.columns])
         ax.set_yticks(range(med.shape[0]), [_fmt(v) for v in med.index])
         ax.set_xlabel(_axis_label(px))
         ax.set_ylabel(_axis_label(py))
-        ax.set_title(family(name)[1], fontsize=10)
+        ax.set_title(names_of.get(family(name)[1], family(name)[1]), fontsize=11)
         if med.size <= 64:
             _annotate(
                 ax,
                 med.to_numpy(float),
                 lo.to_numpy(float),
                 hi.to_numpy(float),
-                vmin,
-                vmax,
-                loaded.spec.replications > 1,
+                (vmin + vmax) / 2,
+                bands,
+                size,
             )
-        fig.colorbar(image, ax=ax, label=f"{info['label']} ({unit})" if unit else info["label"])
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    fig.suptitle(f"{info['label'].capitalize()}: median over replications", fontsize=11)
-    band = " In brackets: 5-95 % across replications." if loaded.spec.replications > 1 else ""
+    fig.colorbar(
+        image,
+        cax=fig.add_subplot(grid[:, -1]),
+        label=f"{info['label']} ({unit})" if unit else info["label"],
+    )
+    fig.suptitle(f"{info['label'].capitalize()}: median over replications", fontsize=12)
+    band = " In brackets: 5-95 % across replications." if bands else ""
     _put_caption(
-        fig, _caption(loaded, ok, f"Cells: median.{band} Each panel has its own grey scale.")
+        fig,
+        _caption(loaded, ok, f"Cells: median.{band} One grey scale for all panels (colour bar)."),
     )
     return fig
 
 
+def operator_names(scenario: Scenario) -> dict[str, str]:
+    """Operator id (as in metric columns) -> the name figures show, e.g. China Unicom."""
+    return {o.name: o.display for o in scenario.all_operators()} | {MARKET: "whole market"}
+
+
 def _annotate(
-    ax: Any, med: np.ndarray, lo: np.ndarray, hi: np.ndarray, vmin: float, vmax: float, bands: bool
+    ax: Any, med: np.ndarray, lo: np.ndarray, hi: np.ndarray, mid: float, bands: bool, size: float
 ) -> None:
-    mid = (vmin + vmax) / 2
+    """The median of each cell in large type, its 5-95 % range below in smaller type."""
     for i in range(med.shape[0]):
         for j in range(med.shape[1]):
             if not np.isfinite(med[i, j]):
                 continue
-            text = _fmt(med[i, j])
-            if bands:
-                text += f"\n[{_fmt(lo[i, j])}, {_fmt(hi[i, j])}]"
+            color = "white" if med[i, j] > mid else "black"
+            offset = 0.13 if bands else 0.0
             ax.text(
                 j,
-                i,
-                text,
+                i + offset,
+                _fmt(med[i, j]),
                 ha="center",
                 va="center",
-                fontsize=6.5,
-                color="white" if med[i, j] > mid else "black",
+                fontsize=size,
+                fontweight="bold",
+                color=color,
             )
+            if bands:
+                ax.text(
+                    j,
+                    i - 0.2,
+                    f"[{_fmt(lo[i, j])}, {_fmt(hi[i, j])}]",
+                    ha="center",
+                    va="center",
+                    fontsize=size * 0.75,
+                    color=color,
+                )
 
 
 def _fmt(value: Any) -> str:
@@ -294,17 +329,32 @@ def _fmt(value: Any) -> str:
 
 
 def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> list[Path]:
-    """A bar chart per metric family: indices per parameter with confidence intervals."""
+    """A bar chart per metric family: indices per parameter with confidence intervals.
+
+    Only metrics whose indices are reliable (the table's ``reliable`` column, see
+    :func:`sim.sweep.sensitivity.verdicts`) get a panel: bars of invalid indices would
+    read as shares of variance. A family with no reliable metric gets no chart, and a
+    chart left from an earlier analysis is removed.
+    """
     import yaml
 
     spec = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8"))
     scenario = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
     runs = pd.read_parquet(folder / "runs.parquet", columns=["point"])
+    names_of = operator_names(Scenario.model_validate(scenario))
     kind = spec["design"]["kind"]
     keys = ("S1", "ST") if kind == "saltelli" else ("mu_star",)
     params = list(dict.fromkeys(table["parameter"]))
     paths = []
-    for fam, names in _families(list(dict.fromkeys(table["metric"]))).items():
+    reliable = table["reliable"] if "reliable" in table else pd.Series(True, index=table.index)
+    good = set(table.loc[reliable.astype(bool), "metric"])
+    for fam, every in _families(list(dict.fromkeys(table["metric"]))).items():
+        path = folder / f"sensitivity_{_slug(fam)}.png"
+        names = [m for m in every if m in good]
+        if not names:
+            path.unlink(missing_ok=True)
+            continue
+        left_out = [names_of.get(family(m)[1], m) for m in every if m not in good]
         n = len(names)
         cols = min(n, 4)
         rows = int(np.ceil(n / cols))
@@ -347,7 +397,7 @@ def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> 
                 )
             ax.set_yticks(y, [_axis_label(p) for p in params], fontsize=8)
             ax.axvline(0, color="black", linewidth=0.8)
-            ax.set_title(family(name)[1], fontsize=10)
+            ax.set_title(names_of.get(family(name)[1], family(name)[1]), fontsize=10)
             ax.set_xlabel(xlabel, fontsize=8)
             ax.grid(True, axis="x", color="0.9")
         axes[0, 0].invert_yaxis()
@@ -368,8 +418,12 @@ def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> 
                 " mu*: mean absolute change of the metric when one parameter moves across its"
                 " full range (elementary effects)."
             )
+        if left_out:
+            caption += (
+                f" Not shown, intervals too wide to read (sensitivity.json): {', '.join(left_out)}."
+            )
         _put_caption(fig, caption)
-        paths.append(save_figure(fig, folder / f"sensitivity_{_slug(fam)}.png"))
+        paths.append(save_figure(fig, path))
     return paths
 
 

@@ -94,6 +94,7 @@ class SweepOutcome:
     workers: int
     executor: str
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. sensitivity indices unreliable
 
 
 # Progress callback: (runs stored, total runs, failed runs) after each stored run.
@@ -290,9 +291,11 @@ def write_outputs(
 
         plots.save_sweep_figures(loaded, runs, out)
         if loaded.spec.design.kind in ("saltelli", "morris") and outcome.failed == 0:
-            from sim.sweep.sensitivity import write_sensitivity
+            from sim.sweep.sensitivity import unreliable_warning, write_sensitivity
 
-            write_sensitivity(out)
+            warning = unreliable_warning(write_sensitivity(out), loaded.spec)
+            if warning:
+                outcome.warnings.append(f"sensitivity indices: {warning}")
 
 
 def _merge_timeseries(out: Path, indices: list[int]) -> None:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from clikit import assert_user_error, invoke
+from conftest import base_raw
 
 from sim.sweep import executors
 
@@ -128,9 +130,44 @@ def test_sobol_sweep_on_a_dask_scheduler_then_sensitivity(
     result = invoke("sensitivity", cluster, "--metric", "final_share.Unicom", "--resamples", "20")
     assert result.exit_code == 0, result.output
     assert "ST" in result.stdout and "behaviour.K_max" in result.stdout
+    assert "± half-width of the 95 % bootstrap confidence interval" in result.stdout
     table = pd.read_parquet(cluster / "sensitivity.parquet")
     assert set(table["index"]) == {"S1", "ST"} and set(table["metric"]) == {"final_share.Unicom"}
-    assert (cluster / "sensitivity_final_share.png").is_file()
+    # 2 base samples give no readable index: a warning, and no "share of variance" chart
+    warning = " ".join(result.stderr.split())
+    assert "warning: the indices of 1 of 1 metrics are too uncertain to read" in warning
+    assert "With N = 2 base samples, raise --samples" in warning
+    assert "(too uncertain)" in " ".join(result.stdout.split())
+    assert not table["reliable"].any()
+    assert not (cluster / "sensitivity_final_share.png").exists()
+
+
+def test_a_quick_sobol_look_ends_with_a_warning_and_no_variance_chart(tmp_path: Path) -> None:
+    """The issue's quick look (4 base samples): the sweep says its indices cannot be read."""
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base_raw()), encoding="utf-8")
+    sweep = {
+        "name": "quick",
+        "base": "base.yaml",
+        "set": {"population.size": 1500, "simulation.months": 8},
+        "parameters": {
+            "operators.A.plans.basic.monthly_fee": {"uniform": [30, 70]},
+            "behaviour.c_base": {"uniform": [0.01, 0.05]},
+        },
+        "design": {"kind": "saltelli", "samples": 4},
+        "metrics": ["final_share"],
+        "seed": 5,
+    }
+    (tmp_path / "quick.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("sweep", tmp_path / "quick.yaml", "--out", out)
+    assert result.exit_code == 0, result.output
+    warning = " ".join(result.stderr.split())
+    assert (
+        "warning: sensitivity indices: the indices of 3 of 3 metrics are too uncertain" in warning
+    )
+    assert "With N = 4 base samples, raise --samples" in warning
+    assert (out / "sensitivity.json").is_file()
+    assert not (out / "sensitivity_final_share.png").exists()
 
 
 def test_mistakes_exit_2_with_one_message(tmp_path: Path, monkeypatch) -> None:

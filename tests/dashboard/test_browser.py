@@ -7,48 +7,32 @@ and saves a screenshot. Without Chromium the test is skipped locally, but fails 
 CI (``CI`` set): ``make test`` installs it first, so CI never skips it silently.
 
 ``TELSIM_SCREENSHOT=1`` runs it at 10^5 agents (``TELSIM_SCREENSHOT_POPULATION``), plays
-two years and writes ``docs/figures/dashboard.png``; the month-update times it prints
-are the ones docs/dashboard.md reports.
+two years and writes ``docs/figures/dashboard.png``. The page-driving helpers are the
+latency benchmark's (``benchmarks/dashboard_latency.py``), whose numbers
+docs/dashboard.md reports.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks.dashboard_latency import CHROMIUM_ARGS, START_TIMEOUT_S, serve, step, wait_month
+from benchmarks.dashboard_latency import chromium as find_chromium
 from sim.dashboard import assets
 from sim.io import atomic_write
 from sim.runner import run
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIO = ROOT / "scenarios" / "china_3g_2009.yaml"
 DOCS_SCREENSHOT = ROOT / "docs" / "figures" / "dashboard.png"
 SCREENSHOT = bool(os.environ.get("TELSIM_SCREENSHOT"))
 POPULATION = int(os.environ.get("TELSIM_SCREENSHOT_POPULATION", 100_000)) if SCREENSHOT else 5_000
-FIGURES = ("shares", "churn", "flows", "attachment", "graph")
-# what the machine's docs advise for headless Chromium as root on a closed network
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-START_TIMEOUT_S = 180  # solara + mesa.visualization import slowly on a busy 2-core machine
 
 
 def unavailable(reason: str) -> None:
@@ -59,91 +43,23 @@ def unavailable(reason: str) -> None:
 
 
 def chromium() -> str:
-    path = (
-        os.environ.get("TELSIM_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
+    path = find_chromium()
     if not path:
         unavailable("chromium is not installed (`make browser`, or apt-get install chromium)")
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"telsim dashboard exited ({proc.returncode}):\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(
-        f"telsim dashboard did not answer at {url} in {START_TIMEOUT_S} s:\n{log.read_text()}"
-    )
-
-
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``telsim dashboard`` in a subprocess on a free port; yields its URL."""
-    port = free_port()
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "sim.cli",
-        "dashboard",
-        str(SCENARIO),
-        "--port",
-        str(port),
-        "--no-open",
-        "--set",
-        f"population.size={POPULATION}",
-    ]
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        url = f"http://localhost:{port}/"
-        wait_until_serving(url, proc, log)
+    with serve(POPULATION, log) as url:
         if assets.missing():  # offline, the page would stay blank: say why instead
             unavailable(f"solara's page files are not installed (needs npm):\n{log.read_text()}")
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # ---------------------------------------------------------------- reading the page
-def wait_month(page: Any, month: int, timeout_s: float = 60) -> float:
-    """Wait until the numbers and all five figures show ``month``; returns seconds waited."""
-    start = time.perf_counter()
-    page.wait_for_function(
-        """([month, figures]) => {
-            const m = document.querySelector('[data-testid=month]');
-            const shown = [...document.querySelectorAll('[data-figure]')];
-            return m && m.dataset.value == String(month) && shown.length == figures.length
-                && shown.every(f => f.dataset.month == String(month));
-        }""",
-        arg=[month, list(FIGURES)],
-        timeout=timeout_s * 1000,
-    )
-    return time.perf_counter() - start
-
-
 def shares(page: Any) -> list[float]:
     """The market shares the page shows this month (full precision, from data-value)."""
     return [
@@ -155,18 +71,6 @@ def shares(page: Any) -> list[float]:
 def picture(page: Any, name: str) -> str:
     """The image source of one figure (changes when the figure is redrawn)."""
     return page.locator(f"[data-figure={name}] img").get_attribute("src")
-
-
-def step(page: Any, months: int, first: int) -> list[float]:
-    """Click Step ``months`` times; returns the time each month took to show."""
-    button = page.get_by_role("button", name="Step")
-    took = []
-    for t in range(first + 1, first + months + 1):
-        start = time.perf_counter()
-        button.click()
-        wait_month(page, t)
-        took.append(time.perf_counter() - start)
-    return took
 
 
 def lever(page: Any, label: str) -> Any:
