@@ -290,6 +290,47 @@ def clv_figure(result: RunResult, path: Path) -> Path:
     return _finish(fig, result, path, plots.WHISKERS)
 
 
+def validation_figure(result: RunResult, path: Path) -> Path:
+    """The run against the scenario's reported data: subscribers and each reported generation.
+
+    One panel per reported series (subscribers, then the handset generations the data
+    carry), each operator's median with its 5-95 % band and the reported values as
+    hollow markers in the same style.
+    """
+    from sim.report.caveat import reported_data
+
+    points, _ = reported_data(result.scenario)
+    labels = plots.operator_labels(result)
+    ops = result.operators[result.operators["agents"] > 0]
+    generations = [] if points is None else [c for c in points if c.startswith("handsets_")]
+    columns = ["subscribers", *(c for c in generations if points[c].notna().any())]
+    fig, axes = plt.subplots(1, len(columns), figsize=(5.5 * len(columns), 4.5), squeeze=False)
+    for ax, column in zip(axes[0], columns, strict=True):
+        plots.band_lines(ax, ops, column, labels, scale=1e-6)
+        plots.reported_markers(ax, points, column, labels, scale=1e-6)
+        what = (
+            "Subscribers"
+            if column == "subscribers"
+            else f"{column.removeprefix('handsets_').upper()} handset subscribers"
+        )
+        ax.set_title(what, fontsize=10)
+        ax.set_ylabel("millions of subscribers")
+        ax.set_xlabel("calendar month")
+        ax.grid(alpha=0.3)
+        _date_axis(ax)
+    axes[0, 0].legend(frameon=False, fontsize=8)
+    fig.suptitle(f"Run against reported data: {result.scenario.name}")
+    return _finish(fig, result, path)
+
+
+def has_reported_data(result: RunResult) -> bool:
+    """Whether the scenario carries reported data that can be read (the validation figure)."""
+    from sim.report.caveat import reported_data
+
+    points, _ = reported_data(result.scenario)
+    return points is not None
+
+
 # --------------------------------------------------------------------------- the list
 @dataclass(frozen=True)
 class ReportFigure:
@@ -300,6 +341,11 @@ class ReportFigure:
     what: str
     draw: Callable[[RunResult, Path], Path]
     note: str | None = plots.BANDS
+    applies: Callable[[RunResult], bool] | None = None  # None: every run has this figure
+
+    def wanted(self, result: RunResult) -> bool:
+        """Whether this run gets the figure (the validation figure needs reported data)."""
+        return self.applies is None or self.applies(result)
 
 
 REPORT_FIGURES = (
@@ -308,6 +354,15 @@ REPORT_FIGURES = (
         "Market share",
         "Market share of each operator (% of subscribers), median across replications.",
         plots.shares_figure,
+    ),
+    ReportFigure(
+        "validation",
+        "Run against reported data",
+        "Subscribers of each operator (and, where the data carry them, subscribers by "
+        "handset generation) in millions: the run's median across replications as lines, "
+        "the scenario's reported data as hollow markers.",
+        validation_figure,
+        applies=has_reported_data,
     ),
     ReportFigure(
         "churn",

@@ -33,7 +33,9 @@ def test_run_writes_the_report_by_default(tmp_path: Path) -> None:
     result = invoke("run", DEFAULT, *TINY[:-1], "--out", out)
     assert result.exit_code == 0, (result.output, result.exception)
     assert REPORT_FILES <= {p.name for p in out.iterdir()}
-    assert len(list((out / FIGURE_DIR).glob("*.png"))) == 8
+    assert (
+        len(list((out / FIGURE_DIR).glob("*.png"))) == 9
+    )  # the China scenario carries reported data
     assert f"report: {out / 'report.html'} and " in result.stdout  # one line, unwrapped
     assert "Key numbers" in (out / "report.md").read_text(encoding="utf-8")
 
