@@ -10,6 +10,7 @@ in a caption which scenario and how many replications produced them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,14 +40,32 @@ BANDS = "Bands: 5-95 % across replications."
 WHISKERS = "Whiskers: 5-95 % across replications."
 
 
+FEW_REPLICATIONS = 5  # below this a 5-95 % band is the spread of a handful of runs
+
+
+def band_label(replications: int) -> str:
+    """Legend text of a 5-95 % band: how many replications it rests on, and if few."""
+    text = f"5–95 % band, {replications} replication{'s' if replications != 1 else ''}"
+    return f"{text} (few: rough)" if replications < FEW_REPLICATIONS else text
+
+
 def caption_text(result: RunResult, note: str | None = BANDS) -> str:
-    """Which scenario, replications, agents and seed made a figure, then ``note``."""
+    """Which scenario, replications, agents and seed made a figure, then ``note``.
+
+    A band or whisker note names the number of replications, and says when they are few.
+    """
     sc = result.scenario
     reps = result.replications
     text = (
         f"Scenario '{sc.name}', {reps} replication{'s' if reps != 1 else ''}, "
         f"{sc.population.size:,} agents, seed {sc.simulation.seed}."
     )
+    if note in (BANDS, WHISKERS):
+        note = note.replace("across replications", f"across the {reps} replications")
+        if reps == 1:
+            note = "One replication: no band of chance variation."
+        elif reps < FEW_REPLICATIONS:
+            note += " Few replications: a rough guide."
     return f"{text} {note}" if note else text
 
 
@@ -67,8 +86,37 @@ def new_figure(
     return fig, fig.subplots(nrows, ncols, **subplots)
 
 
-def save_figure(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` as a PNG atomically and free it."""
+# "currency" as a unit (an axis label's "(currency)", "currency/month", "M currency units"),
+# not as a word in a sentence ("the scenario's currency").
+_CURRENCY_UNIT = re.compile(r"(?<!scenario's )(?<![\w-])currency(?: units)?(?=$|[/\s),;:])")
+
+
+def currency_code(scenario: Scenario | None) -> str | None:
+    """The scenario's currency code (``economics.currency``), or None when it names none."""
+    economics = getattr(scenario, "economics", None)
+    return getattr(economics, "currency", None) or None
+
+
+def with_currency(text: str, code: str | None) -> str:
+    """``text`` with the placeholder unit "currency" replaced by ``code`` (e.g. CNY)."""
+    return _CURRENCY_UNIT.sub(code, text) if code else text
+
+
+def name_currency(fig: Figure, code: str | None) -> None:
+    """Every text of ``fig`` (titles, axis and colour-bar labels, legends) in ``code``."""
+    if not code:
+        return
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        value = text.get_text()
+        if "currency" in value:
+            text.set_text(with_currency(value, code))
+
+
+def save_figure(fig: Figure, path: Path, currency: str | None = None) -> Path:
+    """Write ``fig`` as a PNG atomically and free it, its money labelled in ``currency``."""
+    name_currency(fig, currency)
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=130))
     if fig.canvas.manager is not None:  # made by pyplot (the report's), which keeps it until closed
         import matplotlib.pyplot as plt
@@ -115,6 +163,8 @@ def band_lines(
                 alpha=0.2,
                 color="0.5" if k == 0 else f"C{k}",
                 linewidth=0,
+                # the first band stands for all in the legend: what it is, and on how many runs
+                label=band_label(wide.shape[1]) if i == 0 else None,
             )
 
 
@@ -147,7 +197,7 @@ def _line_figure(
     ax.legend(frameon=False)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     caption(fig, result)
-    return save_figure(fig, path)
+    return save_figure(fig, path, currency_code(result.scenario))
 
 
 def reported_points(scenario: Scenario) -> pd.DataFrame | None:
@@ -261,7 +311,7 @@ def switching_figure(result: RunResult, path: Path) -> Path:
     ax.set_title(f"Switching flows: {result.scenario.name}")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     caption(fig, result, note=None)
-    return save_figure(fig, path)
+    return save_figure(fig, path, currency_code(result.scenario))
 
 
 def human(x: float) -> str:

@@ -105,7 +105,7 @@ def run(
     except KeyboardInterrupt:
         interrupted(clock.where(), outcome)
     if not quiet:
-        _print_summary(result.summary(), target)
+        _print_summary(result, target)
         if paths is not None:
             from sim.cli.report import print_paths
 
@@ -188,23 +188,43 @@ def _write(
         raise UserError(f"--out {target}: cannot write results: {exc.strerror or exc}") from None
 
 
-def _print_summary(summary: dict, target: Path) -> None:
-    from rich.table import Table
+def _print_summary(result: RunResult, target: Path) -> None:
+    """The key numbers as a table that fits the terminal, then how far to trust them."""
+    from sim.cli.texttable import render
+    from sim.plots import currency_code
+    from sim.report import fmt
+    from sim.report.caveat import caveat
 
-    table = Table(
-        title=f"{summary['scenario']}: month {summary['months']}, {summary['replications']} replication(s)"
+    summary = result.summary()
+    labels = {o.name: o.display for o in result.scenario.all_operators()}
+    currency = currency_code(result.scenario) or "currency"
+    headers = [
+        "operator",
+        "final share (5–95\u00a0%)",  # the unit stays on one line when the header wraps
+        "change in share",
+        "annualised churn",
+        f"CLV ({currency})",
+    ]
+    rows = [
+        [
+            labels.get(name, name),
+            fmt.pct_band(row["final_share"]),
+            fmt.points(row["share_change"]["p50"]),
+            fmt.pct(row["annualised_churn"]["p50"]),
+            fmt.money(row["clv"]["p50"]),
+        ]
+        for name, row in summary["operators"].items()
+    ]
+    reps = summary["replications"]
+    out.print(
+        f"[bold]{escape(summary['scenario'])}[/]: month {summary['months']}, medians of "
+        f"{reps} replication{'s' if reps != 1 else ''}",
+        highlight=False,
     )
-    for col in ("operator", "final share (5-95 %)", "annualised churn", "CLV"):
-        table.add_column(col, justify="right" if col != "operator" else "left")
-    for name, row in summary["operators"].items():
-        s, c, v = row["final_share"], row["annualised_churn"], row["clv"]
-        table.add_row(
-            name,
-            f"{100 * s['p50']:.1f} % ({100 * s['p5']:.1f}-{100 * s['p95']:.1f})",
-            f"{100 * c['p50']:.1f} %",
-            f"{v['p50']:,.0f}",
-        )
-    out.print(table)
+    for line in render(headers, [("", rows)], width=out.width):
+        out.print(escape(line), highlight=False, soft_wrap=True)
+    trust = caveat(result)
+    out.print(f"[bold]{escape(trust.headline)}[/] {escape(' '.join(trust.lines))}", highlight=False)
     prov = summary["provenance"]
     out.print(
         f"wall time {prov['wall_seconds']:.1f} s on {prov['threads']} thread(s); results in [bold]{escape(str(target))}[/]"

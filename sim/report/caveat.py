@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim import plots
+from sim.plots import FEW_REPLICATIONS
 from sim.report import fmt
 
 _AGAINST = ("against", "targets", "target", "data")
@@ -36,7 +38,6 @@ _OUT_OF_SAMPLE = ("out_of_sample", "forecast", "validation")
 _DATE = ("date", "calibrated_on")
 _SHOWN = ("method", "fit", "source", "notes")
 _KNOWN = {"calibrated", "calibration", *_AGAINST, *_PERIOD, *_OUT_OF_SAMPLE, *_DATE, *_SHOWN}
-FEW_REPLICATIONS = 5  # below this, a 5-95 % band rests on too few runs to mean much
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,6 @@ def reported_data(scenario: Any) -> tuple[pd.DataFrame | None, str | None]:
     A run folder copied to another machine may have lost the CSV: that is a note in
     the caveat, not an error.
     """
-    from sim import plots
-
     spec = getattr(scenario, "reported", None)
     if spec is None:
         return None, None

@@ -87,7 +87,7 @@ def _grouped_bars(
 def _finish(fig: plt.Figure, result: RunResult, path: Path, note: str | None = plots.BANDS) -> Path:
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     plots.caption(fig, result, note)
-    return plots.save_figure(fig, path)
+    return plots.save_figure(fig, path, plots.currency_code(result.scenario))
 
 
 def _date_axis(ax: plt.Axes) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.plots import STYLES, new_figure, save_figure
+from sim.plots import STYLES, currency_code, new_figure, save_figure
 from sim.sweep.metrics import COUNT_UNIT, MONEY_UNIT, describe, family, metric_names
 from sim.sweep.spec import LoadedSweep
 
@@ -125,7 +125,7 @@ def save_sweep_figures(loaded: LoadedSweep, runs: pd.DataFrame, out: Path) -> li
         else:
             fig = _responses(loaded, ok, params[:MAX_PANELS], names, runs)
             name = f"response_{_slug(fam)}.png"
-        paths.append(save_figure(fig, out / name))
+        paths.append(save_figure(fig, out / name, currency_code(loaded.scenario)))
     return paths
 
 
