@@ -91,3 +91,18 @@ def test_in_memory_run_gives_the_same_report(
     other = write_report(again, result=reportkit.result(), now=NOW)
     assert other.markdown.read_text(encoding="utf-8") == paths.markdown.read_text(encoding="utf-8")
     assert other.html.read_text(encoding="utf-8") == paths.html.read_text(encoding="utf-8")
+
+
+def test_first_screen_says_what_happened_and_how_far_to_trust_it(
+    built: tuple[Path, ReportPaths, list],
+) -> None:
+    """Issue 16: report.html had no caveat (no "calibrat" anywhere) and no summary in words."""
+    _, paths, _ = built
+    page = paths.html.read_text(encoding="utf-8")
+    order = [page.index(f'<section id="{key}"') for key in ("summary", "caveat", "key-numbers")]
+    assert order == sorted(order)
+    assert "Not calibrated." in page and "Only 2 replications" in page
+    summary = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    assert "Alpha Mobile" in summary and "newcomers" in summary and "switchers" in summary
+    markdown = paths.markdown.read_text(encoding="utf-8")
+    assert "> **Not calibrated.**" in markdown
