@@ -28,6 +28,7 @@ from sim.cli.common import (
     month_progress,
     out,
 )
+from sim.cli.export import FormatOpt, print_exports, write_exports
 from sim.cli.interrupt import Clock, in_thread, interrupted, kept
 from sim.errors import UserError
 
@@ -76,6 +77,7 @@ def run(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     overwrite: OverwriteOpt = False,
+    formats: FormatOpt = None,
     engine: Annotated[
         Engine,
         typer.Option(
@@ -100,6 +102,7 @@ def run(
             clock.writing = True
             with_report = figures if report is None else report  # --no-figures: no PNG at all
             paths = _write(result, folder, target, figures, with_report, quiet)
+            exported = write_exports(folder, result, formats or [], target)
     except UserError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -110,6 +113,8 @@ def run(
             from sim.cli.report import print_paths
 
             print_paths(paths)
+        if exported:
+            print_exports([target / p.relative_to(folder) for p in exported])
 
 
 def _resolve(
