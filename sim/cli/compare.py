@@ -20,6 +20,7 @@ from sim.cli.common import (
     PopulationOpt,
     SetOpt,
     app,
+    err,
     fail,
     month_progress,
     out,
@@ -139,11 +140,16 @@ def _progress(quiet: bool, clock: Clock) -> Iterator[Progress]:
 
         yield tick
         return
+    from sim.cli.feedback import CompileNote
+
+    note = CompileNote(err)
     with month_progress() as bar:
         tasks: dict[str, int] = {}
 
         def progress(label: str, done: int, total: int) -> None:
             clock.at = f"{label}, {done} of {total} months"
+            if done:
+                note.done()
             if label not in tasks:
                 tasks[label] = bar.add_task(escape(label), total=total)
             bar.update(tasks[label], completed=done)

@@ -154,19 +154,27 @@ def _resolve(
 
 @contextmanager
 def _month_bar(spec: Scenario, clock: Clock, quiet: bool) -> Iterator[Progress]:
-    """The run's progress callback: it moves a bar (unless ``quiet``) and the clock."""
+    """The run's progress callback: it moves a bar (unless ``quiet``) and the clock.
+
+    Before the first month, a first run on this machine compiles the kernels: the bar
+    says so, and a line says how long it took.
+    """
+    from sim.cli.feedback import CompileNote
+
     if quiet:
         yield clock.tick
         return
     reps = spec.simulation.replications
+    name = f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)"
+    note = CompileNote(err)
     with month_progress() as bar:
-        task = bar.add_task(
-            f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)",
-            total=reps * spec.simulation.months,
-        )
+        task = bar.add_task(escape(note.description or name), total=reps * spec.simulation.months)
 
         def progress(rep: int, month: int, months: int) -> None:
             clock.tick(rep, month, months)
+            if note.pending:
+                note.done()
+                bar.update(task, description=escape(name))
             bar.update(task, completed=rep * months + month)
 
         yield progress
