@@ -10,6 +10,8 @@ in a caption which scenario and how many replications produced them.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,6 +116,58 @@ def name_currency(fig: Figure, code: str | None) -> None:
             text.set_text(with_currency(value, code))
 
 
+# Families with Chinese glyphs, the packaged one (a dependency) first, then common
+# system fonts; the first one matplotlib knows is the fallback for CJK labels.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+)
+
+
+@functools.cache
+def cjk_family() -> str | None:
+    """A font family with Chinese glyphs that matplotlib can use, or None.
+
+    telsim depends on a package shipping Noto Sans CJK (``cvttf-NotoSansCJK-Regular``):
+    its file is registered with matplotlib here, so no system font or font cache
+    rebuild is needed. Without it, a system CJK font is used if there is one.
+    """
+    from matplotlib import font_manager
+
+    try:
+        import cvttf_NotoSansCJK_Regular as packaged
+
+        path = packaged.get_TTF_path()
+        font_manager.fontManager.addfont(path)
+        return font_manager.FontProperties(fname=path).get_name()
+    except (ImportError, OSError, RuntimeError):
+        pass
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FAMILIES if name in known), None)
+
+
+def use_cjk_fallback() -> None:
+    """Append the CJK family to matplotlib's ``font.family`` (once; a no-op without one).
+
+    Matplotlib takes each glyph from the first family of the list that has it, so Latin
+    text keeps its font and Chinese labels (``label: 中国移动``) get real glyphs, in
+    layout (``tight_layout``) as in the saved PNG. It has to be in force when a text is
+    made, so it is set when this module is imported; text whose glyphs the first
+    family has looks exactly as before.
+    """
+    import matplotlib
+
+    family = cjk_family()
+    families = list(matplotlib.rcParams["font.family"])
+    if family is not None and family not in families:
+        matplotlib.rcParams["font.family"] = [*families, family]
+
+
 def save_figure(fig: Figure, path: Path, currency: str | None = None) -> Path:
     """Write ``fig`` as a PNG atomically and free it, its money labelled in ``currency``."""
     name_currency(fig, currency)
@@ -168,6 +222,25 @@ def band_lines(
             )
 
 
+def date_axis(ax: Axes) -> None:
+    """Calendar ticks on whole months: at most about six, years on a long run, never days.
+
+    Call after plotting (the ticks follow the axis' date range). A one-month run gets
+    its two month ends, not a row of overlapping daily ticks.
+    """
+    import matplotlib.dates as mdates
+
+    low, high = ax.get_xlim()
+    months = (high - low) / 30.44  # matplotlib dates count days
+    if months <= 30:
+        step = next(k for k in (1, 2, 3, 6, 12) if months / k <= 7)
+        locator: mdates.DateLocator = mdates.MonthLocator(bymonth=range(1, 13, step))
+    else:
+        locator = mdates.YearLocator(max(1, math.ceil(months / 12 / 7)))
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def operator_labels(result: RunResult) -> dict[str, str]:
     """Operator name -> display name, in scenario order (entrants last)."""
     return {o.name: o.display for o in result.scenario.all_operators()}
@@ -192,6 +265,7 @@ def _line_figure(
     reported_markers(ax, reported, value, labels, scale=100)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("calendar month")
+    date_axis(ax)
     ax.set_title(f"{title}: {result.scenario.name}")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
@@ -329,3 +403,6 @@ def save_run_figures(result: RunResult, out: Path) -> list[Path]:
         churn_figure(result, out / "churn.png"),
         switching_figure(result, out / "switching.png"),
     ]
+
+
+use_cjk_fallback()

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from sim.compare.metrics import METRIC_BY_NAME, METRICS
 from sim.compare.tables import format_difference, format_ratio, money_words
-from sim.plots import band_label, currency_code, new_figure, save_figure
+from sim.plots import band_label, currency_code, date_axis, new_figure, save_figure
 
 if TYPE_CHECKING:
     from sim.compare.comparison import Comparison
@@ -157,7 +157,7 @@ def _overlay_column(comparison: Comparison, op: str, top: Axes, bottom: Axes) ->
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
     bottom.set_xlabel("calendar month")
-    bottom.tick_params(axis="x", labelrotation=30)
+    date_axis(bottom)
 
 
 def _operator_label(comparison: Comparison, name: str) -> str:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib.dates
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -90,13 +89,6 @@ def _finish(fig: plt.Figure, result: RunResult, path: Path, note: str | None = p
     return plots.save_figure(fig, path, plots.currency_code(result.scenario))
 
 
-def _date_axis(ax: plt.Axes) -> None:
-    """Few, short date ticks: years over a long run, months (and the year) over a short one."""
-    locator = matplotlib.dates.AutoDateLocator(minticks=3, maxticks=7)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
-
-
 def _segment_names(result: RunResult) -> list[str]:
     return [s.name for s in result.scenario.population.segments]
 
@@ -143,7 +135,7 @@ def satisfaction_lockin_figure(result: RunResult, path: Path) -> Path:
         ax.set_title(metric.label[0].upper() + metric.label[1:], fontsize=10)
         ax.set_ylabel(metric.unit)
         ax.grid(alpha=0.3)
-        _date_axis(ax)
+        plots.date_axis(ax)
     for ax in axes[1]:
         ax.set_xlabel("calendar month")
     axes[0, 0].legend(frameon=False, fontsize=8)
@@ -225,7 +217,7 @@ def handset_migration_figure(result: RunResult, path: Path) -> Path:
         ax.set_title(title, fontsize=10)
         ax.set_ylim(0, 100)
         ax.margins(x=0)
-        _date_axis(ax)
+        plots.date_axis(ax)
         ax.tick_params(axis="x", labelsize=8)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
@@ -254,7 +246,7 @@ def revenue_figure(result: RunResult, path: Path) -> Path:
     for ax in (left, right):
         ax.set_xlabel("calendar month")
         ax.grid(alpha=0.3)
-        _date_axis(ax)
+        plots.date_axis(ax)
     left.legend(frameon=False, fontsize=8)
     fig.suptitle(f"Revenue and ARPU: {result.scenario.name}")
     return _finish(fig, result, path)
@@ -317,7 +309,7 @@ def validation_figure(result: RunResult, path: Path) -> Path:
         ax.set_ylabel("millions of subscribers")
         ax.set_xlabel("calendar month")
         ax.grid(alpha=0.3)
-        _date_axis(ax)
+        plots.date_axis(ax)
     axes[0, 0].legend(frameon=False, fontsize=8)
     fig.suptitle(f"Run against reported data: {result.scenario.name}")
     return _finish(fig, result, path)
