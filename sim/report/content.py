@@ -135,7 +135,9 @@ def build_report(
         Section("figures", "Figures", figures=figures),
     ]
     return Report(
-        title=f"Scenario report: {sc.name}",
+        title=f"Scenario report: {sc.title} ({sc.name})"
+        if sc.title
+        else f"Scenario report: {sc.name}",
         description=sc.description.strip(),
         sections=sections,
         parameters=parameter_table(sc),
