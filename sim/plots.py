@@ -193,6 +193,7 @@ def band_lines(
     so an operator looks the same in every figure and lines stay apart in print.
     """
     order = list(labels)
+    bands = 0
     for i, (op, group) in enumerate(df.groupby(by, sort=False)):
         k = order.index(op) if op in labels else i
         wide = group.pivot(index="date", columns="replication", values=value) * scale
@@ -217,9 +218,10 @@ def band_lines(
                 alpha=0.2,
                 color="0.5" if k == 0 else f"C{k}",
                 linewidth=0,
-                # the first band stands for all in the legend: what it is, and on how many runs
-                label=band_label(wide.shape[1]) if i == 0 else None,
             )
+            bands = wide.shape[1]
+    if bands > 1:  # one legend entry for every band: what it is, and on how many runs
+        ax.fill_between([], [], [], color="0.5", alpha=0.2, linewidth=0, label=band_label(bands))
 
 
 def date_axis(ax: Axes) -> None:
@@ -309,8 +311,8 @@ def reported_markers(
     if points is None or value not in points:
         return
     order = list(labels)
-    shown = False
-    for op, group in points.dropna(subset=[value]).groupby("operator", sort=False):
+    rows = points.dropna(subset=[value])
+    for op, group in rows.groupby("operator", sort=False):
         k = order.index(op) if op in labels else 0
         ax.plot(
             group["date"],
@@ -320,9 +322,12 @@ def reported_markers(
             markersize=6,
             markerfacecolor="none",
             color="black" if k == 0 else f"C{k}",
-            label=None if shown else "reported",
         )
-        shown = True
+    if not rows.empty:  # one neutral legend entry: hollow markers are reported values
+        ax.plot(
+            [], [], linestyle="none", marker="o", markerfacecolor="none", color="0.3",
+            label="reported (hollow markers)",
+        )  # fmt: skip
 
 
 def shares_figure(result: RunResult, path: Path) -> Path:

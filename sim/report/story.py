@@ -139,14 +139,14 @@ def flows_sentence(result: RunResult, summary: dict[str, Any]) -> str:
         start_share = f.start / total_start if total_start else 0.0
         newcomer_part = (
             f"won {fmt.pct(won)} of the newcomers against a starting share of "
-            f"{fmt.pct(start_share)} ({fmt.points(via_newcomers)} of share)"
+            f"{fmt.pct(start_share)} (worth {fmt.points(via_newcomers)} of share)"
             if newcomers > 0
             else ""
         )
         partner = _main_partner(pairs, name, gained)
         switch_part = (
             f"{'gained' if f.net_switching >= 0 else 'lost'} a net "
-            f"{_amount(abs(f.net_switching))} switchers ({fmt.points(via_switching)})"
+            f"{_amount(abs(f.net_switching))} switchers (worth {fmt.points(via_switching)})"
         )
         if partner:
             switch_part += f", most {'from' if gained else 'to'} {names.get(partner, partner)}"
@@ -240,7 +240,7 @@ def driver_sentence(result: RunResult, summary: dict[str, Any]) -> str | None:
         + ", ".join(facts[:-1])
         + f" and {facts[-1]}; {w} lost {fmt.pct(churn_w)} of its customers a year against "
         f"{fmt.pct(churn_l)} for {lo}. These are differences, not causes: to measure what "
-        "one lever is worth, run `telsim compare` with that lever changed."
+        "one lever is worth, run telsim compare with that lever changed."
     )
 
 
