@@ -34,7 +34,7 @@ def _capture(monkeypatch: pytest.MonkeyPatch) -> list:
 
     def keep(fig, path, currency=None):
         figures.append(fig)
-        return real(fig, path, currency)
+        return real(fig, path, currency) if currency else real(fig, path)
 
     monkeypatch.setattr(plots, "save_figure", keep)
     return figures

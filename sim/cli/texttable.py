@@ -1,7 +1,7 @@
 """Plain-text tables for the terminal that fit its width and never cut a number.
 
-Headers wrap onto several lines at their spaces; if the columns still do not fit, every
-row is stacked as ``header: value`` lines instead. Plain text also survives a pipe, a log
+Headers wrap onto several lines at their spaces, and columns close up to one space; if
+they still do not fit, every row is stacked as ``header: value`` lines instead. Plain text also survives a pipe, a log
 file or a terminal without colours, which a rich table cropped with "…" does not.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-GAP = 2  # spaces between columns
+GAPS = (2, 1)  # spaces between columns: two if the table fits, else one
 
 
 def _wrap_header(text: str, width: int) -> list[str]:
@@ -33,7 +33,8 @@ def render(
     widths = [max([len(row[k]) for row in cells], default=0) for k in range(n)]
     heads = [_wrap_header(h, widths[k]) for k, h in enumerate(headers)]
     widths = [max(widths[k], *(len(line) for line in heads[k])) for k in range(n)]
-    if sum(widths) + GAP * (n - 1) > width:
+    gap = next((g for g in GAPS if sum(widths) + g * (n - 1) <= width), None)
+    if gap is None:
         return stacked(headers, blocks, width)
     depth = max(len(h) for h in heads)
     lines = []
@@ -42,8 +43,8 @@ def render(
         for k, head in enumerate(heads):
             text = head[i - (depth - len(head))] if i >= depth - len(head) else ""
             parts.append(text.ljust(widths[k]) if k == 0 else text.rjust(widths[k]))
-        lines.append((" " * GAP).join(parts).rstrip())
-    lines.append("-" * (sum(widths) + GAP * (n - 1)))
+        lines.append((" " * gap).join(parts).rstrip())
+    lines.append("-" * (sum(widths) + gap * (n - 1)))
     for title, rows in blocks:
         if title:
             lines += textwrap.wrap(title, width)
@@ -52,7 +53,7 @@ def render(
                 cell.ljust(widths[k]) if k == 0 else cell.rjust(widths[k])
                 for k, cell in enumerate(row)
             ]
-            lines.append((" " * GAP).join(parts).rstrip())
+            lines.append((" " * gap).join(parts).rstrip())
     return lines
 
 
@@ -69,11 +70,9 @@ def stacked(
         for row in rows:
             lines.append(row[0])
             for head, cell in zip(headers[1:], row[1:], strict=True):
-                lines += textwrap.wrap(
-                    f"{head}: {cell}",
-                    width,
-                    initial_indent="  ",
-                    subsequent_indent="    ",
-                    break_long_words=False,
-                )
+                if len(head) + len(cell) + 4 <= width:
+                    lines.append(f"  {head}: {cell}")
+                else:  # the value on a line of its own, whole
+                    lines += textwrap.wrap(f"{head}:", width, initial_indent="  ")
+                    lines.append(f"    {cell}")
     return lines
