@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.compare.metrics import METRIC_BY_NAME, METRICS
-from sim.compare.tables import format_difference, format_ratio, money_words
+from sim.compare.tables import format_difference, format_ratio, metric_formats, money_words
 from sim.plots import band_label, currency_code, date_axis, new_figure, save_figure
 
 if TYPE_CHECKING:
@@ -133,8 +133,7 @@ def _overlay_column(comparison: Comparison, op: str, top: Axes, bottom: Axes) ->
         }
         top.plot(x, q[0.5], label=comparison.titles()[run.label], **line)
         if k == 0:
-            band = band_label(n)
-            top.fill_between(x, q[0.05], q[0.95], color="0.6", alpha=0.3, linewidth=0, label=band)
+            top.fill_between(x, q[0.05], q[0.95], color="0.6", alpha=0.3, linewidth=0)
             continue
         top.fill_between(
             x, q[0.05], q[0.95], facecolor="none", edgecolor=colour, hatch=hatch, linewidth=0
@@ -153,6 +152,8 @@ def _overlay_column(comparison: Comparison, op: str, top: Axes, bottom: Axes) ->
             linewidth=0,
         )
     bottom.axhline(0.0, color="black", linewidth=0.8)
+    # the legend's last entry: what a band is, and on how many replications
+    top.fill_between([], [], [], color="0.6", alpha=0.3, linewidth=0, label=band_label(n))
     top.set_title(_operator_label(comparison, op))
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
@@ -204,6 +205,7 @@ def _forest_panel(
 ) -> None:
     m = METRIC_BY_NAME[metric]
     scale = m.scale
+    how = metric_formats(comparison.table)[metric]  # one precision per panel, as in the tables
     labels, y = [], 0.0
     for op in ops:
         for k, policy in enumerate(policies):
@@ -233,7 +235,7 @@ def _forest_panel(
                 markerfacecolor="white" if r.within_noise else colour,
                 markeredgewidth=1.5,
             )
-            diff, ci = format_difference(m, r.difference, r.paired_low, r.paired_high)
+            diff, ci = format_difference(m, r.difference, r.paired_low, r.paired_high, how)
             ax.text(
                 0.01,
                 y - 0.28,
