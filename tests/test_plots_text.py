@@ -76,3 +76,27 @@ def test_bands_say_how_many_replications(
     assert "5–95 % band, 2 replications (few: rough)" in texts
     caption = plots.caption_text(chinese_one_month)
     assert "across the 2 replications" in caption and "Few replications" in caption
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("revenue (currency)", "revenue (CNY)"),
+        ("monthly_fee (currency/month)", "monthly_fee (CNY/month)"),
+        ("revenue (M currency units)", "revenue (M CNY)"),
+        ("CLV (currency per subscriber)", "CLV (CNY per subscriber)"),
+        ("Money in the scenario's currency, scaled", "Money in the scenario's currency, scaled"),
+    ],
+)
+def test_currency_unit_named(text: str, shown: str) -> None:
+    """Issue 16: compare and sweep figures said "(currency)" although the scenario sets CNY."""
+    assert plots.with_currency(text, "CNY") == shown
+    assert plots.with_currency(text, None) == text
+
+
+def test_every_text_of_a_saved_figure_names_the_currency(tmp_path: Path) -> None:
+    fig, ax = plots.new_figure(figsize=(4, 3))
+    ax.set_ylabel("revenue (M currency units)")
+    ax.set_xlabel("fee (currency/month)")
+    plots.save_figure(fig, tmp_path / "f.png", currency="CNY")
+    assert (ax.get_ylabel(), ax.get_xlabel()) == ("revenue (M CNY)", "fee (CNY/month)")
