@@ -168,8 +168,8 @@ def model_errors(result: Any, points: pd.DataFrame, column: str) -> pd.DataFrame
 
 
 def _month(date: pd.Timestamp) -> str:
-    """A plot date (the first day after a reported month) as that month, ``YYYY-MM``."""
-    return (pd.Timestamp(date) - pd.offsets.MonthBegin(1)).strftime("%Y-%m")
+    """The model month of a run-table date, labelled as the report labels months."""
+    return pd.Timestamp(date).strftime("%Y-%m")
 
 
 def validation_line(result: Any, points: pd.DataFrame, source: str) -> str:

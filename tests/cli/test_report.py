@@ -55,7 +55,7 @@ def test_report_command(bare_run: Path) -> None:
     result = invoke("report", bare_run)
     assert result.exit_code == 0, (result.output, result.exception)
     html, md = bare_run / "report.html", bare_run / "report.md"
-    assert result.stdout == f"report: {html} and {md} (8 figures)\n"
+    assert result.stdout == f"report: {html} and {md} (9 figures)\n"  # with the validation figure
     assert REPORT_FILES <= {p.name for p in bare_run.iterdir()}
     page = html.read_text(encoding="utf-8")
     assert "China Mobile" in page and 'src="http' not in page

@@ -99,13 +99,15 @@ def test_validation_against_reported_shares(tmp_path: Path) -> None:
     points, problem = reported_data(result.scenario)
     assert problem is None and points is not None
     errors = model_errors(result, points, "share")
-    assert len(errors) == 3  # model month 3 ends 2009-03
+    assert len(errors) == 3 and errors["date"].nunique() == 1  # the month of the 2009-03 row
+    date = errors["date"].iloc[0]
     ops = result.operators
-    sim_a = ops[(ops["month"] == 3) & (ops["operator"] == "A")]["share"].median()
+    sim_a = ops[(ops["date"] == date) & (ops["operator"] == "A")]["share"].median()
     assert errors.set_index("operator").loc["A", "error"] == pytest.approx(sim_a - 0.5)
     rms = (errors["error"] ** 2).mean() ** 0.5
     line = validation_line(result, points, "reported.csv")
-    assert f"off by {100 * rms:.1f} points rms" in line and "2009-03 to 2009-03" in line
+    label = f"{date:%Y-%m}"
+    assert f"off by {100 * rms:.1f} points rms" in line and f"{label} to {label}" in line
 
 
 def test_reported_data_outside_the_run_and_missing_file(tmp_path: Path) -> None:
