@@ -77,11 +77,6 @@ def _names(result: RunResult) -> dict[str, str]:
     return {o.name: o.display for o in result.scenario.all_operators()}
 
 
-def _amount(x: float) -> str:
-    """Subscribers in words: ``12.3 M``, ``1.08 bn``, ``4,210``."""
-    return fmt.count(x)
-
-
 def outcome_sentence(result: RunResult, summary: dict[str, Any]) -> str:
     """Who gained and who lost share, with the start and end of each."""
     names = _names(result)
@@ -122,8 +117,8 @@ def flows_sentence(result: RunResult, summary: dict[str, Any]) -> str:
     text = []
     if newcomers > 0:
         text.append(
-            f"The market grew from {_amount(total_start)} to {_amount(total_end)} "
-            f"subscribers: {_amount(newcomers)} newcomers."
+            f"The market grew from {fmt.count(total_start)} to {fmt.count(total_end)} "
+            f"subscribers: {fmt.count(newcomers)} newcomers."
         )
     pairs = pair_flows(result)
     for name, gained in ((winner, True), (loser, False)):
@@ -143,13 +138,15 @@ def flows_sentence(result: RunResult, summary: dict[str, Any]) -> str:
             if newcomers > 0
             else ""
         )
-        partner = _main_partner(pairs, name, gained)
+        won_switchers = f.net_switching >= 0
+        partner = _main_partner(pairs, name, won_switchers)
         switch_part = (
-            f"{'gained' if f.net_switching >= 0 else 'lost'} a net "
-            f"{_amount(abs(f.net_switching))} switchers (worth {fmt.points(via_switching)})"
+            f"{'gained' if won_switchers else 'lost'} a net "
+            f"{fmt.count(abs(f.net_switching))} switchers (worth {fmt.points(via_switching)})"
         )
         if partner:
-            switch_part += f", most {'from' if gained else 'to'} {names.get(partner, partner)}"
+            where = "from" if won_switchers else "to"
+            switch_part += f", most {where} {names.get(partner, partner)}"
         parts = [p for p in (newcomer_part, switch_part) if p]
         driver = (
             "newcomers"
@@ -163,11 +160,11 @@ def flows_sentence(result: RunResult, summary: dict[str, Any]) -> str:
     return " ".join(text)
 
 
-def _main_partner(pairs: pd.Series, name: str, gained: bool) -> str | None:
-    """The operator that gave ``name`` most net switchers (or took most from it)."""
+def _main_partner(pairs: pd.Series, name: str, inflow: bool) -> str | None:
+    """The operator that gave ``name`` most net switchers (``inflow``), or took most from it."""
     best, size = None, 0.0
     for (a, b), value in pairs.items():
-        other = a if gained and b == name else b if not gained and a == name else None
+        other = a if inflow and b == name else b if not inflow and a == name else None
         if other is not None and value > size:
             best, size = other, value
     return best
