@@ -1,4 +1,4 @@
-"""Exports: CSV files and a workbook that pandas reads back as the run's tables."""
+"""Run exports (sim.export): CSV files and a workbook that pandas reads back as the run's tables."""
 
 from __future__ import annotations
 
