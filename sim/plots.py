@@ -10,6 +10,9 @@ in a caption which scenario and how many replications produced them.
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,14 +42,32 @@ BANDS = "Bands: 5-95 % across replications."
 WHISKERS = "Whiskers: 5-95 % across replications."
 
 
+FEW_REPLICATIONS = 5  # below this a 5-95 % band is the spread of a handful of runs
+
+
+def band_label(replications: int) -> str:
+    """Legend text of a 5-95 % band: how many replications it rests on, and if few."""
+    text = f"5–95 % band, {replications} replication{'s' if replications != 1 else ''}"
+    return f"{text} (few: rough)" if replications < FEW_REPLICATIONS else text
+
+
 def caption_text(result: RunResult, note: str | None = BANDS) -> str:
-    """Which scenario, replications, agents and seed made a figure, then ``note``."""
+    """Which scenario, replications, agents and seed made a figure, then ``note``.
+
+    A band or whisker note names the number of replications, and says when they are few.
+    """
     sc = result.scenario
     reps = result.replications
     text = (
         f"Scenario '{sc.name}', {reps} replication{'s' if reps != 1 else ''}, "
         f"{sc.population.size:,} agents, seed {sc.simulation.seed}."
     )
+    if note in (BANDS, WHISKERS):
+        note = note.replace("across replications", f"across the {reps} replications")
+        if reps == 1:
+            note = "One replication: no band of chance variation."
+        elif reps < FEW_REPLICATIONS:
+            note += " Few replications: a rough guide."
     return f"{text} {note}" if note else text
 
 
@@ -67,8 +88,89 @@ def new_figure(
     return fig, fig.subplots(nrows, ncols, **subplots)
 
 
-def save_figure(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` as a PNG atomically and free it."""
+# "currency" as a unit (an axis label's "(currency)", "currency/month", "M currency units"),
+# not as a word in a sentence ("the scenario's currency").
+_CURRENCY_UNIT = re.compile(r"(?<!scenario's )(?<![\w-])currency(?: units)?(?=$|[/\s),;:])")
+
+
+def currency_code(scenario: Scenario | None) -> str | None:
+    """The scenario's currency code (``economics.currency``), or None when it names none."""
+    economics = getattr(scenario, "economics", None)
+    return getattr(economics, "currency", None) or None
+
+
+def with_currency(text: str, code: str | None) -> str:
+    """``text`` with the placeholder unit "currency" replaced by ``code`` (e.g. CNY)."""
+    return _CURRENCY_UNIT.sub(code, text) if code else text
+
+
+def name_currency(fig: Figure, code: str | None) -> None:
+    """Every text of ``fig`` (titles, axis and colour-bar labels, legends) in ``code``."""
+    if not code:
+        return
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        value = text.get_text()
+        if "currency" in value:
+            text.set_text(with_currency(value, code))
+
+
+# Families with Chinese glyphs, the packaged one (a dependency) first, then common
+# system fonts; the first one matplotlib knows is the fallback for CJK labels.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+)
+
+
+@functools.cache
+def cjk_family() -> str | None:
+    """A font family with Chinese glyphs that matplotlib can use, or None.
+
+    telsim depends on a package shipping Noto Sans CJK (``cvttf-NotoSansCJK-Regular``):
+    its file is registered with matplotlib here, so no system font or font cache
+    rebuild is needed. Without it, a system CJK font is used if there is one.
+    """
+    from matplotlib import font_manager
+
+    try:
+        import cvttf_NotoSansCJK_Regular as packaged
+
+        path = packaged.get_TTF_path()
+        font_manager.fontManager.addfont(path)
+        return font_manager.FontProperties(fname=path).get_name()
+    except (ImportError, OSError, RuntimeError):
+        pass
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FAMILIES if name in known), None)
+
+
+def use_cjk_fallback() -> None:
+    """Append the CJK family to matplotlib's ``font.family`` (once; a no-op without one).
+
+    Matplotlib takes each glyph from the first family of the list that has it, so Latin
+    text keeps its font and Chinese labels (``label: 中国移动``) get real glyphs, in
+    layout (``tight_layout``) as in the saved PNG. It has to be in force when a text is
+    made, so it is set when this module is imported; text whose glyphs the first
+    family has looks exactly as before.
+    """
+    import matplotlib
+
+    family = cjk_family()
+    families = list(matplotlib.rcParams["font.family"])
+    if family is not None and family not in families:
+        matplotlib.rcParams["font.family"] = [*families, family]
+
+
+def save_figure(fig: Figure, path: Path, currency: str | None = None) -> Path:
+    """Write ``fig`` as a PNG atomically and free it, its money labelled in ``currency``."""
+    name_currency(fig, currency)
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=130))
     if fig.canvas.manager is not None:  # made by pyplot (the report's), which keeps it until closed
         import matplotlib.pyplot as plt
@@ -91,6 +193,7 @@ def band_lines(
     so an operator looks the same in every figure and lines stay apart in print.
     """
     order = list(labels)
+    bands = 0
     for i, (op, group) in enumerate(df.groupby(by, sort=False)):
         k = order.index(op) if op in labels else i
         wide = group.pivot(index="date", columns="replication", values=value) * scale
@@ -116,6 +219,28 @@ def band_lines(
                 color="0.5" if k == 0 else f"C{k}",
                 linewidth=0,
             )
+            bands = wide.shape[1]
+    if bands > 1:  # one legend entry for every band: what it is, and on how many runs
+        ax.fill_between([], [], [], color="0.5", alpha=0.2, linewidth=0, label=band_label(bands))
+
+
+def date_axis(ax: Axes) -> None:
+    """Calendar ticks on whole months: at most about six, years on a long run, never days.
+
+    Call after plotting (the ticks follow the axis' date range). A one-month run gets
+    its two month ends, not a row of overlapping daily ticks.
+    """
+    import matplotlib.dates as mdates
+
+    low, high = ax.get_xlim()
+    months = (high - low) / 30.44  # matplotlib dates count days
+    if months <= 30:
+        step = next(k for k in (1, 2, 3, 6, 12) if months / k <= 7)
+        locator: mdates.DateLocator = mdates.MonthLocator(bymonth=range(1, 13, step))
+    else:
+        locator = mdates.YearLocator(max(1, math.ceil(months / 12 / 7)))
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def operator_labels(result: RunResult) -> dict[str, str]:
@@ -142,12 +267,13 @@ def _line_figure(
     reported_markers(ax, reported, value, labels, scale=100)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("calendar month")
+    date_axis(ax)
     ax.set_title(f"{title}: {result.scenario.name}")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     caption(fig, result)
-    return save_figure(fig, path)
+    return save_figure(fig, path, currency_code(result.scenario))
 
 
 def reported_points(scenario: Scenario) -> pd.DataFrame | None:
@@ -185,8 +311,8 @@ def reported_markers(
     if points is None or value not in points:
         return
     order = list(labels)
-    shown = False
-    for op, group in points.dropna(subset=[value]).groupby("operator", sort=False):
+    rows = points.dropna(subset=[value])
+    for op, group in rows.groupby("operator", sort=False):
         k = order.index(op) if op in labels else 0
         ax.plot(
             group["date"],
@@ -196,9 +322,12 @@ def reported_markers(
             markersize=6,
             markerfacecolor="none",
             color="black" if k == 0 else f"C{k}",
-            label=None if shown else "reported",
         )
-        shown = True
+    if not rows.empty:  # one neutral legend entry: hollow markers are reported values
+        ax.plot(
+            [], [], linestyle="none", marker="o", markerfacecolor="none", color="0.3",
+            label="reported (hollow markers)",
+        )  # fmt: skip
 
 
 def shares_figure(result: RunResult, path: Path) -> Path:
@@ -261,7 +390,7 @@ def switching_figure(result: RunResult, path: Path) -> Path:
     ax.set_title(f"Switching flows: {result.scenario.name}")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     caption(fig, result, note=None)
-    return save_figure(fig, path)
+    return save_figure(fig, path, currency_code(result.scenario))
 
 
 def human(x: float) -> str:
@@ -279,3 +408,6 @@ def save_run_figures(result: RunResult, out: Path) -> list[Path]:
         churn_figure(result, out / "churn.png"),
         switching_figure(result, out / "switching.png"),
     ]
+
+
+use_cjk_fallback()

@@ -960,6 +960,13 @@ class Scenario(Spec):
         description="Identifier; default output folder results/<name>.",
     )
     description: str = Field("", description="What the scenario is about.")
+    title: str | None = Field(
+        None,
+        min_length=1,
+        max_length=60,
+        description="Short display name, e.g. the policy it stands for ('Subsidy war'), for "
+        "legends and table titles (default: name).",
+    )
     simulation: Simulation = Field(default_factory=Simulation)
     population: Population
     network: Network = Field(default_factory=Network)

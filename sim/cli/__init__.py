@@ -9,6 +9,8 @@ from sim.cli import (  # noqa: F401
     calibrate,  # calibrate
     compare,  # compare
     dashboard,  # dashboard
+    export,  # export
+    listing,  # list
     report,  # report
     run,  # run, validate, schema
     sweep,  # sweep, sensitivity

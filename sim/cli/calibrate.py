@@ -146,7 +146,11 @@ class _Bar:
         self.check: Any = None
 
     def __enter__(self) -> _Bar:
-        if not self.quiet:
+        if not self.quiet and not err.is_terminal:  # a pipe or a log: plain lines
+            from sim.cli.feedback import PlainProgress
+
+            self.progress = PlainProgress(err, unit="evaluations")
+        elif not self.quiet:
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,

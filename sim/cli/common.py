@@ -67,7 +67,11 @@ SchedulerOpt = Annotated[
 
 
 def month_progress() -> Any:
-    """A transient progress bar on stderr counting simulated months, with time left."""
+    """Progress on stderr counting simulated months.
+
+    A live bar with the time left on a terminal; plain lines
+    (:class:`sim.cli.feedback.PlainProgress`) when stderr is a file or a pipe.
+    """
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -76,6 +80,10 @@ def month_progress() -> Any:
         TimeRemainingColumn,
     )
 
+    from sim.cli.feedback import PlainProgress
+
+    if not err.is_terminal:
+        return PlainProgress(err)
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -20,6 +20,7 @@ from sim.cli.common import (
     PopulationOpt,
     SetOpt,
     app,
+    err,
     fail,
     month_progress,
     out,
@@ -139,11 +140,16 @@ def _progress(quiet: bool, clock: Clock) -> Iterator[Progress]:
 
         yield tick
         return
+    from sim.cli.feedback import CompileNote
+
+    note = CompileNote(err)
     with month_progress() as bar:
         tasks: dict[str, int] = {}
 
         def progress(label: str, done: int, total: int) -> None:
             clock.at = f"{label}, {done} of {total} months"
+            if done:
+                note.done()
             if label not in tasks:
                 tasks[label] = bar.add_task(escape(label), total=total)
             bar.update(tasks[label], completed=done)
@@ -152,22 +158,21 @@ def _progress(quiet: bool, clock: Clock) -> Iterator[Progress]:
 
 
 def _print(comparison, target: Path) -> None:
-    from rich.table import Table
+    from sim.cli.texttable import render
+    from sim.compare.tables import caption, terminal_blocks, terminal_headers
+    from sim.plots import currency_code
 
-    from sim.compare.tables import caption, headers, slide_rows
-
+    titles = comparison.titles()
+    currency = currency_code(comparison.baseline.result.scenario)
     for p in comparison.policies:
-        table = Table(
-            title=f"{p.label} vs {comparison.baseline.label}",
-            caption=None,
-            title_justify="left",
+        out.print(
+            f"[bold]{escape(titles[p.label])} vs {escape(titles[comparison.baseline.label])}[/]",
+            highlight=False,
         )
-        for k, col in enumerate(headers(comparison.level)):
-            table.add_column(col, justify="left" if k < 2 else "right")
-        for row in slide_rows(comparison, p.label):
-            style = "dim" if row[6] == "yes" else None
-            table.add_row(*(escape(c) for c in row), style=style)
-        out.print(table)
+        blocks = terminal_blocks(comparison, p.label, currency)
+        for line in render(terminal_headers(comparison.level), blocks, width=out.width):
+            out.print(escape(line), highlight=False, soft_wrap=True)
+        out.print()
     out.print(escape(caption(comparison)), style="dim", highlight=False)
     for note in comparison.notes:
         out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)

@@ -63,6 +63,16 @@ def write_with_progress(folder: Path, result: RunResult, quiet: bool = False) ->
 
     if quiet:
         return write_report(folder, result=result)
+    if not err.is_terminal:  # a pipe or a log: plain lines
+        from sim.cli.feedback import PlainProgress
+
+        plain = PlainProgress(err, unit="steps")
+        step = plain.add_task("report")
+        return write_report(
+            folder,
+            result=result,
+            progress=lambda done, total, _: plain.update(step, completed=done, total=total),
+        )
     with Progress(
         TextColumn("[bold]report"),
         BarColumn(),

@@ -28,6 +28,7 @@ from sim.cli.common import (
     month_progress,
     out,
 )
+from sim.cli.export import FormatOpt, print_exports, write_exports
 from sim.cli.interrupt import Clock, in_thread, interrupted, kept
 from sim.errors import UserError
 
@@ -76,6 +77,7 @@ def run(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     overwrite: OverwriteOpt = False,
+    formats: FormatOpt = None,
     engine: Annotated[
         Engine,
         typer.Option(
@@ -100,16 +102,19 @@ def run(
             clock.writing = True
             with_report = figures if report is None else report  # --no-figures: no PNG at all
             paths = _write(result, folder, target, figures, with_report, quiet)
+            exported = write_exports(folder, result, formats or [], target)
     except UserError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         interrupted(clock.where(), outcome)
     if not quiet:
-        _print_summary(result.summary(), target)
+        _print_summary(result, target)
         if paths is not None:
             from sim.cli.report import print_paths
 
             print_paths(paths)
+        if exported:
+            print_exports([target / p.relative_to(folder) for p in exported])
 
 
 def _resolve(
@@ -149,19 +154,27 @@ def _resolve(
 
 @contextmanager
 def _month_bar(spec: Scenario, clock: Clock, quiet: bool) -> Iterator[Progress]:
-    """The run's progress callback: it moves a bar (unless ``quiet``) and the clock."""
+    """The run's progress callback: it moves a bar (unless ``quiet``) and the clock.
+
+    Before the first month, a first run on this machine compiles the kernels: the bar
+    says so, and a line says how long it took.
+    """
+    from sim.cli.feedback import CompileNote
+
     if quiet:
         yield clock.tick
         return
     reps = spec.simulation.replications
+    name = f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)"
+    note = CompileNote(err)
     with month_progress() as bar:
-        task = bar.add_task(
-            f"{spec.name}: {spec.population.size:,} agents x {reps} rep(s)",
-            total=reps * spec.simulation.months,
-        )
+        task = bar.add_task(escape(note.description or name), total=reps * spec.simulation.months)
 
         def progress(rep: int, month: int, months: int) -> None:
             clock.tick(rep, month, months)
+            if note.pending:
+                note.done()
+                bar.update(task, description=escape(name))
             bar.update(task, completed=rep * months + month)
 
         yield progress
@@ -188,23 +201,43 @@ def _write(
         raise UserError(f"--out {target}: cannot write results: {exc.strerror or exc}") from None
 
 
-def _print_summary(summary: dict, target: Path) -> None:
-    from rich.table import Table
+def _print_summary(result: RunResult, target: Path) -> None:
+    """The key numbers as a table that fits the terminal, then how far to trust them."""
+    from sim.cli.texttable import render
+    from sim.plots import currency_code
+    from sim.report import fmt
+    from sim.report.caveat import caveat
 
-    table = Table(
-        title=f"{summary['scenario']}: month {summary['months']}, {summary['replications']} replication(s)"
+    summary = result.summary()
+    labels = {o.name: o.display for o in result.scenario.all_operators()}
+    currency = currency_code(result.scenario) or "currency"
+    headers = [
+        "operator",
+        "final share (5–95\u00a0%)",  # the unit stays on one line when the header wraps
+        "change in share",
+        "annualised churn",
+        f"CLV ({currency})",
+    ]
+    rows = [
+        [
+            labels.get(name, name),
+            fmt.pct_band(row["final_share"]),
+            fmt.points(row["share_change"]["p50"]),
+            fmt.pct(row["annualised_churn"]["p50"]),
+            fmt.money(row["clv"]["p50"]),
+        ]
+        for name, row in summary["operators"].items()
+    ]
+    reps = summary["replications"]
+    out.print(
+        f"[bold]{escape(summary['scenario'])}[/]: month {summary['months']}, medians of "
+        f"{reps} replication{'s' if reps != 1 else ''}",
+        highlight=False,
     )
-    for col in ("operator", "final share (5-95 %)", "annualised churn", "CLV"):
-        table.add_column(col, justify="right" if col != "operator" else "left")
-    for name, row in summary["operators"].items():
-        s, c, v = row["final_share"], row["annualised_churn"], row["clv"]
-        table.add_row(
-            name,
-            f"{100 * s['p50']:.1f} % ({100 * s['p5']:.1f}-{100 * s['p95']:.1f})",
-            f"{100 * c['p50']:.1f} %",
-            f"{v['p50']:,.0f}",
-        )
-    out.print(table)
+    for line in render(headers, [("", rows)], width=out.width):
+        out.print(escape(line), highlight=False, soft_wrap=True)
+    trust = caveat(result)
+    out.print(f"[bold]{escape(trust.headline)}[/] {escape(' '.join(trust.lines))}", highlight=False)
     prov = summary["provenance"]
     out.print(
         f"wall time {prov['wall_seconds']:.1f} s on {prov['threads']} thread(s); results in [bold]{escape(str(target))}[/]"

@@ -36,6 +36,11 @@ class Policy:
     source: str = ""
     kind: str = "scenario"
 
+    @property
+    def title(self) -> str:
+        """The name to show people: the scenario's ``title``, else the label."""
+        return self.result.scenario.title or self.label
+
 
 @dataclass
 class Comparison:
@@ -75,6 +80,12 @@ class Comparison:
     def seeds(self) -> list[int]:
         """Replication seeds every run shares."""
         return list(self.baseline.result.provenance.get("replication_seeds", []))
+
+    def titles(self) -> dict[str, str]:
+        """Label -> display name of every run; labels where two runs share a title."""
+        runs = [self.baseline, *self.policies]
+        titles = [p.title for p in runs]
+        return {p.label: p.title if titles.count(p.title) == 1 else p.label for p in runs}
 
     def median_width_ratio(self) -> float:
         """Median paired/unpaired width ratio over rows with a defined ratio."""

@@ -19,8 +19,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.compare.metrics import METRIC_BY_NAME, METRICS
-from sim.compare.tables import format_difference, format_ratio
-from sim.plots import new_figure, save_figure
+from sim.compare.tables import format_difference, format_ratio, metric_formats, money_words
+from sim.plots import band_label, currency_code, date_axis, new_figure, save_figure
 
 if TYPE_CHECKING:
     from sim.compare.comparison import Comparison
@@ -41,9 +41,10 @@ def _style(k: int) -> tuple:
 
 def _caption(fig: Figure, comparison: Comparison, extra: str) -> None:
     base = comparison.baseline.result.scenario
-    names = ", ".join(f"'{p.label}'" for p in comparison.policies)
+    titles = comparison.titles()
+    names = ", ".join(f"'{titles[p.label]}'" for p in comparison.policies)
     text = (
-        f"Baseline '{comparison.baseline.label}' vs {names}: {comparison.replications} paired "
+        f"Baseline '{titles[comparison.baseline.label]}' vs {names}: {comparison.replications} paired "
         f"replications (seed {base.simulation.seed}, the same per-subscriber draws in every "
         f"policy), {base.population.size:,} agents, {comparison.months} months. {extra}"
     )
@@ -102,7 +103,7 @@ def overlay_figure(comparison: Comparison, path: Path) -> Path:
             f"Top: median and 5-95 % band across replications (baseline grey, policies hatched). "
             f"Bottom: mean of the per-replication differences with its {pct} paired t interval.",
         )
-        return save_figure(fig, path)
+        return save_figure(fig, path, currency_code(comparison.baseline.result.scenario))
 
 
 def _overlay_column(comparison: Comparison, op: str, top: Axes, bottom: Axes) -> None:
@@ -130,7 +131,7 @@ def _overlay_column(comparison: Comparison, op: str, top: Axes, bottom: Axes) ->
             "color": colour,
             "linewidth": 1.4,
         }
-        top.plot(x, q[0.5], label=run.label, **line)
+        top.plot(x, q[0.5], label=comparison.titles()[run.label], **line)
         if k == 0:
             top.fill_between(x, q[0.05], q[0.95], color="0.6", alpha=0.3, linewidth=0)
             continue
@@ -151,11 +152,13 @@ def _overlay_column(comparison: Comparison, op: str, top: Axes, bottom: Axes) ->
             linewidth=0,
         )
     bottom.axhline(0.0, color="black", linewidth=0.8)
+    # the legend's last entry: what a band is, and on how many replications
+    top.fill_between([], [], [], color="0.6", alpha=0.3, linewidth=0, label=band_label(n))
     top.set_title(_operator_label(comparison, op))
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
     bottom.set_xlabel("calendar month")
-    bottom.tick_params(axis="x", labelrotation=30)
+    date_axis(bottom)
 
 
 def _operator_label(comparison: Comparison, name: str) -> str:
@@ -180,14 +183,16 @@ def differences_figure(comparison: Comparison, path: Path) -> Path:
     for ax in flat[len(METRICS) :]:
         ax.axis("off")
     _legend_panel(flat[len(METRICS)] if len(flat) > len(METRICS) else flat[-1], comparison)
-    fig.suptitle(f"Policy − baseline ('{comparison.baseline.label}'), per operator")
+    fig.suptitle(
+        f"Policy − baseline ('{comparison.titles()[comparison.baseline.label]}'), per operator"
+    )
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     _caption(
         fig,
         comparison,
-        "Money in the scenario's currency, scaled to real subscribers; CLV per subscriber.",
+        f"{money_words(comparison)}, scaled to real subscribers; CLV per subscriber.",
     )
-    return save_figure(fig, path)
+    return save_figure(fig, path, currency_code(comparison.baseline.result.scenario))
 
 
 def _forest_panel(
@@ -200,6 +205,7 @@ def _forest_panel(
 ) -> None:
     m = METRIC_BY_NAME[metric]
     scale = m.scale
+    how = metric_formats(comparison.table)[metric]  # one precision per panel, as in the tables
     labels, y = [], 0.0
     for op in ops:
         for k, policy in enumerate(policies):
@@ -229,7 +235,7 @@ def _forest_panel(
                 markerfacecolor="white" if r.within_noise else colour,
                 markeredgewidth=1.5,
             )
-            diff, ci = format_difference(m, r.difference, r.paired_low, r.paired_high)
+            diff, ci = format_difference(m, r.difference, r.paired_low, r.paired_high, how)
             ax.text(
                 0.01,
                 y - 0.28,
@@ -241,7 +247,8 @@ def _forest_panel(
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3, "alpha": 0.8},
             )
             name = _operator_label(comparison, op)
-            labels.append(name if len(policies) == 1 else f"{name}: {policy}")
+            title = comparison.titles()[policy]
+            labels.append(name if len(policies) == 1 else f"{name}: {title}")
             y += 1.0
     ax.axvline(0.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)

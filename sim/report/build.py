@@ -62,9 +62,10 @@ def write_report(
     folder = Path(run_dir)
     if result is None:
         result = RunResult.load(folder)
-    total = len(REPORT_FIGURES) + 1
+    specs = [spec for spec in REPORT_FIGURES if spec.wanted(result)]
+    total = len(specs) + 1
     entries: list[FigureEntry] = []
-    for k, spec in enumerate(REPORT_FIGURES):
+    for k, spec in enumerate(specs):
         if progress is not None:
             progress(k, total, f"figure {k + 1}: {spec.title.lower()}")
         path = spec.draw(result, folder / FIGURE_DIR / f"{spec.key}.png")

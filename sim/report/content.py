@@ -2,19 +2,25 @@
 
 One :class:`Report` feeds both renderers, so the two files always carry the same
 numbers, captions and parameters.
+
+The body is a list of :class:`Section` objects, rendered in order by both renderers
+(a heading, an optional note, paragraphs, a table, figures). A new section (cohorts, say)
+is one more ``Section`` built in :func:`build_report`; the renderers need no change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim import plots
 from sim.report import fmt
+from sim.report.caveat import Caveat, caveat
 from sim.report.figures import ReportFigure, currency_unit
 from sim.report.params import Parameter, parameter_table
+from sim.report.story import executive_summary
 from sim.results import RunResult
 
 
@@ -39,17 +45,60 @@ class FigureEntry:
 
 
 @dataclass(frozen=True)
+class Section:
+    """One section of the report body, rendered the same way in Markdown and HTML.
+
+    Attributes:
+        key: the HTML id (and a stable name for tests and links).
+        title: the heading.
+        note: small print under the heading (how to read what follows).
+        paragraphs: body text, in order.
+        table: a table after the paragraphs.
+        facts: a two-column label/value table (the run's title block).
+        figures: numbered figures after the table.
+        boxed: drawn in a box (the caveat), so it stands out on screen and paper.
+    """
+
+    key: str
+    title: str
+    note: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    table: Table | None = None
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    figures: list[FigureEntry] = field(default_factory=list)
+    boxed: bool = False
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything the report shows, already formatted."""
 
     title: str
     description: str
-    facts: list[tuple[str, str]]
-    key_numbers: Table
-    key_note: str
-    figures: list[FigureEntry]
+    sections: list[Section]
     parameters: list[Parameter]
     generator: str
+
+    def section(self, key: str) -> Section:
+        """The section named ``key``."""
+        return next(s for s in self.sections if s.key == key)
+
+    @property
+    def facts(self) -> list[tuple[str, str]]:
+        """The title block (the "About this run" section)."""
+        return self.section("run").facts
+
+    @property
+    def key_numbers(self) -> Table:
+        """The key-numbers table."""
+        table = self.section("key-numbers").table
+        assert table is not None
+        return table
+
+    @property
+    def figures(self) -> list[FigureEntry]:
+        """Every numbered figure, in order."""
+        return [f for s in self.sections for f in s.figures]
 
 
 def figure_entry(
@@ -68,16 +117,37 @@ def build_report(
 ) -> Report:
     """Assemble the report of one run from its tables' summary and its drawn figures."""
     sc = result.scenario
+    sections = [
+        Section("summary", "Summary", paragraphs=executive_summary(result, summary)),
+        Section(
+            "caveat",
+            "How far to trust these numbers",
+            paragraphs=caveat_paragraphs(caveat(result)),
+            boxed=True,
+        ),
+        Section(
+            "key-numbers",
+            "Key numbers",
+            note=key_note(result, summary),
+            table=key_numbers(result, summary),
+        ),
+        Section("run", "About this run", facts=facts(result, now or dt.datetime.now())),
+        Section("figures", "Figures", figures=figures),
+    ]
     return Report(
-        title=f"Scenario report: {sc.name}",
+        title=f"Scenario report: {sc.title} ({sc.name})"
+        if sc.title
+        else f"Scenario report: {sc.name}",
         description=sc.description.strip(),
-        facts=facts(result, now or dt.datetime.now()),
-        key_numbers=key_numbers(result, summary),
-        key_note=key_note(result, summary),
-        figures=figures,
+        sections=sections,
         parameters=parameter_table(sc),
         generator=f"telsim {result.provenance.get('version', '')}".strip(),
     )
+
+
+def caveat_paragraphs(trust: Caveat) -> list[str]:
+    """The caveat as paragraphs: the headline first, then one per point."""
+    return [trust.headline, *trust.lines]
 
 
 def facts(result: RunResult, now: dt.datetime) -> list[tuple[str, str]]:

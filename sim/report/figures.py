@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib.dates
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -87,14 +86,7 @@ def _grouped_bars(
 def _finish(fig: plt.Figure, result: RunResult, path: Path, note: str | None = plots.BANDS) -> Path:
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     plots.caption(fig, result, note)
-    return plots.save_figure(fig, path)
-
-
-def _date_axis(ax: plt.Axes) -> None:
-    """Few, short date ticks: years over a long run, months (and the year) over a short one."""
-    locator = matplotlib.dates.AutoDateLocator(minticks=3, maxticks=7)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
+    return plots.save_figure(fig, path, plots.currency_code(result.scenario))
 
 
 def _segment_names(result: RunResult) -> list[str]:
@@ -143,7 +135,7 @@ def satisfaction_lockin_figure(result: RunResult, path: Path) -> Path:
         ax.set_title(metric.label[0].upper() + metric.label[1:], fontsize=10)
         ax.set_ylabel(metric.unit)
         ax.grid(alpha=0.3)
-        _date_axis(ax)
+        plots.date_axis(ax)
     for ax in axes[1]:
         ax.set_xlabel("calendar month")
     axes[0, 0].legend(frameon=False, fontsize=8)
@@ -225,7 +217,7 @@ def handset_migration_figure(result: RunResult, path: Path) -> Path:
         ax.set_title(title, fontsize=10)
         ax.set_ylim(0, 100)
         ax.margins(x=0)
-        _date_axis(ax)
+        plots.date_axis(ax)
         ax.tick_params(axis="x", labelsize=8)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
@@ -254,7 +246,7 @@ def revenue_figure(result: RunResult, path: Path) -> Path:
     for ax in (left, right):
         ax.set_xlabel("calendar month")
         ax.grid(alpha=0.3)
-        _date_axis(ax)
+        plots.date_axis(ax)
     left.legend(frameon=False, fontsize=8)
     fig.suptitle(f"Revenue and ARPU: {result.scenario.name}")
     return _finish(fig, result, path)
@@ -290,6 +282,47 @@ def clv_figure(result: RunResult, path: Path) -> Path:
     return _finish(fig, result, path, plots.WHISKERS)
 
 
+def validation_figure(result: RunResult, path: Path) -> Path:
+    """The run against the scenario's reported data: subscribers and each reported generation.
+
+    One panel per reported series (subscribers, then the handset generations the data
+    carry), each operator's median with its 5-95 % band and the reported values as
+    hollow markers in the same style.
+    """
+    from sim.report.caveat import reported_data
+
+    points, _ = reported_data(result.scenario)
+    labels = plots.operator_labels(result)
+    ops = result.operators[result.operators["agents"] > 0]
+    generations = [] if points is None else [c for c in points if c.startswith("handsets_")]
+    columns = ["subscribers", *(c for c in generations if points[c].notna().any())]
+    fig, axes = plt.subplots(1, len(columns), figsize=(5.5 * len(columns), 4.5), squeeze=False)
+    for ax, column in zip(axes[0], columns, strict=True):
+        plots.band_lines(ax, ops, column, labels, scale=1e-6)
+        plots.reported_markers(ax, points, column, labels, scale=1e-6)
+        what = (
+            "Subscribers"
+            if column == "subscribers"
+            else f"{column.removeprefix('handsets_').upper()} handset subscribers"
+        )
+        ax.set_title(what, fontsize=10)
+        ax.set_ylabel("millions of subscribers")
+        ax.set_xlabel("calendar month")
+        ax.grid(alpha=0.3)
+        plots.date_axis(ax)
+    axes[0, 0].legend(frameon=False, fontsize=8)
+    fig.suptitle(f"Run against reported data: {result.scenario.name}")
+    return _finish(fig, result, path)
+
+
+def has_reported_data(result: RunResult) -> bool:
+    """Whether the scenario carries reported data that can be read (the validation figure)."""
+    from sim.report.caveat import reported_data
+
+    points, _ = reported_data(result.scenario)
+    return points is not None
+
+
 # --------------------------------------------------------------------------- the list
 @dataclass(frozen=True)
 class ReportFigure:
@@ -300,6 +333,11 @@ class ReportFigure:
     what: str
     draw: Callable[[RunResult, Path], Path]
     note: str | None = plots.BANDS
+    applies: Callable[[RunResult], bool] | None = None  # None: every run has this figure
+
+    def wanted(self, result: RunResult) -> bool:
+        """Whether this run gets the figure (the validation figure needs reported data)."""
+        return self.applies is None or self.applies(result)
 
 
 REPORT_FIGURES = (
@@ -308,6 +346,15 @@ REPORT_FIGURES = (
         "Market share",
         "Market share of each operator (% of subscribers), median across replications.",
         plots.shares_figure,
+    ),
+    ReportFigure(
+        "validation",
+        "Run against reported data",
+        "Subscribers of each operator (and, where the data carry them, subscribers by "
+        "handset generation) in millions: the run's median across replications as lines, "
+        "the scenario's reported data as hollow markers.",
+        validation_figure,
+        applies=has_reported_data,
     ),
     ReportFigure(
         "churn",

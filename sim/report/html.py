@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from sim.report.content import Report, Table
+from sim.report.content import Report, Section, Table
 from sim.report.params import Parameter
 
 CSS = """
@@ -38,6 +38,10 @@ figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { font-size: 0.88rem; color: #222; margin-top: 0.3rem; }
 summary { cursor: pointer; font-weight: bold; }
 footer { font-size: 0.8rem; color: #555; margin-top: 2rem; }
+section.boxed { border: 2px solid #555; padding: 0.2rem 1rem 0.6rem; margin-top: 1.6rem;
+                break-inside: avoid; page-break-inside: avoid; }
+section.boxed h2 { border-bottom: none; margin-top: 0.8rem; }
+#summary p { font-size: 1.02rem; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   h2 { break-after: avoid; page-break-after: avoid; }
@@ -101,11 +105,26 @@ def _figure(number: int, title: str, caption: str, png: bytes) -> str:
     )
 
 
+def _section(s: Section) -> str:
+    """One body section: heading, note, paragraphs, tables, figures."""
+    parts = [f"<h2>{escape(s.title)}</h2>"]
+    if s.note:
+        parts.append(f'<p class="note">{escape(s.note)}</p>')
+    for k, text in enumerate(s.paragraphs):
+        body = escape(text)
+        parts.append(f"<p><strong>{body}</strong></p>" if s.boxed and k == 0 else f"<p>{body}</p>")
+    if s.facts:
+        parts.append(_facts(s.facts))
+    if s.table is not None:
+        parts.append(_table(s.table, "numbers"))
+    parts += [_figure(f.number, f.title, f.caption, f.path.read_bytes()) for f in s.figures]
+    boxed = ' class="boxed"' if s.boxed else ""
+    return f'<section id="{escape(s.key)}"{boxed}>\n' + "\n".join(parts) + "\n</section>"
+
+
 def render_html(report: Report) -> str:
     """The whole report as one HTML document with its figures inside."""
-    figures = "\n".join(
-        _figure(f.number, f.title, f.caption, f.path.read_bytes()) for f in report.figures
-    )
+    body = "\n".join(_section(s) for s in report.sections)
     description = (
         f'<p class="description">{escape(report.description)}</p>' if report.description else ""
     )
@@ -122,17 +141,8 @@ def render_html(report: Report) -> str:
 <header>
 <h1>{escape(report.title)}</h1>
 {description}
-{_facts(report.facts)}
 </header>
-<section id="key-numbers">
-<h2>Key numbers</h2>
-<p class="note">{escape(report.key_note)}</p>
-{_table(report.key_numbers, "numbers")}
-</section>
-<section id="figures">
-<h2>Figures</h2>
-{figures}
-</section>
+{body}
 <section id="parameters">
 <h2>Parameters</h2>
 <p class="note">Every parameter of the resolved scenario (<code>scenario.yaml</code>, every

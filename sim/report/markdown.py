@@ -6,7 +6,7 @@ wherever the folder is copied whole.
 
 from __future__ import annotations
 
-from sim.report.content import Report, Table
+from sim.report.content import Report, Section, Table
 
 
 def cell(text: str) -> str:
@@ -24,19 +24,35 @@ def table(t: Table) -> list[str]:
     return lines
 
 
-def render_markdown(report: Report) -> str:
-    """The whole report: title block, key numbers, numbered figures, parameters."""
-    lines = [f"# {report.title}", ""]
-    if report.description:
-        lines += [report.description, ""]
-    lines += table(Table(["", ""], [[f"**{k}**", v] for k, v in report.facts], [False, False]))
-    lines += ["", "## Key numbers", "", report.key_note, ""]
-    lines += table(report.key_numbers)
-    lines += ["", "## Figures", ""]
-    for fig in report.figures:
+def section(s: Section) -> list[str]:
+    """One body section: heading, note, paragraphs (quoted when boxed), tables, figures."""
+    lines = [f"## {s.title}", ""]
+    if s.note:
+        lines += [s.note, ""]
+    for k, text in enumerate(s.paragraphs):
+        text = f"**{text}**" if s.boxed and k == 0 else text
+        lines += [f"> {text}" if s.boxed else text, ">" if s.boxed else ""]
+    if s.boxed and s.paragraphs:
+        lines[-1] = ""
+    if s.facts:
+        lines += table(Table(["", ""], [[f"**{k}**", v] for k, v in s.facts], [False, False]))
+        lines.append("")
+    if s.table is not None:
+        lines += [*table(s.table), ""]
+    for fig in s.figures:
         label = f"Figure {fig.number}. {fig.title}"
         lines += [f"### {label}", "", f"![{label}]({fig.link})", ""]
         lines += [f"*Figure {fig.number}. {fig.caption}*", ""]
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report: title, the body's sections in order, then the parameters."""
+    lines = [f"# {report.title}", ""]
+    if report.description:
+        lines += [report.description, ""]
+    for s in report.sections:
+        lines += section(s)
     lines += [
         "## Parameters",
         "",

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.plots import STYLES, new_figure, save_figure
+from sim.plots import STYLES, currency_code, new_figure, save_figure
 from sim.scenario import Scenario
 from sim.sweep.metrics import COUNT_UNIT, MARKET, MONEY_UNIT, describe, family, metric_names
 from sim.sweep.spec import LoadedSweep
@@ -127,7 +127,7 @@ def save_sweep_figures(loaded: LoadedSweep, runs: pd.DataFrame, out: Path) -> li
         else:
             fig = _responses(loaded, ok, params[:MAX_PANELS], names, runs)
             name = f"response_{_slug(fam)}.png"
-        paths.append(save_figure(fig, out / name))
+        paths.append(save_figure(fig, out / name, currency_code(loaded.scenario)))
     return paths
 
 
@@ -341,7 +341,8 @@ def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> 
     spec = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8"))
     scenario = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
     runs = pd.read_parquet(folder / "runs.parquet", columns=["point"])
-    names_of = operator_names(Scenario.model_validate(scenario))
+    validated = Scenario.model_validate(scenario)
+    names_of = operator_names(validated)
     kind = spec["design"]["kind"]
     keys = ("S1", "ST") if kind == "saltelli" else ("mu_star",)
     params = list(dict.fromkeys(table["parameter"]))
@@ -423,7 +424,7 @@ def save_sensitivity_figures(folder: Path, table: pd.DataFrame, conf: float) -> 
                 f" Not shown, intervals too wide to read (sensitivity.json): {', '.join(left_out)}."
             )
         _put_caption(fig, caption)
-        paths.append(save_figure(fig, path))
+        paths.append(save_figure(fig, path, currency_code(validated)))
     return paths
 
 

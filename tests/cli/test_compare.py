@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -113,3 +114,52 @@ def test_one_replication_is_refused() -> None:
     result = invoke("compare", DEFAULT, DEFAULT, "--replications", "1")
     assert result.exit_code == 2
     assert "--replications" in result.stderr
+
+
+@pytest.fixture
+def columns_80():
+    """An 80-column terminal (the console's width, whatever the test runner's is)."""
+    from sim.cli.common import out
+
+    old = out._width
+    out.width = 80
+    yield
+    out._width = old
+
+
+def test_terminal_table_fits_80_columns_and_cuts_no_number(
+    compared: tuple[Result, Path], tmp_path: Path, columns_80: None
+) -> None:
+    """Issue 16: at 80 columns the table cut cells to "2,454.…" and "[-8.79…"."""
+    _, out = compared
+    runs = out / "runs"
+    again = invoke(
+        "compare",
+        runs / "china_3g_2009",
+        runs / "china_3g_2009_varied",
+        "--out",
+        tmp_path / "again",
+        "--no-figures",
+    )
+    assert again.exit_code == 0, again.output
+    assert "…" not in again.stdout
+    assert max(len(line) for line in again.stdout.splitlines()) <= 80
+    csv = pd.read_csv(out / "comparison.csv")
+    intervals = re.findall(r"\[[+-][\d,.]+, [+-][\d,.]+\]", again.stdout)
+    assert len(intervals) == len(csv)  # every interval printed whole, one per row
+    assert "China Unicom" in again.stdout  # operators by their display names
+    assert "(CNY billions)" in again.stdout and "(currency)" not in again.stdout
+
+
+def test_policy_titles_name_the_policies(tmp_path: Path) -> None:
+    result = invoke(
+        "compare",
+        DEFAULT,
+        "--population", "500", "--months", "2", "--replications", "2",
+        "--vary", "title=Cheap Unicom",
+        "--vary", CHEAP_UNICOM,
+        "--out", tmp_path / "cmp",
+        "--no-figures",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Cheap Unicom vs 3G launch (base case)" in result.stdout

@@ -33,7 +33,9 @@ def test_run_writes_the_report_by_default(tmp_path: Path) -> None:
     result = invoke("run", DEFAULT, *TINY[:-1], "--out", out)
     assert result.exit_code == 0, (result.output, result.exception)
     assert REPORT_FILES <= {p.name for p in out.iterdir()}
-    assert len(list((out / FIGURE_DIR).glob("*.png"))) == 8
+    assert (
+        len(list((out / FIGURE_DIR).glob("*.png"))) == 9
+    )  # the China scenario carries reported data
     assert f"report: {out / 'report.html'} and " in result.stdout  # one line, unwrapped
     assert "Key numbers" in (out / "report.md").read_text(encoding="utf-8")
 
@@ -53,7 +55,7 @@ def test_report_command(bare_run: Path) -> None:
     result = invoke("report", bare_run)
     assert result.exit_code == 0, (result.output, result.exception)
     html, md = bare_run / "report.html", bare_run / "report.md"
-    assert result.stdout == f"report: {html} and {md} (8 figures)\n"
+    assert result.stdout == f"report: {html} and {md} (9 figures)\n"  # with the validation figure
     assert REPORT_FILES <= {p.name for p in bare_run.iterdir()}
     page = html.read_text(encoding="utf-8")
     assert "China Mobile" in page and 'src="http' not in page

@@ -452,3 +452,24 @@ def test_another_seed_gives_another_run(run_dir: Path, tmp_path: Path) -> None:
     assert json.loads((out / "summary.json").read_text())["provenance"]["seed"] == 7
     rep0 = before[before["replication"] == 0].reset_index(drop=True)
     assert not rep0["subscribers"].equals(after["subscribers"])
+
+
+def test_run_summary_fits_80_columns_and_says_how_far_to_trust_it(tmp_path: Path) -> None:
+    """Issue 16: the terminal summary carried no caveat and showed operator ids."""
+    from sim.cli.common import out as console
+
+    old, console.width = console._width, 80
+    try:
+        result = invoke(
+            "run", DEFAULT, "--population", "500", "--months", "3", "--replications", "2",
+            "--out", tmp_path / "r", "--no-figures",
+        )  # fmt: skip
+    finally:
+        console._width = old
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "…" not in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "China Unicom" in text and "(CNY)" in text
+    assert "Not calibrated." in text and "Only 2 replications" in text
+    assert "reported data (china_subscribers.csv)" in text

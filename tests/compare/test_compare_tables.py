@@ -65,3 +65,42 @@ def test_slide_rows_flag_noise() -> None:
     assert [r[6] for r in rows] == ["yes", "no"]
     assert rows[1][4] == "+5.0 pp"  # zero width: two significant digits
     assert all(len(r) == len(headers(0.95)) for r in rows)
+
+
+def _rows(metric: str, values: list[tuple[float, float, float, float]]) -> pd.DataFrame:
+    """Table rows of one metric: (baseline, policy, low, high) per operator."""
+    return pd.DataFrame(
+        [
+            {
+                "policy": "p",
+                "metric": metric,
+                "operator": f"O{k}",
+                "baseline_mean": base,
+                "policy_mean": pol,
+                "difference": pol - base,
+                "paired_low": low,
+                "paired_high": high,
+                "within_noise": low <= 0 <= high,
+                "width_ratio": 0.5,
+            }
+            for k, (base, pol, low, high) in enumerate(values)
+        ]
+    )
+
+
+def test_one_precision_per_metric() -> None:
+    """Issue 16: CLV "3,671" beside "1,818.4"; every row of a metric now has one precision."""
+    table = _rows("clv", [(3671.2, 3600.0, -90.0, -50.0), (1818.4, 1820.0, -0.5, 3.7)])
+    rows = slide_rows(SimpleNamespace(table=table), "p")
+    decimals = {
+        cell.split(".")[1].rstrip("]") if "." in cell else "" for r in rows for cell in r[2:4]
+    }
+    assert len({len(d) for d in decimals}) == 1, rows
+    assert rows[0][2] == "3,671.2" and rows[1][2] == "1,818.4"
+
+
+def test_one_money_unit_per_metric() -> None:
+    table = _rows("cumulative_revenue", [(44.2e9, 44.0e9, -0.3e9, -0.1e9), (0.98e9, 1.0e9, 0, 4e7)])
+    rows = slide_rows(SimpleNamespace(table=table), "p")
+    assert all(r[2].endswith("bn") and r[3].endswith("bn") for r in rows), rows
+    assert rows[1][2] == "0.980bn" and rows[0][2] == "44.200bn"  # the narrowest interval rules

@@ -28,7 +28,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ReportPaths, 
 def test_files(built: tuple[Path, ReportPaths, list]) -> None:
     folder, paths, steps = built
     assert paths.html == folder / "report.html" and paths.markdown == folder / "report.md"
-    assert [p.name for p in paths.figures] == [f"{f.key}.png" for f in REPORT_FIGURES]
+    assert [p.name for p in paths.figures] == [
+        f"{f.key}.png"
+        for f in REPORT_FIGURES
+        if f.key != "validation"  # no reported data
+    ]
     for png in paths.figures:
         assert png.parent == folder / FIGURE_DIR
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
@@ -38,7 +42,7 @@ def test_files(built: tuple[Path, ReportPaths, list]) -> None:
 
 
 def _key_rows(markdown: str) -> dict[str, list[str]]:
-    lines = markdown.split("## Key numbers", 1)[1].split("## Figures", 1)[0].splitlines()
+    lines = markdown.split("## Key numbers", 1)[1].split("## About this run", 1)[0].splitlines()
     table = [line for line in lines if line.startswith("| ")]
     return {row.split(" | ")[0][2:]: row.strip("| ").split(" | ") for row in table[1:]}
 
@@ -87,3 +91,18 @@ def test_in_memory_run_gives_the_same_report(
     other = write_report(again, result=reportkit.result(), now=NOW)
     assert other.markdown.read_text(encoding="utf-8") == paths.markdown.read_text(encoding="utf-8")
     assert other.html.read_text(encoding="utf-8") == paths.html.read_text(encoding="utf-8")
+
+
+def test_first_screen_says_what_happened_and_how_far_to_trust_it(
+    built: tuple[Path, ReportPaths, list],
+) -> None:
+    """Issue 16: report.html had no caveat (no "calibrat" anywhere) and no summary in words."""
+    _, paths, _ = built
+    page = paths.html.read_text(encoding="utf-8")
+    order = [page.index(f'<section id="{key}"') for key in ("summary", "caveat", "key-numbers")]
+    assert order == sorted(order)
+    assert "Not calibrated." in page and "Only 2 replications" in page
+    summary = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    assert "Alpha Mobile" in summary and "newcomers" in summary and "switchers" in summary
+    markdown = paths.markdown.read_text(encoding="utf-8")
+    assert "> **Not calibrated.**" in markdown

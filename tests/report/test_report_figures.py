@@ -49,7 +49,7 @@ def test_figures_of_a_one_operator_one_replication_run(tmp_path: Path) -> None:
 
 
 def test_unique_keys_titles_and_captions() -> None:
-    assert len({f.key for f in REPORT_FIGURES}) == len(REPORT_FIGURES) == 8
+    assert len({f.key for f in REPORT_FIGURES}) == len(REPORT_FIGURES) == 9
     assert all(f.title and f.what.endswith(".") for f in REPORT_FIGURES)
 
 

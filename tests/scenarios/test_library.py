@@ -140,7 +140,7 @@ def test_subsidy_war_is_the_default_plus_one_event():
         }
     ]
     for raw in (base, war):
-        for key in ("name", "description", "events"):
+        for key in ("name", "title", "description", "events"):
             raw.pop(key)
     assert war == base
 
