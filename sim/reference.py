@@ -108,6 +108,25 @@ def logistic(z: float) -> float:
     return e / (1.0 + e)
 
 
+def contract_buyout(plan: PlanTerms, contract_left: int) -> float:
+    """What leaving ``plan`` with ``contract_left`` months to go costs (currency).
+
+    docs/model.md step 4: the early-termination fee (times months left / contract
+    months when declining), plus ``etf_remaining_fee_share`` x fee x months left, plus
+    the unrecovered subsidy (subsidy x months left / contract months); 0 out of contract.
+    """
+    if contract_left <= 0:
+        return 0.0
+    cm = plan.contract_months
+    money = plan.early_termination_fee
+    if plan.etf_declining and cm > 0:
+        money *= contract_left / cm
+    money += plan.etf_remaining_fee_share * plan.fee * contract_left
+    if cm > 0:
+        money += plan.subsidy * contract_left / cm
+    return money
+
+
 # --------------------------------------------------------------------------- the market view
 class PlanTerms(NamedTuple):
     """One tariff plan as subscribers see it this month."""
@@ -119,9 +138,12 @@ class PlanTerms(NamedTuple):
     contract_months: int
     early_termination_fee: float
     subsidy: float
+    etf_declining: bool
+    etf_remaining_fee_share: float
     generation: int
     offered: bool
     bundle: bool
+    prepaid: bool
     eligible: tuple[bool, ...]  # by segment
 
 
@@ -152,6 +174,7 @@ class SegmentView(NamedTuple):
     innovation: float
     imitation: float
     spend: float
+    disconnection: float
     potential: tuple[float, ...]  # market potential of generation 0..5 this month
 
 
@@ -189,9 +212,12 @@ class Market:
                 contract_months=int(r[L.P_CONTRACT]),
                 early_termination_fee=float(r[L.P_ETF]),
                 subsidy=float(r[L.P_SUBSIDY]),
+                etf_declining=bool(r[L.P_ETF_DECLINING] != 0.0),
+                etf_remaining_fee_share=float(r[L.P_ETF_SHARE]),
                 generation=int(r[L.P_GEN]),
                 offered=bool(r[L.P_OFFERED] != 0.0),
                 bundle=bool(r[L.P_BUNDLE] != 0.0),
+                prepaid=bool(r[L.P_PREPAID] != 0.0),
                 eligible=tuple(bool(t.eligible[p, s]) for s in range(n_seg)),
             )
             for p, r in enumerate(t.plans)
@@ -291,6 +317,8 @@ class SubscriberAgent(mesa.Agent):
         if self.slot >= self.model.n_active or self.operator is None:
             self.enter()
             return
+        if self.disconnect():
+            return
         self.experience()
         self.lockin()
         self.consider()
@@ -384,11 +412,7 @@ class SubscriberAgent(mesa.Agent):
         """Step 4's (economic, knowledge, emotional) lock-in for a given state."""
         mk = self.model.market
         b, seg = mk.b, mk.segments[self.segment]
-        money = 0.0
-        if contract_left > 0:
-            money += plan.early_termination_fee
-            if plan.contract_months > 0:
-                money += plan.subsidy * contract_left / plan.contract_months
+        money = contract_buyout(plan, contract_left)
         if not b.portability:
             money += b.number_change_cost
         if bundled:
@@ -530,7 +554,44 @@ class SubscriberAgent(mesa.Agent):
                     return j
         return last
 
-    # ------------------------------------------------------------- steps 3 to 9
+    # ------------------------------------------------------------- market exit, steps 3 to 9
+    def disconnect(self) -> bool:
+        """Market exit, before step 3: does this customer leave the market this month?
+
+        docs/model.md: the monthly hazard is ``disconnect_contract`` inside a contract,
+        else ``disconnect_prepaid`` on a prepaid plan or ``disconnect_month_to_month``,
+        plus ``disconnect_life_event``, times the segment's ``disconnection`` multiplier
+        (capped at 1). A leaver's slot is empty from next month (``away`` counts the
+        months since), and it counts among the operator's churners and disconnections.
+        """
+        m = self.model
+        mk = m.market
+        b = mk.b
+        if self.contract_left > 0:
+            hazard = b.disconnect_contract
+        elif mk.plans[self.plan].prepaid:
+            hazard = b.disconnect_prepaid
+        else:
+            hazard = b.disconnect_month_to_month
+        p = min(1.0, mk.segments[self.segment].disconnection * (hazard + b.disconnect_life_event))
+        if not (p > 0.0 and uniform_at(m.keys.disconnect, self.slot) < p):
+            return False
+        self.stay_out()
+        self.away = 1
+        self.contract_left = 0
+        self.retention_left = 0
+        self.expired = 0
+        m.tally.count(self.operator, self.segment, L.C_CHURN)
+        m.tally.count(self.operator, self.segment, L.C_DISCONNECT)
+        return True
+
+    def stay_out(self) -> None:
+        """Next month this slot is empty (it keeps its handset)."""
+        self.operator_next = None
+        self.handset_gen_next = self.handset_gen
+        self.satisfaction_next = 0.0
+        self.switched_next = 0
+
     def experience(self) -> None:
         """Step 3, experience and satisfaction.
 
@@ -641,11 +702,20 @@ class SubscriberAgent(mesa.Agent):
         o, s = self.operator, self.segment
         if self.choice != o:
             j = self.choice
+            buyout = contract_buyout(m.market.plans[self.plan], self.contract_left)
+            bought_out = self.contract_left > 0
             self.join(j, self.offers[j])
             self.switched_next = 1
             m.tally.count(o, s, L.C_CHURN)
+            m.tally.count(o, s, L.C_SWITCH_OUT)
+            if m.market.b.portability:
+                m.tally.count(o, s, L.C_PORTED)  # a switch that kept its number
             m.tally.count(j, s, L.C_ADDS)
+            m.tally.count(j, s, L.C_SWITCH_IN)
             m.tally.flows[o][j] += 1
+            if bought_out:  # left inside a contract: paid the buy-out
+                m.tally.count(o, s, L.C_BUYOUT)
+                m.tally.add(o, s, L.F_BUYOUT, buyout)
             return
         b = m.market.b
         self.operator_next = o
@@ -688,6 +758,7 @@ class SubscriberAgent(mesa.Agent):
         self.retention_left = 0
         self.bundled = plan.bundle
         self.expired = 0
+        self.away = 0
         if offer.handset_gen > old_gen:
             m.tally.add(j, self.segment, L.F_SUBSIDY, plan.subsidy)
 
@@ -783,16 +854,21 @@ class SubscriberAgent(mesa.Agent):
         docs/model.md: "new subscribers are activated from pre-allocated capacity at
         population.entry_per_month and choose an operator with the same logit, without
         lock-in." A slot no operator offers anything stays out (and tries again next
-        month, as the engine does).
+        month, as the engine does). A customer who left the market (``away > 0``) comes
+        back, as a new line, only with ``reentry_prob`` a month.
         """
         m = self.model
+        b = m.market.b
+        if self.slot < m.n_active and self.away > 0:
+            back = b.reentry_prob > 0.0 and uniform_at(m.keys.reentry, self.slot) < b.reentry_prob
+            if not back:
+                self.away = min(self.away + 1, 255)  # uint8 in the engine
+                self.stay_out()
+                return
         self.discount = 0.0
         self.choice = self.logit_choice(None, 0.0)
         if self.choice is None:
-            self.operator_next = None
-            self.handset_gen_next = self.handset_gen
-            self.satisfaction_next = 0.0
-            self.switched_next = 0
+            self.stay_out()
             return
         j, s = self.choice, self.segment
         offer = self.offers[j]

@@ -219,6 +219,10 @@ class Segment(Spec):
     spend: Weight = Field(
         1.0, gt=0, description="Spend level: multiplier on the bill (revenue per subscriber)."
     )
+    disconnection: Weight = Field(
+        1.0,
+        description="Multiplier on the disconnection hazard (behaviour.disconnect_*): leaving the market.",
+    )
     initial_shares: dict[str, Fraction] | None = Field(
         None,
         description="Operator shares within this segment at month 0 (overrides population.initial_shares).",
@@ -434,6 +438,14 @@ class Plan(Spec):
     early_termination_fee: Money = Field(
         0.0, description="Fee for leaving inside the contract (currency)."
     )
+    etf_declining: bool = Field(
+        False,
+        description="The early-termination fee falls linearly with the months left (fee x months left / contract months): a declining buy-out.",
+    )
+    etf_remaining_fee_share: Fraction = Field(
+        0.0,
+        description="Also due on leaving a contract: this share of the monthly fee times the months left.",
+    )
     handset_subsidy: HandsetSubsidy = Field(
         0.0, description="Handset subsidy for a new contract on this plan (currency)."
     )
@@ -441,6 +453,10 @@ class Plan(Spec):
     segments: list[str] | None = Field(None, description="Eligible segment names (default: all).")
     household_bundle: bool = Field(
         False, description="Taking this plan bundles broadband + TV for the household."
+    )
+    prepaid: bool = Field(
+        False,
+        description="A prepaid plan: out of contract its customers leave the market at behaviour.disconnect_prepaid (month-to-month postpaid at disconnect_month_to_month).",
     )
     initial_weight: float = Field(
         1.0,
@@ -622,6 +638,27 @@ class Behaviour(Spec):
     K_max: Weight = Field(0.6, description="Maximum knowledge lock-in.")
     tau_K: float = Field(
         24.0, gt=0, le=1200, description="Months for knowledge lock-in to build up (time constant)."
+    )
+    # step 4b: market exit (docs/model.md); 0: nobody leaves the market (v1)
+    disconnect_prepaid: Fraction = Field(
+        0.0,
+        description="Monthly probability that a prepaid customer out of contract leaves the market (SIM abandoned).",
+    )
+    disconnect_month_to_month: Fraction = Field(
+        0.0,
+        description="Monthly probability that a postpaid customer without a contract leaves the market.",
+    )
+    disconnect_contract: Fraction = Field(
+        0.0,
+        description="Monthly probability that a customer inside a contract leaves the market (non-payment, buy-out to go without a line).",
+    )
+    disconnect_life_event: Fraction = Field(
+        0.0,
+        description="Monthly probability of a life event that ends the line whatever the plan (moving abroad, death, merging lines).",
+    )
+    reentry_prob: Fraction = Field(
+        0.0,
+        description="Monthly probability that a disconnected slot comes back as a new line (a new-to-market gross add).",
     )
     # step 5: consideration
     c_base: Fraction = Field(
@@ -856,6 +893,7 @@ class SegmentShift(EventBase):
         "innovation",
         "imitation",
         "spend",
+        "disconnection",
     ]
     value: Weight
 

@@ -408,6 +408,57 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             ],
         }
     ),
+    # v2 churn: market exit by plan type and segment, life events, leavers coming back,
+    # prepaid plans, ported switches, a shift of a segment's disconnection hazard
+    "market_exit": _busy(
+        **{
+            "network": {"kind": "small_world", "mean_degree": 6},
+            "number_portability": True,
+            "population.segments": [
+                {**_segments()[0], "disconnection": 1.8},
+                _segments()[1],
+            ],
+            "operators.C.plans": [
+                {"name": "basic", "monthly_fee": 40.0, "prepaid": True},
+                {"name": "postpaid", "monthly_fee": 42.0},
+                {
+                    "name": "family",
+                    "monthly_fee": 38.0,
+                    "onnet_discount": 0.3,
+                    "contract_months": 6,
+                    "early_termination_fee": 40.0,
+                    "etf_remaining_fee_share": 0.25,
+                    "household_bundle": True,
+                    "segments": ["rest"],
+                },
+            ],
+            "operators.B.plans": [
+                {
+                    "name": "basic",
+                    "monthly_fee": 45.0,
+                    "contract_months": 3,
+                    "early_termination_fee": 60.0,
+                    "etf_declining": True,
+                },
+                {"name": "cheap", "monthly_fee": 30.0, "segments": ["young"]},
+            ],
+            "behaviour.disconnect_prepaid": 0.05,
+            "behaviour.disconnect_month_to_month": 0.02,
+            "behaviour.disconnect_contract": 0.005,
+            "behaviour.disconnect_life_event": 0.004,
+            "behaviour.reentry_prob": 0.2,
+            "events": [
+                {
+                    "kind": "segment_shift",
+                    "month": 6,
+                    "segment": "rest",
+                    "field": "disconnection",
+                    "value": 2.5,
+                    "duration": 3,
+                },
+            ],
+        }
+    ),
     # the plain base scenario: one segment, no retention, no entry, no events
     "base_no_retention": {"simulation.months": 12, "population.size": 800},
     # entrants of a segment with no plan open to them stay out, and join once one reopens
@@ -551,11 +602,23 @@ def test_scenarios_exercise_what_they_claim(tmp_path: Path) -> None:
     c = ops[ops["operator"] == "C"].set_index("month")
     assert c.loc[0, "handsets_3g"] == 0 and c["handsets_3g"].iloc[-1] > c["migrations"].sum()
     assert ops["migrations"].sum() > 0
+    totals = run(scenario("market_exit", tmp_path)).operators.sum(numeric_only=True)
+    assert totals["disconnections"] > 0 and totals["ported"] == totals["switchers_out"] > 0
+    assert totals["churners"] == totals["disconnections"] + totals["switchers_out"]
+    assert totals["buyouts"] > 0 and totals["buyout_fees"] > 0
+    # leavers come back (reentry_prob): more new-to-market adds than scheduled entrants
+    assert totals["entrants"] > scenario("market_exit", tmp_path).population.size * 0.02 * 14
 
 
 @pytest.mark.parametrize(
     "name",
-    ["households_campaigns_entry", "global_mixing", "stay_out_and_retry", "devices_generations"],
+    [
+        "households_campaigns_entry",
+        "global_mixing",
+        "stay_out_and_retry",
+        "devices_generations",
+        "market_exit",
+    ],
 )
 def test_state_matches_engine_every_month(name: str, tmp_path: Path) -> None:
     """Every subscriber field, every month, bit for bit (the strongest form of agreement)."""

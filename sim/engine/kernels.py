@@ -23,13 +23,19 @@ import numpy as np
 from sim.engine.layout import (
     ADOPT_RANKS,
     C_ADDS,
+    C_BUYOUT,
     C_CHURN,
     C_CONSIDER,
+    C_DISCONNECT,
     C_ENTRANTS,
     C_GEN2,
     C_MIGRATIONS,
+    C_PORTED,
     C_SUBS,
+    C_SWITCH_IN,
+    C_SWITCH_OUT,
     CHUNK,
+    F_BUYOUT,
     F_L_ECON,
     F_L_EMO,
     F_L_KNOW,
@@ -48,11 +54,15 @@ from sim.engine.layout import (
     P_BUNDLE,
     P_CONTRACT,
     P_ETF,
+    P_ETF_DECLINING,
+    P_ETF_SHARE,
     P_FEE,
     P_GEN,
     P_OFFERED,
     P_ONNET,
+    P_PREPAID,
     P_SUBSIDY,
+    S_DISCONNECT,
     S_IMIT,
     S_INNOV,
     S_PRICE,
@@ -130,6 +140,24 @@ def social_signals(i, own_gen, ties, now, mean_field, f, wom):
     return switched / deg, newer / deg
 
 
+# --------------------------------------------------------------------------- market exit
+@numba.njit(**_INLINE)
+def disconnect_probability(p, contract_left, s, beh, market):
+    """Monthly probability of leaving the market: the plan type's hazard plus life events.
+
+    Inside a contract ``disconnect_contract``; out of contract ``disconnect_prepaid`` on a
+    prepaid plan, else ``disconnect_month_to_month``; plus ``disconnect_life_event``;
+    all times the segment's ``disconnection`` multiplier, capped at 1.
+    """
+    if contract_left > 0:
+        h = beh.disconnect_contract
+    elif market.plans[p, P_PREPAID] != 0.0:
+        h = beh.disconnect_prepaid
+    else:
+        h = beh.disconnect_month_to_month
+    return min(1.0, market.seg[s, S_DISCONNECT] * (h + beh.disconnect_life_event))
+
+
 # --------------------------------------------------------------------------- step 3 helpers
 @numba.njit(**_INLINE)
 def tier_benefit(o, tenure, spend, tiers):
@@ -163,17 +191,34 @@ def perceived_value(o, g, price, s, tenure, spend, beh, market):
 
 # --------------------------------------------------------------------------- step 4
 @numba.njit(**_INLINE)
+def contract_buyout(p, contract_left):
+    """What leaving plan row ``p`` with ``contract_left`` months to go costs (currency).
+
+    The early-termination fee (flat, or times months left / contract months when
+    declining), plus a share of the remaining months' fees, plus the unrecovered
+    handset subsidy (subsidy x months left / contract months); 0 out of contract.
+    """
+    if contract_left <= 0:
+        return 0.0
+    cm = p[P_CONTRACT]
+    money = p[P_ETF]
+    if p[P_ETF_DECLINING] != 0.0 and cm > 0:
+        money *= contract_left / cm
+    money += p[P_ETF_SHARE] * p[P_FEE] * contract_left
+    if cm > 0:
+        money += p[P_SUBSIDY] * contract_left / cm
+    return money
+
+
+@numba.njit(**_INLINE)
 def lockin(p, contract_left, tenure, trust, bundled, s, beh, market):
     """Step 4: (economic, knowledge, emotional) lock-in in utility units.
 
-    Economic money terms are divided by the segment's reference price and scaled by its
-    price sensitivity; knowledge comes from the tenure lookup ``market.ktab``.
+    Economic money terms (:func:`contract_buyout`, number change, bundle) are divided by
+    the segment's reference price and scaled by its price sensitivity; knowledge comes
+    from the tenure lookup ``market.ktab``.
     """
-    money = 0.0
-    if contract_left > 0:
-        money += p[P_ETF]
-        if p[P_CONTRACT] > 0:
-            money += p[P_SUBSIDY] * contract_left / p[P_CONTRACT]
+    money = contract_buyout(p, contract_left)
     if beh.portability == 0.0:
         money += beh.number_change_cost
     if bundled:
@@ -485,6 +530,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
     annoyance, retention_left = private.annoyance, private.retention_left
     retention_discount, bundled = private.retention_discount, private.bundled
     spend, expired, adopt_rank = private.spend, private.expired, private.adopt_rank
+    away = private.away
     counts, sums, flows = acc.counts, acc.sums, acc.flows
     for c in numba.prange(n_chunks(n_after)):
         nxt_c = Visible(operator=op_n, satisfaction=sat_n, handset_gen=gen_n, switched=sw_n)
@@ -492,7 +538,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             plan=plan, segment=segment, tenure=tenure, contract_left=contract_left,
             expectation=expectation, trust=trust, annoyance=annoyance,
             retention_left=retention_left, retention_discount=retention_discount,
-            bundled=bundled, spend=spend, expired=expired, adopt_rank=adopt_rank,
+            bundled=bundled, spend=spend, expired=expired, adopt_rank=adopt_rank, away=away,
         )
         scratch = new_scratch(n_ops)
         f, wom = scratch.f, scratch.wom
@@ -508,6 +554,15 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             sw_share, newer_share = social_signals(i, g, ties, now, mean_field, f, wom)
             spend_i = spend[i] * seg[s, S_SPEND]
             if i >= n_active or now.operator[i] == NO_OPERATOR:
+                if i < n_active and away[i] > 0 and not (
+                    beh.reentry_prob > 0.0 and uniform_at(keys.reentry, i) < beh.reentry_prob
+                ):  # a leaver who stays out this month
+                    away[i] = min(away[i] + 1, 255)
+                    op_n[i] = NO_OPERATOR
+                    gen_n[i] = g
+                    sat_n[i] = 0.0
+                    sw_n[i] = 0
+                    continue
                 _enter(i, s, g, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i), beh,
                        market, scratch, nxt_c, private_c, ccnt, csm)
                 continue
@@ -516,6 +571,20 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             ten = tenure[i]
             cl = contract_left[i]
             ret = retention_left[i]
+            # market exit: a disconnection leaves the slot empty
+            pr = disconnect_probability(p, cl, s, beh, market)
+            if pr > 0.0 and uniform_at(keys.disconnect, i) < pr:
+                op_n[i] = NO_OPERATOR
+                gen_n[i] = g
+                sat_n[i] = 0.0
+                sw_n[i] = 0
+                away[i] = 1
+                contract_left[i] = 0
+                retention_left[i] = 0
+                expired[i] = 0
+                ccnt[o, s, C_CHURN] += 1
+                ccnt[o, s, C_DISCONNECT] += 1
+                continue
             # step 3: experience and satisfaction
             discount = retention_discount[i] if ret > 0 else 0.0
             price = own_price(plans[p], f[o], discount)
@@ -550,8 +619,15 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 _join(i, j, np_, g, g2, f[j], beh, market, nxt_c, private_c, csm)
                 sw_n[i] = 1
                 ccnt[o, s, C_CHURN] += 1
+                ccnt[o, s, C_SWITCH_OUT] += 1
+                if beh.portability != 0.0:
+                    ccnt[o, s, C_PORTED] += 1
                 ccnt[j, s, C_ADDS] += 1
+                ccnt[j, s, C_SWITCH_IN] += 1
                 cflows[o, j] += 1
+                if cl > 0:  # left inside a contract: bought it out
+                    ccnt[o, s, C_BUYOUT] += 1
+                    csm[o, s, F_BUYOUT] += contract_buyout(plans[p], cl)
                 lock = lockin(plans[np_], contract_left[i], 0, trust[i],
                               bundled[i], s, beh, market)
                 account_levels(j, s, np_, g2, sat_n[i], lock, f[j], 0.0, spend_i,
@@ -616,6 +692,7 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
     private.retention_left[i] = 0
     private.bundled[i] = plans[p, P_BUNDLE] != 0.0
     private.expired[i] = 0
+    private.away[i] = 0
     if g2 > g:
         csm[j, s, F_SUBSIDY] += plans[p, P_SUBSIDY]
 

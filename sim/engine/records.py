@@ -82,6 +82,8 @@ class MonthKeys(NamedTuple):
     migration: np.uint64
     recontract: np.uint64
     plan_choice: np.uint64
+    disconnect: np.uint64
+    reentry: np.uint64
 
     @classmethod
     def for_month(cls, seed: int, month: int) -> MonthKeys:

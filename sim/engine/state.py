@@ -56,6 +56,7 @@ class Private(NamedTuple):
     adopt_rank: (
         U16  # place in the segment's adoption order, k / ADOPT_RANKS (adopts g if < potential)
     )
+    away: U8  # months since the subscriber disconnected (left the market), 0: not a leaver
 
 
 def field_dtypes(record: type[NamedTuple]) -> dict[str, np.dtype]:

@@ -111,7 +111,7 @@ class MonthlyModel(mesa.Model):
             sat = s[:, :, L.F_SAT].sum(axis=1)
             gens = np.zeros(L.MAX_GENERATION + 1)
             gens[2:6] = c[:, :, L.C_GEN2 : L.C_GEN5 + 1].sum(axis=(0, 1))
-            switched = float(c[:, :, L.C_CHURN].sum())
+            switched = float(c[:, :, L.C_SWITCH_OUT].sum())
         total = subs.sum()
         if total == 0:
             return

@@ -136,21 +136,31 @@ class MarketModel(MonthlyModel):
         self.counts[0], self.sums[0], _ = acc.total()
 
     def _check(self, t: int) -> None:
-        """Invariants: conservation (but for entry), shares sum to 1, no NaN, no negatives."""
+        """Invariants: conservation (but for entry and exit), shares sum to 1, no NaN, no negatives."""
         c = self.counts
         before, after = c[t - 1, :, :, L.C_SUBS].sum(), c[t, :, :, L.C_SUBS].sum()
         entered = c[t, :, :, L.C_ENTRANTS].sum()
+        left = c[t, :, :, L.C_DISCONNECT].sum()
+        switched = c[t, :, :, L.C_SWITCH_OUT].sum()
         n = self.state.n_active
         broken = [
-            (after != before + entered, f"{before} + {entered} entrants != {after} subscribers"),
+            (
+                after != before + entered - left,
+                f"{before} + {entered} entrants - {left} disconnections != {after} subscribers",
+            ),
+            (
+                c[t, :, :, L.C_CHURN].sum() != switched + left
+                or c[t, :, :, L.C_ADDS].sum() != c[t, :, :, L.C_SWITCH_IN].sum() + entered,
+                "churners != switches out + disconnections, or gross adds != switches in + entrants",
+            ),
             (abs(self.shares(t).sum() - 1.0) >= 1e-9, f"shares sum to {self.shares(t).sum()}"),
             (
                 (c[t] < 0).any() or not np.isfinite(self.sums[t]).all(),
                 "negative or NaN accounting",
             ),
             (
-                self.flows[t].sum() != c[t, :, :, L.C_CHURN].sum(),
-                f"flows {self.flows[t].sum()} != churners {c[t, :, :, L.C_CHURN].sum()}",
+                self.flows[t].sum() != switched,
+                f"flows {self.flows[t].sum()} != switches out {switched}",
             ),
             (
                 not (

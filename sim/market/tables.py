@@ -28,6 +28,7 @@ SEGMENT_MULTIPLIERS = {
     "innovation": L.S_INNOV,
     "imitation": L.S_IMIT,
     "spend": L.S_SPEND,
+    "disconnection": L.S_DISCONNECT,
 }
 
 # The behaviour coefficients the kernels read are the scenario's ``Behaviour`` fields,
@@ -234,6 +235,9 @@ def build_tables(scenario: Scenario) -> MarketTables:
                     plan.generation,
                     1.0 if offered else 0.0,
                     1.0 if plan.household_bundle else 0.0,
+                    1.0 if plan.prepaid else 0.0,
+                    1.0 if plan.etf_declining else 0.0,
+                    plan.etf_remaining_fee_share,
                 ]
             )
             keys.append((op.name, plan.name))

@@ -1,0 +1,147 @@
+"""Churn as operators report it (docs/model.md, market exit): directional tests.
+
+Each comparison runs two scenarios with the same seed, so both draw the same random
+numbers (common random numbers) and the difference is the effect of the change.
+Reported churn is switches out plus disconnections; gross adds are switches in plus
+new-to-market lines.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import make_scenario
+
+from sim.runner import run
+
+BASE = {
+    "population.size": 3_000,
+    "simulation.months": 12,
+    "simulation.seed": 7,
+    "behaviour.c_base": 0.05,
+    "population.contracts": {"share_on_contract": 0.5},
+    "operators.A.plans": [
+        {"name": "prepaid", "monthly_fee": 40.0, "prepaid": True},
+        {"name": "postpaid", "monthly_fee": 50.0},
+        {"name": "contract", "monthly_fee": 60.0, "contract_months": 24},
+    ],
+}
+
+
+def totals(**changes) -> pd.Series:
+    """Counts over months 1..12 and operators of the base market with ``changes``."""
+    ops = run(make_scenario(**{**BASE, **changes})).operators
+    return ops[ops["month"] > 0].sum(numeric_only=True)
+
+
+@pytest.fixture(scope="module")
+def base() -> pd.Series:
+    return totals()
+
+
+def test_no_hazard_no_disconnections(base):
+    assert base["disconnections"] == 0
+    assert base["churners"] == base["switchers_out"] > 0
+    assert base["gross_adds"] == base["switchers_in"] + base["entrants"]
+
+
+@pytest.mark.parametrize(
+    "hazard",
+    [
+        "behaviour.disconnect_prepaid",
+        "behaviour.disconnect_month_to_month",
+        "behaviour.disconnect_contract",
+        "behaviour.disconnect_life_event",
+    ],
+)
+def test_a_disconnection_hazard_raises_reported_churn(base, hazard):
+    more = totals(**{hazard: 0.03})
+    assert more["disconnections"] > 0
+    assert more["churners"] == more["switchers_out"] + more["disconnections"]
+    assert more["churners"] > base["churners"]
+
+
+def test_hazards_act_on_their_plan_type():
+    """Prepaid hazard: only prepaid customers leave; contract hazard: only those in contract."""
+    spec = {**BASE, "behaviour.c_base": 0.0, "behaviour.c_market": 0.0}
+    # one operator holding all three plan types, so disconnections come only from A
+    for hazard, plan in [
+        ("behaviour.disconnect_prepaid", "prepaid"),
+        ("behaviour.disconnect_contract", "contract"),
+    ]:
+        only = {
+            **spec,
+            "operators.A.plans": [p for p in BASE["operators.A.plans"] if p["name"] != plan],
+        }
+        with_plan = run(make_scenario(**{**spec, hazard: 0.05})).operators
+        without_plan = run(make_scenario(**{**only, hazard: 0.05})).operators
+        assert with_plan.loc[with_plan["operator"] == "A", "disconnections"].sum() > 0, plan
+        assert without_plan.loc[without_plan["operator"] == "A", "disconnections"].sum() == 0, plan
+
+
+def test_segment_multiplier_scales_the_hazard():
+    segs = [
+        {"name": "stable", "share": 0.5, "disconnection": 0.5},
+        {"name": "mobile", "share": 0.5, "disconnection": 2.0},
+    ]
+    seg = run(
+        make_scenario(
+            **{**BASE, "population.segments": segs, "behaviour.disconnect_life_event": 0.02}
+        )
+    ).segments
+    by = seg[seg["month"] > 0].groupby("segment")["disconnections"].sum()
+    assert by["mobile"] > 2.5 * by["stable"]
+
+
+def test_leavers_stay_out_unless_they_come_back():
+    gone = totals(**{"behaviour.disconnect_life_event": 0.03})
+    back = totals(**{"behaviour.disconnect_life_event": 0.03, "behaviour.reentry_prob": 0.3})
+    assert gone["entrants"] == 0  # no entry scheduled, no re-entry
+    assert back["entrants"] > 0
+    assert back["gross_adds"] == back["switchers_in"] + back["entrants"]
+
+
+def test_ported_switches_only_with_portability():
+    on = totals(number_portability=True)
+    off = totals(number_portability=False)
+    assert on["ported"] == on["switchers_out"] > 0
+    assert off["ported"] == 0 and off["switchers_out"] > 0
+
+
+# --------------------------------------------------------------------------- contracts
+CONTRACTS = {
+    "population.contracts": {"share_on_contract": 0.8},
+    "behaviour.c_base": 0.1,
+    "operators.A.plans": [{"name": "c", "monthly_fee": 50.0, "contract_months": 24}],
+    "operators.B.plans": [{"name": "c", "monthly_fee": 45.0, "contract_months": 24}],
+    "operators.C.plans": [{"name": "c", "monthly_fee": 40.0, "contract_months": 24}],
+}
+
+
+def with_etf(**plan) -> pd.Series:
+    """Totals of the contract market with ``plan`` fields set on every operator's plan."""
+    changes = {
+        key: [{**p, **plan} for p in plans] if key.endswith(".plans") else plans
+        for key, plans in CONTRACTS.items()
+    }
+    return totals(**changes)
+
+
+def test_buyouts_happen_and_cost_what_the_schedule_says():
+    flat = with_etf(early_termination_fee=60.0)
+    assert 0 < flat["buyouts"] < flat["switchers_out"]
+    assert flat["buyout_fees"] == pytest.approx(60.0 * flat["buyouts"])
+
+
+def test_a_declining_buyout_holds_less_than_a_flat_fee():
+    flat = with_etf(early_termination_fee=120.0)
+    declining = with_etf(early_termination_fee=120.0, etf_declining=True)
+    assert declining["buyouts"] > flat["buyouts"]
+    assert declining["buyout_fees"] / declining["buyouts"] < 120.0
+
+
+def test_remaining_fees_due_hold_customers_in_contract():
+    flat = with_etf(early_termination_fee=60.0)
+    owed = with_etf(early_termination_fee=60.0, etf_remaining_fee_share=0.3)
+    assert owed["buyouts"] < flat["buyouts"]
+    assert owed["churners"] < flat["churners"]
