@@ -56,6 +56,7 @@ COUNTS: dict[str, int] = {
     "disconnections": L.C_DISCONNECT,
     "ported": L.C_PORTED,
     "buyouts": L.C_BUYOUT,
+    "service_failures": L.C_FAILURES,
 }
 # Output name of each float accumulator column; a ``*_sum`` is a numerator of a mean
 # and does not reach the tables itself.
@@ -166,6 +167,11 @@ METRICS: tuple[Metric, ...] = (
     ),
     _count("considerers", "considerers", "Subscribers who considered switching this month."),
     _count("migrations", "handset migrations", "Stayers who upgraded to a newer generation."),
+    _count(
+        "service_failures",
+        "service failures",
+        "Service failures customers suffered this month (dropped calls, billing errors).",
+    ),
     *(
         _count(HANDSETS[g], f"{g}G handsets", f"Subscribers with a {g}G handset.")
         for g in sorted(HANDSETS)

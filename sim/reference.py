@@ -156,6 +156,7 @@ class OperatorView(NamedTuple):
     reach: float
     contacts: float
     hype: float
+    failure_rate: float
     newest_gen: int  # newest generation with coverage > 0 (0: none)
     eff_q: tuple[float, ...]  # network quality for a handset of generation 0..5
     device_availability: tuple[float, ...]  # share finding a handset for its network, by gen
@@ -230,6 +231,7 @@ class Market:
                 reach=float(o[L.O_REACH]),
                 contacts=float(o[L.O_CONTACTS]),
                 hype=float(o[L.O_HYPE]),
+                failure_rate=float(o[L.O_FAILURE]),
                 newest_gen=int(o[L.O_NEWEST_GEN]),
                 eff_q=tuple(t.eff_q[j].tolist()),
                 device_availability=tuple(t.dev_avail[j].tolist()),
@@ -601,23 +603,35 @@ class SubscriberAgent(mesa.Agent):
         (1-lam)*satisfaction + lam*clip(0.5 + d, 0, 1) - annoyance_penalty [x annoyance,
         then clipped to [0, 1]]; expectation <- expectation + kappa*(value - expectation);
         trust <- (1-delta)*trust + theta_up*max(d - eps, 0) - theta_down*max(-d - eps, 0),
-        clipped at 0."
+        clipped at 0." v2: a service failure (probability ``failure_rate`` of the
+        operator, this month's failure draw) also takes ``failure_satisfaction_loss``
+        from satisfaction and ``failure_trust_loss`` from trust, and adds one to the
+        recent failures, ``failures <- (1 - failure_decay) * failures + [failure]``.
 
-        The new satisfaction, expectation and trust are kept aside (``*_new``): a
-        stayer stores them in step 7, a switcher starts afresh instead.
+        The new satisfaction, expectation, trust and failures are kept aside (``*_new``):
+        a stayer stores them in step 7, a switcher starts afresh instead.
         """
-        mk = self.model.market
+        m = self.model
+        mk = m.market
         b = mk.b
         o = self.operator
+        rate = mk.ops[o].failure_rate
+        failed = rate > 0.0 and uniform_at(m.keys.failure, self.slot) < rate
+        fail = 1.0 if failed else 0.0
+        if failed:
+            m.tally.count(o, self.segment, L.C_FAILURES)
+        self.failures_new = (1.0 - b.failure_decay) * self.failures + fail
         self.discount = self.retention_discount if self.retention_left > 0 else 0.0
         price = self.price(mk.plans[self.plan], self.on[o], self.discount)
         value = self.perceived_value(o, self.handset_gen, price, self.tenure)
         d = value - self.expectation
         sat = (1.0 - b.lam) * self.satisfaction + b.lam * min(1.0, max(0.0, 0.5 + d))
-        self.satisfaction_new = min(1.0, max(0.0, sat - b.annoyance_penalty * self.annoyance))
+        sat -= b.annoyance_penalty * self.annoyance + b.failure_satisfaction_loss * fail
+        self.satisfaction_new = min(1.0, max(0.0, sat))
         self.expectation_new = self.expectation + b.kappa * (value - self.expectation)
         trust = (1.0 - b.delta) * self.trust + b.theta_up * max(d - b.eps, 0.0)
-        self.trust_new = max(0.0, trust - b.theta_down * max(-d - b.eps, 0.0))
+        trust -= b.theta_down * max(-d - b.eps, 0.0) + b.failure_trust_loss * fail
+        self.trust_new = max(0.0, trust)
 
     def lockin(self) -> None:
         """Step 4, lock-in in utility units, ``L = L_econ + L_know + L_emo``.
@@ -667,6 +681,7 @@ class SubscriberAgent(mesa.Agent):
             + b.c_expiry * self.expired
             + b.c_market * saw_offer
             + b.c_social * seg.social_influence * self.switched_share
+            + b.c_failure * self.failures_new * self.failures_new
         )
         p = min(1.0, max(0.0, p))
         self.considering = uniform_at(m.keys.consider, self.slot) < p
@@ -723,6 +738,7 @@ class SubscriberAgent(mesa.Agent):
         self.satisfaction_next = f32(self.satisfaction_new)
         self.expectation = f32(self.expectation_new)
         self.trust = f32(self.trust_new)
+        self.failures = f32(self.failures_new)
         self.tenure = min(self.tenure + 1, 65535)  # uint16 in the engine
         self.retention_left = max(self.retention_left - 1, 0)
         ended = 0
@@ -759,6 +775,7 @@ class SubscriberAgent(mesa.Agent):
         self.bundled = plan.bundle
         self.expired = 0
         self.away = 0
+        self.failures = 0.0
         if offer.handset_gen > old_gen:
             m.tally.add(j, self.segment, L.F_SUBSIDY, plan.subsidy)
 

@@ -537,6 +537,10 @@ class Operator(Spec):
         1.0, description="Marketing contacts to own customers per month."
     )
     hype: Utility = Field(0.0, description="Expectation lift of new customers (utility units).")
+    failure_rate: Fraction = Field(
+        0.0,
+        description="Monthly probability that a customer suffers a service failure (a dropped call, a billing error): an event that costs satisfaction and trust.",
+    )
     networks: list[NetworkRollout] = Field(min_length=1, description="Networks per generation.")
     plans: list[Plan] = Field(min_length=1, description="Tariff plans.")
     retention: Retention | None = Field(None, description="Retention programme (none by default).")
@@ -627,6 +631,22 @@ class Behaviour(Spec):
     eps: Weight = Field(0.05, description="Surprise dead zone for trust.")
     sat_0: Fraction = Field(0.6, description="Satisfaction of a new customer.")
     trust_0: Weight = Field(0.1, description="Trust (emotional lock-in) of a new customer.")
+    trust_tenure: Weight = Field(
+        0.0,
+        description="Month-0 trust added by tenure: trust_0 + trust_tenure x (1 - exp(-tenure / trust_tau)).",
+    )
+    trust_tau: float = Field(
+        24.0, gt=0, le=1200, description="Months of tenure for month-0 trust to build up."
+    )
+    failure_satisfaction_loss: Weight = Field(
+        0.0, description="Satisfaction lost in the month of a service failure."
+    )
+    failure_trust_loss: Weight = Field(
+        0.0, description="Trust (emotional lock-in) lost per service failure."
+    )
+    failure_decay: Fraction = Field(
+        0.3, description="Monthly decay of the count of recent service failures."
+    )
     sat_spread: Fraction = Field(
         0.2, description="Initial satisfaction = sat_0 + uniform(-spread, spread)."
     )
@@ -678,6 +698,10 @@ class Behaviour(Spec):
     )
     c_social: Weight = Field(
         0.5, description="Extra consideration per share of ties that switched last month."
+    )
+    c_failure: Weight = Field(
+        0.0,
+        description="Extra consideration per squared count of recent service failures (repeated failures weigh more than one).",
     )
     annoyance_tolerance: Contacts = Field(
         2.0, description="Own-operator contacts per month tolerated before annoyance rises."

@@ -447,6 +447,13 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "behaviour.disconnect_contract": 0.005,
             "behaviour.disconnect_life_event": 0.004,
             "behaviour.reentry_prob": 0.2,
+            "operators.A.failure_rate": 0.08,
+            "operators.C.failure_rate": 0.03,
+            "behaviour.failure_satisfaction_loss": 0.15,
+            "behaviour.failure_trust_loss": 0.1,
+            "behaviour.c_failure": 0.2,
+            "behaviour.trust_tenure": 0.6,
+            "behaviour.trust_tau": 12.0,
             "events": [
                 {
                     "kind": "segment_shift",
@@ -605,7 +612,7 @@ def test_scenarios_exercise_what_they_claim(tmp_path: Path) -> None:
     totals = run(scenario("market_exit", tmp_path)).operators.sum(numeric_only=True)
     assert totals["disconnections"] > 0 and totals["ported"] == totals["switchers_out"] > 0
     assert totals["churners"] == totals["disconnections"] + totals["switchers_out"]
-    assert totals["buyouts"] > 0 and totals["buyout_fees"] > 0
+    assert totals["buyouts"] > 0 and totals["buyout_fees"] > 0 and totals["service_failures"] > 0
     # leavers come back (reentry_prob): more new-to-market adds than scheduled entrants
     assert totals["entrants"] > scenario("market_exit", tmp_path).population.size * 0.02 * 14
 

@@ -28,6 +28,7 @@ from sim.engine.layout import (
     C_CONSIDER,
     C_DISCONNECT,
     C_ENTRANTS,
+    C_FAILURES,
     C_GEN2,
     C_MIGRATIONS,
     C_PORTED,
@@ -47,6 +48,7 @@ from sim.engine.layout import (
     O_ACTIVE,
     O_BRAND,
     O_CONTACTS,
+    O_FAILURE,
     O_HYPE,
     O_NEWEST_GEN,
     O_REACH,
@@ -392,7 +394,7 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, u_plan, beh, m
 
 # --------------------------------------------------------------------------- step 5 helper
 @numba.njit(**_INLINE)
-def consider_probability(sat, expired, saw_offer, switched_share, s, beh, seg):
+def consider_probability(sat, expired, saw_offer, switched_share, fails, s, beh, seg):
     """Step 5: probability of considering a switch this month, clipped to [0, 1]."""
     pr = (
         beh.c_base
@@ -400,6 +402,7 @@ def consider_probability(sat, expired, saw_offer, switched_share, s, beh, seg):
         + beh.c_expiry * expired
         + beh.c_market * saw_offer
         + beh.c_social * seg[s, S_SOCIAL] * switched_share
+        + beh.c_failure * fails * fails
     )
     return min(1.0, max(0.0, pr))
 
@@ -530,7 +533,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
     annoyance, retention_left = private.annoyance, private.retention_left
     retention_discount, bundled = private.retention_discount, private.bundled
     spend, expired, adopt_rank = private.spend, private.expired, private.adopt_rank
-    away = private.away
+    away, failures = private.away, private.failures
     counts, sums, flows = acc.counts, acc.sums, acc.flows
     for c in numba.prange(n_chunks(n_after)):
         nxt_c = Visible(operator=op_n, satisfaction=sat_n, handset_gen=gen_n, switched=sw_n)
@@ -539,6 +542,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             expectation=expectation, trust=trust, annoyance=annoyance,
             retention_left=retention_left, retention_discount=retention_discount,
             bundled=bundled, spend=spend, expired=expired, adopt_rank=adopt_rank, away=away,
+            failures=failures,
         )
         scratch = new_scratch(n_ops)
         f, wom = scratch.f, scratch.wom
@@ -585,17 +589,24 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 ccnt[o, s, C_CHURN] += 1
                 ccnt[o, s, C_DISCONNECT] += 1
                 continue
-            # step 3: experience and satisfaction
+            # step 3: experience and satisfaction (a service failure costs both)
+            fail = 0.0
+            if ops[o, O_FAILURE] > 0.0 and uniform_at(keys.failure, i) < ops[o, O_FAILURE]:
+                fail = 1.0
+                ccnt[o, s, C_FAILURES] += 1
+            fails = (1.0 - beh.failure_decay) * failures[i] + fail
             discount = retention_discount[i] if ret > 0 else 0.0
             price = own_price(plans[p], f[o], discount)
             value = perceived_value(o, g, price, s, ten, spend_i, beh, market)
             expect = expectation[i]
             d = value - expect
             sat = (1.0 - beh.lam) * now.satisfaction[i] + beh.lam * min(1.0, max(0.0, 0.5 + d))
-            sat = min(1.0, max(0.0, sat - beh.annoyance_penalty * annoyance[i]))
+            sat -= beh.annoyance_penalty * annoyance[i] + beh.failure_satisfaction_loss * fail
+            sat = min(1.0, max(0.0, sat))
             exp_new = expect + beh.kappa * (value - expect)
             tr = (1.0 - beh.delta) * trust[i] + beh.theta_up * max(d - beh.eps, 0.0)
-            tr = max(0.0, tr - beh.theta_down * max(-d - beh.eps, 0.0))
+            tr -= beh.theta_down * max(-d - beh.eps, 0.0) + beh.failure_trust_loss * fail
+            tr = max(0.0, tr)
             # step 4: lock-in
             lock = lockin(plans[p], cl, ten, tr, bundled[i], s, beh, market)
             # step 5: consideration (and annoyance from the own operator's contacts)
@@ -604,7 +615,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 (1.0 - beh.annoyance_decay) * annoyance[i] + beh.annoyance_rate * excess
             )
             saw = 1.0 if uniform_at(keys.offer_seen, i) < offer_seen_probability(o, ops) else 0.0
-            pr = consider_probability(sat, expired[i], saw, sw_share, s, beh, seg)
+            pr = consider_probability(sat, expired[i], saw, sw_share, fails, s, beh, seg)
             j = o
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
@@ -639,6 +650,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             sat_n[i] = sat
             expectation[i] = exp_new
             trust[i] = tr
+            failures[i] = fails
             tenure[i] = min(ten + 1, 65535)
             retention_left[i] = max(ret - 1, 0)
             ended = 0
@@ -693,6 +705,7 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
     private.bundled[i] = plans[p, P_BUNDLE] != 0.0
     private.expired[i] = 0
     private.away[i] = 0
+    private.failures[i] = 0.0
     if g2 > g:
         csm[j, s, F_SUBSIDY] += plans[p, P_SUBSIDY]
 

@@ -16,7 +16,8 @@ N_SEGMENT_COLS = 8
 
 # operator table columns
 O_ACTIVE, O_BRAND, O_SERVICE, O_REACH, O_CONTACTS, O_HYPE, O_NEWEST_GEN = 0, 1, 2, 3, 4, 5, 6
-N_OPERATOR_COLS = 7
+O_FAILURE = 7  # monthly probability that a customer suffers a service failure
+N_OPERATOR_COLS = 8
 
 # plan table columns
 P_OPERATOR, P_FEE, P_ONNET, P_CONTRACT, P_ETF, P_SUBSIDY, P_GEN, P_OFFERED, P_BUNDLE = range(9)
@@ -33,7 +34,8 @@ C_GEN2, C_GEN3, C_GEN4, C_GEN5 = 6, 7, 8, 9  # subscribers by handset generation
 # C_ADDS = switches in + entrants; C_PORTED = switches out that kept their number
 C_SWITCH_OUT, C_SWITCH_IN, C_DISCONNECT, C_PORTED = 10, 11, 12, 13
 C_BUYOUT = 14  # switches out inside a contract (the customer bought the contract out)
-N_COUNTS = 15
+C_FAILURES = 15  # service failures customers suffered (dropped calls, billing errors)
+N_COUNTS = 16
 
 # float accumulators per (operator, segment)
 F_REVENUE, F_SUBSIDY, F_RETENTION, F_SAT, F_L_ECON, F_L_KNOW, F_L_EMO = 0, 1, 2, 3, 4, 5, 6

@@ -84,6 +84,7 @@ class MonthKeys(NamedTuple):
     plan_choice: np.uint64
     disconnect: np.uint64
     reentry: np.uint64
+    failure: np.uint64
 
     @classmethod
     def for_month(cls, seed: int, month: int) -> MonthKeys:

@@ -47,6 +47,7 @@ class Stream(IntEnum):
     PLAN_CHOICE = 25  # which plan of the chosen operator (nested logit, plan_mu > 0)
     DISCONNECT = 26  # leaving the market (disconnection hazard)
     REENTRY = 27  # a disconnected slot coming back as a new line
+    FAILURE = 28  # a service failure suffered this month
     GRAPH = 40
     GRAPH_REWIRE = 41
     GRAPH_HOUSEHOLD = 42

@@ -35,7 +35,7 @@ SEGMENT_MULTIPLIERS = {
 # by the same names (``beh.lam``), but for those used only at synthesis or to build the
 # knowledge table; plus ``portability`` (1.0 while number portability is on), which
 # events switch. A new Behaviour field is in the kernels' record without more wiring.
-SYNTHESIS_ONLY_BEHAVIOUR = frozenset({"sat_spread", "K_max", "tau_K"})
+SYNTHESIS_ONLY_BEHAVIOUR = frozenset({"sat_spread", "K_max", "tau_K", "trust_tenure", "trust_tau"})
 KERNEL_BEHAVIOUR: tuple[str, ...] = (
     *(name for name in Behaviour.model_fields if name not in SYNTHESIS_ONLY_BEHAVIOUR),
     "portability",
@@ -210,6 +210,7 @@ def build_tables(scenario: Scenario) -> MarketTables:
         ops[j, L.O_REACH] = op.marketing_reach
         ops[j, L.O_CONTACTS] = op.contacts_per_month
         ops[j, L.O_HYPE] = op.hype
+        ops[j, L.O_FAILURE] = op.failure_rate
         for k, tier in enumerate(op.loyalty_tiers):
             tiers[j, k] = (tier.min_tenure_months, tier.min_spend, tier.benefit)
         for net in op.networks:
@@ -387,6 +388,8 @@ def initial_distributions(
         sat_0=b.sat_0,
         sat_spread=b.sat_spread,
         trust_0=b.trust_0,
+        trust_tenure=b.trust_tenure,
+        trust_tau=b.trust_tau,
         bundle_share=pop.bundle_share,
         spend_spread=pop.spend_spread,
     )

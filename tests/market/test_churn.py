@@ -145,3 +145,59 @@ def test_remaining_fees_due_hold_customers_in_contract():
     owed = with_etf(early_termination_fee=60.0, etf_remaining_fee_share=0.3)
     assert owed["buyouts"] < flat["buyouts"]
     assert owed["churners"] < flat["churners"]
+
+
+# --------------------------------------------------------------------------- trust, failures
+def test_month0_trust_grows_with_tenure_and_holds_customers(base):
+    from sim.market.model import MarketModel
+
+    spec = make_scenario(**{**BASE, "behaviour.trust_tenure": 1.0, "behaviour.trust_tau": 12.0})
+    st = MarketModel(spec, seed=1).state
+    n = st.n_active
+    old = st.trust[:n][st.tenure[:n] >= 36].mean()
+    new = st.trust[:n][st.tenure[:n] <= 3].mean()
+    assert old > new + 0.5
+    assert totals(**{"behaviour.trust_tenure": 1.0})["churners"] < base["churners"]
+
+
+def failures(**changes) -> pd.Series:
+    return totals(**{"operators.A.failure_rate": 0.1, **changes})
+
+
+def test_service_failures_raise_churn():
+    none = failures(**{"operators.A.failure_rate": 0.0})
+    hit = failures(
+        **{"behaviour.failure_satisfaction_loss": 0.2, "behaviour.failure_trust_loss": 0.2}
+    )
+    assert none["service_failures"] == 0 and hit["service_failures"] > 0
+    assert hit["churners"] > none["churners"]
+
+
+def test_churn_rises_sharply_after_repeated_failures():
+    """With c_failure, the churn of those who failed twice recently exceeds twice that of once."""
+    from sim.market.model import MarketModel
+
+    spec = make_scenario(
+        **{
+            **BASE,
+            "behaviour.c_base": 0.0,
+            "behaviour.c_market": 0.0,
+            "behaviour.c_dissat": 0.0,
+            "behaviour.c_failure": 0.15,
+            "behaviour.failure_decay": 0.0,
+            "operators.A.failure_rate": 0.3,
+            "population.size": 6_000,
+        }
+    )
+    model = MarketModel(spec, seed=3)
+    model.step()
+    model.step()
+    st = model.state
+    n = st.n_active
+    fails = st.failures[:n].copy()
+    was_a = st.operator[:n] == 0
+    model.step()
+    left = model.state.operator[:n] != 0
+    once = left[was_a & (fails == 1.0)].mean()
+    twice = left[was_a & (fails == 2.0)].mean()
+    assert twice > 2.0 * once > 0
