@@ -537,7 +537,10 @@ class SubscriberAgent(mesa.Agent):
                     continue
                 offer = best._replace(utility=best.utility - lock)
             social = seg.social_influence * (b.beta_social * self.on[j] + b.beta_wom * self.wom[j])
-            self.offers[j] = offer._replace(utility=offer.utility + (op.brand + social))
+            utility = offer.utility + (op.brand + social)
+            if j == self.advertiser:  # the offer seen this month makes its operator salient
+                utility += b.beta_marketing
+            self.offers[j] = offer._replace(utility=utility)
         if not self.offers:
             return own
         u_max = max(offer.utility for offer in self.offers.values())
@@ -670,11 +673,7 @@ class SubscriberAgent(mesa.Agent):
         o = self.operator
         excess = max(0.0, mk.ops[o].contacts - b.annoyance_tolerance)
         self.annoyance = f32((1.0 - b.annoyance_decay) * self.annoyance + b.annoyance_rate * excess)
-        miss = 1.0
-        for j, op in enumerate(mk.ops):
-            if j != o and op.active:
-                miss *= 1.0 - op.reach
-        saw_offer = 1.0 if uniform_at(m.keys.offer_seen, self.slot) < 1.0 - miss else 0.0
+        saw_offer = 1.0 if self.see_offer(o) else 0.0
         p = (
             b.c_base
             + b.c_dissat * max(0.0, b.s_thr - self.satisfaction_new)
@@ -687,6 +686,36 @@ class SubscriberAgent(mesa.Agent):
         self.considering = uniform_at(m.keys.consider, self.slot) < p
         if self.considering:
             m.tally.count(o, self.segment, L.C_CONSIDER)
+
+    def see_offer(self, own: int | None) -> bool:
+        """Did a rival's offer reach this subscriber this month? Sets ``self.advertiser``.
+
+        Seen with ``1 - prod_{j != own}(1 - reach_j)`` over active operators (one draw);
+        with ``beta_marketing`` on, whose offer it was is drawn among those rivals in
+        proportion to their reach (the advertiser, None if not seen).
+        """
+        m = self.model
+        mk = m.market
+        miss = 1.0
+        for j, op in enumerate(mk.ops):
+            if j != own and op.active:
+                miss *= 1.0 - op.reach
+        saw = uniform_at(m.keys.offer_seen, self.slot) < 1.0 - miss
+        self.advertiser = None
+        if saw and mk.b.beta_marketing != 0.0:
+            rivals = [(j, op.reach) for j, op in enumerate(mk.ops) if j != own and op.active]
+            total = 0.0
+            for _, reach in rivals:
+                total += reach
+            target = uniform_at(m.keys.advertiser, self.slot) * total
+            acc = 0.0
+            for j, reach in rivals:
+                if reach > 0.0:
+                    acc += reach
+                    if target < acc:
+                        self.advertiser = j
+                        break
+        return saw
 
     def choose(self) -> None:
         """Step 6, choice among operators (only for those who consider).
@@ -883,6 +912,9 @@ class SubscriberAgent(mesa.Agent):
                 self.stay_out()
                 return
         self.discount = 0.0
+        self.advertiser = None
+        if b.beta_marketing != 0.0:
+            self.see_offer(None)
         self.choice = self.logit_choice(None, 0.0)
         if self.choice is None:
             self.stay_out()

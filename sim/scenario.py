@@ -723,6 +723,10 @@ class Behaviour(Spec):
         1.0,
         description="Utility per unit of ties' mean (satisfaction - 0.5) on the operator.",
     )
+    beta_marketing: Weight = Field(
+        0.0,
+        description="Utility added to the operator whose offer the subscriber saw this month (the advertiser's salience; entrants too).",
+    )
     beta_tech: Utility = Field(
         0.3, description="Utility of an offer on a newer generation than the own handset."
     )

@@ -454,6 +454,9 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "behaviour.c_failure": 0.2,
             "behaviour.trust_tenure": 0.6,
             "behaviour.trust_tau": 12.0,
+            "behaviour.beta_marketing": 0.8,
+            "operators.B.marketing_reach": 0.3,
+            "operators.C.marketing_reach": 0.1,
             "events": [
                 {
                     "kind": "segment_shift",

@@ -338,12 +338,14 @@ def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market):
 
 
 @numba.njit(**_CALL)
-def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, u_plan, beh, market, scratch):
+def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, u_choice, u_plan, beh, market,
+           scratch):
     """Step 6: multinomial-logit choice among available operators.
 
     ``o`` is the current operator (``NO_OPERATOR`` for a market entrant, who has no
     lock-in and no own plan). Each rival is valued with its best eligible plan; the own
-    operator with the current plan and retention discount. Reads ``scratch.f`` and
+    operator with the current plan and retention discount; the advertiser whose offer
+    was seen (``adv``, -1: none) gains ``beta_marketing``. Reads ``scratch.f`` and
     ``scratch.wom``, fills ``scratch.util`` (logit weights), ``plan_of`` and ``gen_of``
     and returns the chosen operator.
     """
@@ -367,6 +369,8 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, u_plan, beh, m
             scratch.plan_of[j] = p
             u -= lock
         u += ops[j, O_BRAND] + m_soc * (beh.beta_social * f[j] + beh.beta_wom * wom[j])
+        if j == adv:
+            u += beh.beta_marketing
         util[j] = u
         scratch.gen_of[j] = g_after
         if u > u_max:
@@ -405,6 +409,23 @@ def consider_probability(sat, expired, saw_offer, switched_share, fails, s, beh,
         + beh.c_failure * fails * fails
     )
     return min(1.0, max(0.0, pr))
+
+
+@numba.njit(**_INLINE)
+def advertiser(o, u, ops):
+    """Whose offer was seen: a rival of ``o`` drawn in proportion to its reach (-1: none)."""
+    total = 0.0
+    for j in range(ops.shape[0]):
+        if j != o and ops[j, O_ACTIVE] != 0.0:
+            total += ops[j, O_REACH]
+    target = u * total
+    acc = 0.0
+    for j in range(ops.shape[0]):
+        if j != o and ops[j, O_ACTIVE] != 0.0 and ops[j, O_REACH] > 0.0:
+            acc += ops[j, O_REACH]
+            if target < acc:
+                return j
+    return -1
 
 
 @numba.njit(**_INLINE)
@@ -567,8 +588,13 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                     sat_n[i] = 0.0
                     sw_n[i] = 0
                     continue
-                _enter(i, s, g, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i), beh,
-                       market, scratch, nxt_c, private_c, ccnt, csm)
+                adv = -1
+                if beh.beta_marketing != 0.0 and (
+                    uniform_at(keys.offer_seen, i) < offer_seen_probability(NO_OPERATOR, ops)
+                ):
+                    adv = advertiser(NO_OPERATOR, uniform_at(keys.advertiser, i), ops)
+                _enter(i, s, g, adv, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
+                       beh, market, scratch, nxt_c, private_c, ccnt, csm)
                 continue
             o = now.operator[i]
             p = plan[i]
@@ -614,15 +640,20 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             annoyance[i] = (
                 (1.0 - beh.annoyance_decay) * annoyance[i] + beh.annoyance_rate * excess
             )
-            saw = 1.0 if uniform_at(keys.offer_seen, i) < offer_seen_probability(o, ops) else 0.0
+            saw = 0.0
+            adv = -1
+            if uniform_at(keys.offer_seen, i) < offer_seen_probability(o, ops):
+                saw = 1.0
+                if beh.beta_marketing != 0.0:
+                    adv = advertiser(o, uniform_at(keys.advertiser, i), ops)
             pr = consider_probability(sat, expired[i], saw, sw_share, fails, s, beh, seg)
             j = o
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
                 # step 6: choice
                 j = choose(o, g, s, adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2], p,
-                           discount, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
-                           beh, market, scratch)
+                           discount, adv, uniform_at(keys.choice, i),
+                           uniform_at(keys.plan_choice, i), beh, market, scratch)
             if j != o:
                 # step 7: switch
                 np_ = scratch.plan_of[j]
@@ -711,10 +742,10 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
 
 
 @numba.njit(**_CALL)
-def _enter(i, s, g, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm):
+def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm):
     """A market entrant picks an operator by the logit, without lock-in, and joins it."""
-    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, u_choice,
-               u_plan, beh, market, scratch)
+    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, adv,
+               u_choice, u_plan, beh, market, scratch)
     if j == NO_OPERATOR:  # no operator offers this segment anything: stays out of the market
         nxt.operator[i] = NO_OPERATOR
         nxt.handset_gen[i] = g

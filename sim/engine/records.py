@@ -85,6 +85,7 @@ class MonthKeys(NamedTuple):
     disconnect: np.uint64
     reentry: np.uint64
     failure: np.uint64
+    advertiser: np.uint64
 
     @classmethod
     def for_month(cls, seed: int, month: int) -> MonthKeys:

@@ -48,6 +48,7 @@ class Stream(IntEnum):
     DISCONNECT = 26  # leaving the market (disconnection hazard)
     REENTRY = 27  # a disconnected slot coming back as a new line
     FAILURE = 28  # a service failure suffered this month
+    ADVERTISER = 29  # whose offer was seen (marketing salience, beta_marketing > 0)
     GRAPH = 40
     GRAPH_REWIRE = 41
     GRAPH_HOUSEHOLD = 42

@@ -201,3 +201,24 @@ def test_churn_rises_sharply_after_repeated_failures():
     once = left[was_a & (fails == 1.0)].mean()
     twice = left[was_a & (fails == 2.0)].mean()
     assert twice > 2.0 * once > 0
+
+
+# --------------------------------------------------------------------------- marketing
+def test_marketing_works_for_the_advertiser():
+    """A campaign by B: with beta_marketing, the switchers it stirs up go to B, not to C.
+
+    Without salience (beta_marketing 0) the campaign only makes A's customers consider
+    switching, and they choose among all rivals; with it, B's offer makes B salient.
+    """
+    campaign = {
+        "events": [{"kind": "marketing_campaign", "month": 1, "operator": "B", "reach": 0.6}],
+        "operators.C.marketing_reach": 0.05,
+    }
+
+    def from_a(beta: float) -> pd.Series:
+        sw = run(make_scenario(**{**BASE, **campaign, "behaviour.beta_marketing": beta})).switching
+        return sw[sw["from_operator"] == "A"].groupby("to_operator")["subscribers"].sum()
+
+    neutral, salient = from_a(0.0), from_a(1.0)
+    assert salient["B"] > 1.2 * neutral["B"]
+    assert salient["B"] / salient["C"] > 1.5 * neutral["B"] / neutral["C"]
