@@ -190,7 +190,8 @@ class Market:
         b: behaviour coefficients by their scenario names (``b.lam``, ``b.c_base``...),
             plus ``b.portability`` (number portability on).
         knowledge: ``K_max (1 - exp(-t / tau_K))`` by tenure t.
-        retention: per operator (budget, discount, offer months) this month.
+        retention: per operator (budget per month in agent money, discount, offer months,
+            value targeting 1.0 / risk 0.0, budget share, value months) this month.
     """
 
     ops: list[OperatorView]
@@ -198,7 +199,7 @@ class Market:
     segments: list[SegmentView]
     b: BehaviourParams
     knowledge: list[float]
-    retention: list[tuple[float, float, float]]
+    retention: list[tuple[float, ...]]
 
     @classmethod
     def from_tables(cls, t: MarketTables) -> Market:
@@ -974,18 +975,48 @@ class ReferenceOperator(OperatorAgent):
         that order while the cumulative cost discount x fee x offer_months fits the
         month's budget. An offer sets retention_left = offer_months and the subscriber's
         own retention_discount."
+
+        v2: with ``targeting: value`` candidates are ranked by the expected value saved,
+        ``leave x margin x bill x value_months - discount x bill x offer_months`` (bill =
+        fee x spend level; ``leave = min(1, risk / mean risk of the operator's customers
+        x last month's churn x offer_months)``), only where positive, and an offer costs
+        ``discount x bill x offer_months``. With ``budget_share`` at most that share of
+        the operator's customers (rounded down) get an offer; a budget of 0 then sets no
+        money limit. The budget is real money, divided by ``represents / size``.
         """
         m = self.model
-        budget, discount, months = m.market.retention[self.row]
-        if budget <= 0 or discount <= 0 or not m.market.ops[self.row].active:
+        budget, discount, months, by_value, share, value_months = m.market.retention[self.row]
+        if (budget <= 0 and share <= 0) or discount <= 0 or not m.market.ops[self.row].active:
             return 0
-        candidates = [a for a in m.customers() if a.operator == self.row and a.retention_left == 0]
-        candidates.sort(key=lambda a: (-risk[a.slot], a.slot))
+        mine = [a for a in m.customers() if a.operator == self.row]
+        candidates = [a for a in mine if a.retention_left == 0]
+        cap = int(share * len(mine)) if share > 0 else len(candidates)
+        cost: dict[int, float] = {}
+        if by_value:
+            # the score's level set by last month's churn (numpy's mean, as the engine's)
+            last = m.month
+            subs = int(m.counts[last - 1, self.row, :, L.C_SUBS].sum()) if last >= 1 else 0
+            churn = int(m.counts[last, self.row, :, L.C_CHURN].sum()) / subs if subs > 0 else 0.0
+            mean = float(np.array([risk[a.slot] for a in mine]).mean()) if mine else 0.0
+            scale = churn * months / mean if mean > 0.0 else 0.0
+            margin = m.spec.economics.margin
+            saved: dict[int, float] = {}
+            for a in candidates:
+                bill = m.market.plans[a.plan].fee * a.spend_level
+                cost[a.slot] = discount * bill * months
+                leave = min(1.0, risk[a.slot] * scale)
+                saved[a.slot] = leave * (margin * bill * value_months) - cost[a.slot]
+            candidates = [a for a in candidates if saved[a.slot] > 0.0]
+            candidates.sort(key=lambda a: (-saved[a.slot], a.slot))
+        else:
+            for a in candidates:
+                cost[a.slot] = discount * m.market.plans[a.plan].fee * months
+            candidates.sort(key=lambda a: (-risk[a.slot], a.slot))
         committed = 0.0
         made = 0
-        for agent in candidates:
-            committed += discount * m.market.plans[agent.plan].fee * months
-            if committed > budget:
+        for agent in candidates[:cap]:
+            committed += cost[agent.slot]
+            if budget > 0 and committed > budget:
                 break
             agent.retention_left = int(months)
             agent.retention_discount = f32(discount)
@@ -1099,8 +1130,8 @@ class ReferenceModel(MonthlyModel):
             op.review_prices(t, float(shares[op.row]))
         self.market = Market.from_tables(self.tables)  # fees may have changed
         if not any(
-            budget > 0 and self.market.ops[j].active
-            for j, (budget, _, _) in enumerate(self.market.retention)
+            (r[0] > 0 or r[4] > 0) and self.market.ops[j].active
+            for j, r in enumerate(self.market.retention)
         ):
             return
         risk = {a.slot: a.churn_risk() for a in self.customers()}

@@ -471,10 +471,25 @@ class Retention(Spec):
     """A retention programme: offers to the customers most at risk, within a budget."""
 
     budget: Budget = Field(
-        0.0, description="Money committed to new offers each month (currency/month)."
+        0.0,
+        description="Money committed to new offers each month (currency/month), in the real market when population.represents is given (then divided among agents), else per agent population.",
     )
     discount: Fraction = Field(0.2, description="Price reduction of an offer.")
     offer_months: int = Field(6, ge=1, le=36, description="How long an offer lasts, months.")
+    budget_share: Fraction = Field(
+        0.0,
+        description="At most this share of the operator's customers gets a new offer each month (0: no such cap); with budget 0 it is the only budget.",
+    )
+    targeting: Literal["risk", "value"] = Field(
+        "risk",
+        description="risk: the highest churn-risk scores first (v1); value: the highest expected value saved, min(1, risk) x customer value - offer cost, positive only.",
+    )
+    value_months: int = Field(
+        24,
+        ge=1,
+        le=240,
+        description="Months of margin counted as a customer's value (value targeting): margin x bill x value_months.",
+    )
 
 
 class LoyaltyTier(Spec):

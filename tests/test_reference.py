@@ -455,6 +455,17 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "behaviour.trust_tenure": 0.6,
             "behaviour.trust_tau": 12.0,
             "behaviour.beta_marketing": 0.8,
+            # budgets in real money (represents: 10 real subscribers an agent), by value
+            # and as a share of the base
+            "population.represents": 9000,
+            "operators.B.retention": {
+                "budget": 8000.0,
+                "discount": 0.25,
+                "offer_months": 3,
+                "targeting": "value",
+                "value_months": 12,
+            },
+            "operators.A.retention": {"budget": 0.0, "budget_share": 0.03, "discount": 0.2},
             "operators.B.marketing_reach": 0.3,
             "operators.C.marketing_reach": 0.1,
             "events": [
@@ -615,6 +626,10 @@ def test_scenarios_exercise_what_they_claim(tmp_path: Path) -> None:
     totals = run(scenario("market_exit", tmp_path)).operators.sum(numeric_only=True)
     assert totals["disconnections"] > 0 and totals["ported"] == totals["switchers_out"] > 0
     assert totals["churners"] == totals["disconnections"] + totals["switchers_out"]
+    ops = (
+        run(scenario("market_exit", tmp_path)).operators.groupby("operator").sum(numeric_only=True)
+    )
+    assert (ops.loc[["A", "B"], "retention_offers"] > 0).all()
     assert totals["buyouts"] > 0 and totals["buyout_fees"] > 0 and totals["service_failures"] > 0
     # leavers come back (reentry_prob): more new-to-market adds than scheduled entrants
     assert totals["entrants"] > scenario("market_exit", tmp_path).population.size * 0.02 * 14

@@ -103,7 +103,8 @@ class MarketModel(MonthlyModel):
         shares = self.shares(t - 1)
         for agent in self.operator_agents:
             agent.review_prices(t, float(shares[agent.row]))
-        if not np.any((self.tables.retention[:, 0] > 0) & (self.tables.ops[:, L.O_ACTIVE] > 0)):
+        ret = self.tables.retention
+        if not np.any(((ret[:, 0] > 0) | (ret[:, 4] > 0)) & (self.tables.ops[:, L.O_ACTIVE] > 0)):
             return
         st = self.state
         risk = churn_risk_kernel(
