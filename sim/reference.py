@@ -269,12 +269,17 @@ class Offer(NamedTuple):
 
 
 class Tally:
-    """Step-9 accumulators of one month, per (operator, segment), in plain Python lists."""
+    """Step-9 accumulators of one month, per (operator, segment), in plain Python lists.
 
-    def __init__(self, n_ops: int, n_seg: int):
+    ``cohorts[o][k][X_*]`` counts stock, churners and gross adds by cohort (rows
+    ``L.K_*``: contract status, tenure band, bundle, loyalty tier).
+    """
+
+    def __init__(self, n_ops: int, n_seg: int, n_cohorts: int):
         self.counts = [[[0] * L.N_COUNTS for _ in range(n_seg)] for _ in range(n_ops)]
         self.sums = [[[0.0] * L.N_SUMS for _ in range(n_seg)] for _ in range(n_ops)]
         self.flows = [[0] * n_ops for _ in range(n_ops)]
+        self.cohorts = [[[0] * L.N_COHORT_COLS for _ in range(n_cohorts)] for _ in range(n_ops)]
 
     def count(self, o: int, s: int, column: int) -> None:
         """Add one to a count column (``L.C_*``)."""
@@ -377,7 +382,32 @@ class SubscriberAgent(mesa.Agent):
         self.switched_share = switched / degree
         self.newer_share = newer / degree
 
-    # ------------------------------------------------------------- helpers of steps 3, 4, 6, 8
+    # ------------------------------------------------------------- helpers of steps 3, 4, 6, 8, 9
+    def count_cohorts(self, o: int, column: int) -> None:
+        """Count this customer, as it is now, in column ``column`` of its four cohorts.
+
+        Contract status (in contract, month-to-month, prepaid), tenure band
+        (``L.TENURE_EDGES``), household bundle, and the loyalty tier of operator o it
+        qualifies for (0: none; the tier of the best benefit, first on ties).
+        """
+        mk = self.model.market
+        rows = self.model.tally.cohorts[o]
+        if self.contract_left > 0:
+            status = 0
+        elif mk.plans[self.plan].prepaid:
+            status = 2
+        else:
+            status = 1
+        rows[L.K_CONTRACT + status][column] += 1
+        band = sum(1 for edge in L.TENURE_EDGES if self.tenure >= edge)
+        rows[L.K_TENURE + band][column] += 1
+        rows[L.K_BUNDLE + (1 if self.bundled else 0)][column] += 1
+        tier, best = 0, 0.0
+        for k, (min_tenure, min_spend, benefit) in enumerate(mk.ops[o].tiers):
+            if self.tenure >= min_tenure and self.spend_level >= min_spend and benefit > best:
+                tier, best = k + 1, benefit
+        rows[L.K_TIER + tier][column] += 1
+
     @property
     def rank(self) -> float:
         """Adoption rank in [0, 1): within a generation's market potential if below it."""
@@ -582,6 +612,7 @@ class SubscriberAgent(mesa.Agent):
         p = min(1.0, mk.segments[self.segment].disconnection * (hazard + b.disconnect_life_event))
         if not (p > 0.0 and uniform_at(m.keys.disconnect, self.slot) < p):
             return False
+        self.count_cohorts(self.operator, L.X_CHURN)
         self.stay_out()
         self.away = 1
         self.contract_left = 0
@@ -749,7 +780,9 @@ class SubscriberAgent(mesa.Agent):
             j = self.choice
             buyout = contract_buyout(m.market.plans[self.plan], self.contract_left)
             bought_out = self.contract_left > 0
+            self.count_cohorts(o, L.X_CHURN)
             self.join(j, self.offers[j])
+            self.count_cohorts(j, L.X_ADDS)
             self.switched_next = 1
             m.tally.count(o, s, L.C_CHURN)
             m.tally.count(o, s, L.C_SWITCH_OUT)
@@ -884,6 +917,7 @@ class SubscriberAgent(mesa.Agent):
         retention_cost is the discount given"; the bill is ``price x spend level``.
         """
         tally, s = self.model.tally, self.segment
+        self.count_cohorts(o, L.X_SUBS)  # the end-of-month state: plan, contract, tenure
         tally.count(o, s, L.C_SUBS)
         tally.count(o, s, L.C_GEN2 + self.handset_gen_next - 2)
         list_price = self.price(self.model.market.plans[self.plan], self.on[o], 0.0)
@@ -923,6 +957,7 @@ class SubscriberAgent(mesa.Agent):
         j, s = self.choice, self.segment
         offer = self.offers[j]
         self.join(j, offer)
+        self.count_cohorts(j, L.X_ADDS)
         self.annoyance = 0.0
         self.switched_next = 0
         m.tally.count(j, s, L.C_ADDS)
@@ -1066,7 +1101,7 @@ class ReferenceModel(MonthlyModel):
 
         # month 0: the census (expectations start at the perceived value)
         self.market = Market.from_tables(self.tables)
-        self.tally = Tally(self.n_operators, len(self.tables.segment_names))
+        self.tally = Tally(self.n_operators, len(self.tables.segment_names), self.cohorts.shape[2])
         for agent in self.customers():
             agent.census()
         self.close_month(0)
@@ -1104,7 +1139,7 @@ class ReferenceModel(MonthlyModel):
 
         # steps 3-9: every subscriber slot, entrants included, in slot order
         self.keys = MonthKeys.for_month(self.seed, t)
-        self.tally = Tally(self.n_operators, len(self.tables.segment_names))
+        self.tally = Tally(self.n_operators, len(self.tables.segment_names), self.cohorts.shape[2])
         n_after = self.n_active + int(self.entrants[t])
         for agent in self.subscribers[:n_after]:
             agent.step()
@@ -1143,3 +1178,4 @@ class ReferenceModel(MonthlyModel):
         self.counts[t] = np.array(self.tally.counts, dtype=np.int64)
         self.sums[t] = np.array(self.tally.sums, dtype=np.float64)
         self.flows[t] = np.array(self.tally.flows, dtype=np.int64)
+        self.cohorts[t] = np.array(self.tally.cohorts, dtype=np.int64)

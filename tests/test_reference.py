@@ -32,7 +32,7 @@ from sim.reference import ReferenceModel
 from sim.runner import run
 from sim.scenario import EVENT_KINDS, Scenario, dump_yaml, with_overrides
 
-TABLES = ("operators", "segments", "switching")
+TABLES = ("operators", "segments", "switching", "cohorts")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -661,7 +661,7 @@ def test_state_matches_engine_every_month(name: str, tmp_path: Path) -> None:
             assert np.array_equal(x, y), (
                 f"month {t}: {field} differs at {np.flatnonzero(x != y)[:5]}"
             )
-        for acc in ("counts", "sums", "flows", "offers"):
+        for acc in ("counts", "sums", "flows", "offers", "cohorts"):
             assert np.array_equal(getattr(fast, acc)[t], getattr(ref, acc)[t]), (t, acc)
 
 

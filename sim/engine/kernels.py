@@ -44,6 +44,10 @@ from sim.engine.layout import (
     F_REVENUE,
     F_SAT,
     F_SUBSIDY,
+    K_BUNDLE,
+    K_CONTRACT,
+    K_TENURE,
+    K_TIER,
     NO_OPERATOR,
     O_ACTIVE,
     O_BRAND,
@@ -72,6 +76,10 @@ from sim.engine.layout import (
     S_REF,
     S_SOCIAL,
     S_SPEND,
+    TENURE_EDGES,
+    X_ADDS,
+    X_CHURN,
+    X_SUBS,
 )
 from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.records import Scratch
@@ -509,10 +517,52 @@ def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, m
     return pr, mp, sub
 
 
-# --------------------------------------------------------------------------- step 9 helper
+# --------------------------------------------------------------------------- step 9 helpers
 @numba.njit(**_INLINE)
-def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, plans, cnt, sm):
-    """Step 9 levels of one end-of-month subscriber: counts, bill, satisfaction, lock-in."""
+def tier_index(o, tenure, spend, tiers):
+    """1 + the row of the best loyalty tier of ``o`` the subscriber qualifies for (0: none).
+
+    The tier whose benefit :func:`tier_benefit` gives (the first of equal benefit).
+    """
+    best = 0.0
+    k_best = 0
+    for k in range(tiers.shape[1]):
+        if tenure >= tiers[o, k, 0] and spend >= tiers[o, k, 1] and tiers[o, k, 2] > best:
+            best = tiers[o, k, 2]
+            k_best = k + 1
+    return k_best
+
+
+@numba.njit(**_INLINE)
+def add_cohorts(o, p, cl, tenure, spend, bundled, col, plans, tiers, coh):
+    """Count one customer of ``o`` in column ``col`` of its four cohorts.
+
+    Contract status (in contract, month-to-month, prepaid), tenure band, bundle and
+    loyalty tier, from the state given (the start of the month for a churner, the end
+    for stock and gross adds).
+    """
+    if cl > 0:
+        k = K_CONTRACT
+    elif plans[p, P_PREPAID] != 0.0:
+        k = K_CONTRACT + 2
+    else:
+        k = K_CONTRACT + 1
+    coh[o, k, col] += 1
+    band = 0
+    for edge in TENURE_EDGES:
+        if tenure >= edge:
+            band += 1
+    coh[o, K_TENURE + band, col] += 1
+    coh[o, K_BUNDLE + (1 if bundled else 0), col] += 1
+    coh[o, K_TIER + tier_index(o, tenure, spend, tiers), col] += 1
+
+
+@numba.njit(**_INLINE)
+def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, cl, tenure, bundled, market,
+                   cnt, sm, coh):
+    """Step 9 levels of one end-of-month subscriber, its cohorts' stock included."""
+    plans = market.plans
+    add_cohorts(o, p, cl, tenure, spend, bundled, X_SUBS, plans, market.tiers, coh)
     cnt[o, s, C_SUBS] += 1
     cnt[o, s, C_GEN2 + g - 2] += 1
     list_price = own_price(plans[p], f_o, 0.0) * spend
@@ -555,7 +605,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
     retention_discount, bundled = private.retention_discount, private.bundled
     spend, expired, adopt_rank = private.spend, private.expired, private.adopt_rank
     away, failures = private.away, private.failures
-    counts, sums, flows = acc.counts, acc.sums, acc.flows
+    counts, sums, flows, cohorts = acc.counts, acc.sums, acc.flows, acc.cohorts
     for c in numba.prange(n_chunks(n_after)):
         nxt_c = Visible(operator=op_n, satisfaction=sat_n, handset_gen=gen_n, switched=sw_n)
         private_c = Private(
@@ -570,6 +620,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
         ccnt = counts[c]
         csm = sums[c]
         cflows = flows[c]
+        ccoh = cohorts[c]
         end = min(n_after, (c + 1) * CHUNK)
         for i in range(c * CHUNK, end):
             if not mean_field.active:
@@ -594,7 +645,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 ):
                     adv = advertiser(NO_OPERATOR, uniform_at(keys.advertiser, i), ops)
                 _enter(i, s, g, adv, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
-                       beh, market, scratch, nxt_c, private_c, ccnt, csm)
+                       beh, market, scratch, nxt_c, private_c, ccnt, csm, ccoh)
                 continue
             o = now.operator[i]
             p = plan[i]
@@ -614,6 +665,8 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 expired[i] = 0
                 ccnt[o, s, C_CHURN] += 1
                 ccnt[o, s, C_DISCONNECT] += 1
+                add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, market.tiers,
+                            ccoh)
                 continue
             # step 3: experience and satisfaction (a service failure costs both)
             fail = 0.0
@@ -658,7 +711,11 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 # step 7: switch
                 np_ = scratch.plan_of[j]
                 g2 = scratch.gen_of[j]
+                add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, market.tiers,
+                            ccoh)
                 _join(i, j, np_, g, g2, f[j], beh, market, nxt_c, private_c, csm)
+                add_cohorts(j, np_, contract_left[i], 0, spend_i, bundled[i], X_ADDS, plans,
+                            market.tiers, ccoh)
                 sw_n[i] = 1
                 ccnt[o, s, C_CHURN] += 1
                 ccnt[o, s, C_SWITCH_OUT] += 1
@@ -673,7 +730,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 lock = lockin(plans[np_], contract_left[i], 0, trust[i],
                               bundled[i], s, beh, market)
                 account_levels(j, s, np_, g2, sat_n[i], lock, f[j], 0.0, spend_i,
-                               plans, ccnt, csm)
+                               contract_left[i], 0, bundled[i], market, ccnt, csm, ccoh)
                 continue
             # step 7: stay
             op_n[i] = o
@@ -713,7 +770,8 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             gen_n[i] = g2
             contract_left[i] = cl
             lock = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, market)
-            account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, plans, ccnt, csm)
+            account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, cl, tenure[i],
+                           bundled[i], market, ccnt, csm, ccoh)
 
 
 @numba.njit(**_CALL)
@@ -742,7 +800,7 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
 
 
 @numba.njit(**_CALL)
-def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm):
+def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm, ccoh):
     """A market entrant picks an operator by the logit, without lock-in, and joins it."""
     j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, adv,
                u_choice, u_plan, beh, market, scratch)
@@ -763,8 +821,10 @@ def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, c
     lock = lockin(market.plans[p], private.contract_left[i], 0, private.trust[i],
                   private.bundled[i], s, beh, market)
     spend_i = private.spend[i] * market.seg[s, S_SPEND]
-    account_levels(j, s, p, g2, nxt.satisfaction[i], lock, f_j, 0.0, spend_i, market.plans,
-                   ccnt, csm)
+    cl, bundled = private.contract_left[i], private.bundled[i]
+    add_cohorts(j, p, cl, 0, spend_i, bundled, X_ADDS, market.plans, market.tiers, ccoh)
+    account_levels(j, s, p, g2, nxt.satisfaction[i], lock, f_j, 0.0, spend_i, cl, 0, bundled,
+                   market, ccnt, csm, ccoh)
 
 
 # --------------------------------------------------------------------------- month 0 and step 2
@@ -805,7 +865,8 @@ def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_
         lock = lockin(market.plans[p], private.contract_left[i], ten, private.trust[i],
                       private.bundled[i], s, beh, market)
         account_levels(o, s, p, g, now.satisfaction[i], lock, f[o], discount, spend_i,
-                       market.plans, acc.counts[c], acc.sums[c])
+                       private.contract_left[i], ten, private.bundled[i], market, acc.counts[c],
+                       acc.sums[c], acc.cohorts[c])
 
 
 @numba.njit(parallel=True, **_JIT)

@@ -42,4 +42,15 @@ F_REVENUE, F_SUBSIDY, F_RETENTION, F_SAT, F_L_ECON, F_L_KNOW, F_L_EMO = 0, 1, 2,
 F_BUYOUT = 7  # buy-outs paid to the operator left: early-termination fee + unrecovered subsidy
 N_SUMS = 8
 
+# cohorts: stock, churn and gross adds per operator by contract status, tenure band,
+# bundle and loyalty tier (one accumulator row each; a customer is in one cohort of each
+# dimension). Tiers take rows K_TIER.. (0: no tier, k: the operator's tier k).
+K_CONTRACT, K_TENURE, K_BUNDLE, K_TIER = 0, 3, 8, 10  # first row of each dimension
+CONTRACT_COHORTS = ("in contract", "month-to-month", "prepaid")
+TENURE_EDGES = (6, 12, 24, 48)  # months: bands 0-5, 6-11, 12-23, 24-47, 48+
+TENURE_COHORTS = ("0-5 months", "6-11 months", "12-23 months", "24-47 months", "48+ months")
+BUNDLE_COHORTS = ("no bundle", "household bundle")
+X_SUBS, X_CHURN, X_ADDS = 0, 1, 2  # cohort columns: stock, churners, gross adds
+N_COHORT_COLS = 3
+
 CHUNK = 16384  # subscribers per accumulator chunk: fixed, so float sums never depend on threads

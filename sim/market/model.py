@@ -58,7 +58,10 @@ class MarketModel(MonthlyModel):
             for j, op in enumerate(spec.all_operators())
         ]
         self._acc = Accumulators.zeros(
-            n_chunks(self.state.capacity), self.tables.n_operators, len(self.tables.segment_names)
+            n_chunks(self.state.capacity),
+            self.tables.n_operators,
+            len(self.tables.segment_names),
+            self.tables.tiers.shape[1],
         )
         self._census()
 
@@ -89,7 +92,7 @@ class MarketModel(MonthlyModel):
         )
         tick = self._lap("subscribers", tick)
 
-        self.counts[t], self.sums[t], self.flows[t] = acc.total()
+        self.counts[t], self.sums[t], self.flows[t], self.cohorts[t] = acc.total()
         st.n_active = n_after
         st.advance()
         self.month = t
@@ -134,7 +137,7 @@ class MarketModel(MonthlyModel):
             True,
             acc,
         )
-        self.counts[0], self.sums[0], _ = acc.total()
+        self.counts[0], self.sums[0], _, self.cohorts[0] = acc.total()
 
     def _check(self, t: int) -> None:
         """Invariants: conservation (but for entry and exit), shares sum to 1, no NaN, no negatives."""
