@@ -50,6 +50,7 @@ class Report:
     figures: list[FigureEntry]
     parameters: list[Parameter]
     generator: str
+    churn: Any = None  # sim.report.cohorts.ChurnSection, or None (an old run folder)
 
 
 def figure_entry(
@@ -77,7 +78,14 @@ def build_report(
         figures=figures,
         parameters=parameter_table(sc),
         generator=f"telsim {result.provenance.get('version', '')}".strip(),
+        churn=_churn_section(result),
     )
+
+
+def _churn_section(result: RunResult) -> Any:
+    from sim.report.cohorts import churn_section  # it builds on this module's Table
+
+    return churn_section(result)
 
 
 def facts(result: RunResult, now: dt.datetime) -> list[tuple[str, str]]:

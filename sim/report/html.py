@@ -101,6 +101,18 @@ def _figure(number: int, title: str, caption: str, png: bytes) -> str:
     )
 
 
+def _churn(report: Report) -> str:
+    """The churn section (none for a run folder written before cohorts existed)."""
+    if report.churn is None:
+        return ""
+    c = report.churn
+    return (
+        '<section id="churn">\n<h2>Churn</h2>\n'
+        f'<p class="note">{escape(c.note)}</p>\n'
+        f"{_table(c.parts, 'numbers')}\n{_table(c.cohorts, 'numbers')}\n</section>"
+    )
+
+
 def render_html(report: Report) -> str:
     """The whole report as one HTML document with its figures inside."""
     figures = "\n".join(
@@ -129,6 +141,7 @@ def render_html(report: Report) -> str:
 <p class="note">{escape(report.key_note)}</p>
 {_table(report.key_numbers, "numbers")}
 </section>
+{_churn(report)}
 <section id="figures">
 <h2>Figures</h2>
 {figures}

@@ -32,6 +32,9 @@ def render_markdown(report: Report) -> str:
     lines += table(Table(["", ""], [[f"**{k}**", v] for k, v in report.facts], [False, False]))
     lines += ["", "## Key numbers", "", report.key_note, ""]
     lines += table(report.key_numbers)
+    if report.churn is not None:
+        lines += ["", "## Churn", "", report.churn.note, ""]
+        lines += [*table(report.churn.parts), "", *table(report.churn.cohorts)]
     lines += ["", "## Figures", ""]
     for fig in report.figures:
         label = f"Figure {fig.number}. {fig.title}"

@@ -76,6 +76,7 @@ def test_well_formed(page: str, report: Report) -> None:
     assert parser.counts["details"] == 1 and parser.counts["figure"] == 2
     assert parser.counts["figcaption"] == 2 and parser.counts["style"] == 1
     rows = len(report.parameters) + 1 + len(report.key_numbers.rows) + 1 + len(report.facts)
+    rows += len(report.churn.parts.rows) + 1 + len(report.churn.cohorts.rows) + 1
     assert parser.counts["tr"] == rows
 
 

@@ -35,6 +35,7 @@ def test_sections_in_order(text: str) -> None:
     assert heads == [
         "# Scenario report: report_test",
         "## Key numbers",
+        "## Churn",
         "## Figures",
         "### Figure 1. Market share",
         "### Figure 2. Monthly churn by operator",

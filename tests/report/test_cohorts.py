@@ -1,0 +1,34 @@
+"""The report's churn section (sim/report/cohorts.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reportkit
+
+from sim.cohorts import empty_cohorts
+from sim.report.cohorts import churn_section, pooled_rate
+
+
+def test_parts_and_cohorts_of_every_operator() -> None:
+    result = reportkit.result()
+    section = churn_section(result)
+    assert section is not None
+    operators = result.operators["operator"].nunique()
+    assert len(section.parts.rows) == operators
+    assert len(section.cohorts.columns) == 3 + operators
+    cohorts = {row[1] for row in section.cohorts.rows}
+    assert {"in contract", "month-to-month", "0-5 months", "no bundle", "young"} <= cohorts
+
+
+def test_reported_churn_is_switching_plus_disconnection() -> None:
+    ops = reportkit.result().operators
+    a = ops[ops["operator"] == "A"]
+    total = pooled_rate(a, "churners")
+    assert total > 0
+    assert total == pooled_rate(a, "switchers_out") + pooled_rate(a, "disconnections")
+
+
+def test_no_section_for_an_old_run_folder() -> None:
+    old = dataclasses.replace(reportkit.result(), cohorts=empty_cohorts())
+    assert churn_section(old) is None
