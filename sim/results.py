@@ -171,6 +171,27 @@ def tail_clv(df: pd.DataFrame, econ: Any, window: int = 12) -> float:
     )
 
 
+def tail_clv_gross_net(df: pd.DataFrame, econ: Any, window: int = 12) -> tuple[float, float]:
+    """CLV before and after what keeping and winning customers costs, over the CLV window.
+
+    Gross: the margin on what customers would pay without retention discounts
+    (``revenue + retention_cost``). Net: the margin on what they paid, less the handset
+    subsidies paid, per subscriber-month. Both with the churn of :func:`tail_clv`.
+    """
+    tail = _tail(df, window)
+    sums = tail.sum(numeric_only=True)
+    churn = float(tail["churn_rate"].mean()) if len(tail) else 0.0
+    subs = float(sums.get("subscribers", 0.0))
+    if subs <= 0:
+        return 0.0, 0.0
+    gross = (sums["revenue"] + sums["retention_cost"]) / subs
+    net = (econ.margin * sums["revenue"] - sums["subsidy_cost"]) / subs
+    return (
+        clv(gross, churn, econ.margin, econ.annual_discount_rate),
+        clv(net, churn, 1.0, econ.annual_discount_rate),
+    )
+
+
 @dataclass
 class RunResult:
     """Tables of all replications of one scenario, with a summary and provenance.
@@ -220,6 +241,13 @@ class RunResult:
                 "annualised_churn": bands(reps["churn_rate"].apply(annualised_churn)),
                 "mean_monthly_churn": bands(reps["churn_rate"].mean()),
                 "clv": bands(reps.apply(lambda d: tail_clv(d, econ), include_groups=False)),
+                # before retention discounts, and after them and handset subsidies
+                "clv_gross": bands(
+                    reps.apply(lambda d: tail_clv_gross_net(d, econ)[0], include_groups=False)
+                ),
+                "clv_net": bands(
+                    reps.apply(lambda d: tail_clv_gross_net(d, econ)[1], include_groups=False)
+                ),
                 # final minus month-0 share, per replication (a fraction, not points)
                 "share_change": bands(final - start.reindex(final.index, fill_value=0.0)),
                 # revenue per subscriber-month over the CLV's window (currency/month)

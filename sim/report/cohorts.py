@@ -16,7 +16,8 @@ import pandas as pd
 from sim import plots
 from sim.report import fmt
 from sim.report.content import Table
-from sim.results import RunResult
+from sim.report.figures import currency_unit
+from sim.results import RunResult, tail_clv_gross_net
 
 DIMENSION_LABELS = {
     "contract": "Contract",
@@ -48,9 +49,11 @@ def pooled_rate(df: pd.DataFrame, num: str, den: str = "subscribers") -> float:
 def churn_parts(result: RunResult) -> Table:
     """Per operator: monthly churn, its switching and disconnection parts, gross adds."""
     labels = plots.operator_labels(result)
+    econ = result.scenario.economics
     rows = []
     for name, ops in result.operators.groupby("operator", sort=False):
         later = ops[ops["month"] > 0]
+        clvs = [tail_clv_gross_net(d, econ) for _, d in ops.groupby("replication")]
         adds = later["gross_adds"].sum()
         switches = later["switchers_out"].sum()
         rows.append(
@@ -62,8 +65,11 @@ def churn_parts(result: RunResult) -> Table:
                 fmt.pct(later["ported"].sum() / switches if switches else 0.0, 0),
                 fmt.pct(later["buyouts"].sum() / switches if switches else 0.0, 0),
                 fmt.pct(later["entrants"].sum() / adds if adds else 0.0, 0),
+                fmt.money(float(pd.Series([g for g, _ in clvs]).median())),
+                fmt.money(float(pd.Series([n for _, n in clvs]).median())),
             ]
         )
+    unit = currency_unit(result)
     columns = [
         "Operator",
         "Churn (%/month)",
@@ -72,6 +78,8 @@ def churn_parts(result: RunResult) -> Table:
         "Switches that kept the number",
         "Switches that bought out a contract",
         "Gross adds new to the market",
+        f"CLV gross ({unit})",
+        f"CLV net of subsidy and retention ({unit})",
     ]
     return Table(columns, rows, [False] + [True] * (len(columns) - 1))
 
@@ -104,6 +112,8 @@ def churn_section(result: RunResult) -> ChurnSection | None:
         "the market), over last month's subscribers, pooled over months and replications. "
         "By cohort, a churner counts with its state at the start of the month (contract "
         "status, tenure band, bundle, loyalty tier) and the rate is over that cohort's "
-        "stock a month earlier; customers move between tenure bands and tiers as they age."
+        "stock a month earlier; customers move between tenure bands and tiers as they age. "
+        "CLV gross: margin on the bill before retention discounts; net: margin on what was "
+        "paid less handset subsidies; both over the last 12 months, as the key numbers' CLV."
     )
     return ChurnSection(churn_parts(result), cohort_table(result), note)

@@ -32,3 +32,15 @@ def test_reported_churn_is_switching_plus_disconnection() -> None:
 def test_no_section_for_an_old_run_folder() -> None:
     old = dataclasses.replace(reportkit.result(), cohorts=empty_cohorts())
     assert churn_section(old) is None
+
+
+def test_clv_net_is_below_gross_with_subsidies_and_discounts() -> None:
+    from sim.results import tail_clv_gross_net
+
+    result = reportkit.result()
+    ops = result.operators
+    a = ops[(ops["operator"] == "A") & (ops["replication"] == 0)]
+    gross, net = tail_clv_gross_net(a, result.scenario.economics)
+    assert 0 < net < gross
+    summary = result.summary()["operators"]["A"]
+    assert summary["clv_net"]["p50"] < summary["clv"]["p50"] <= summary["clv_gross"]["p50"]
