@@ -67,6 +67,7 @@ def compare(part: str, best: dict[str, float]) -> pd.DataFrame:
 
 
 def main() -> None:
+    """Compare both parts at the best parameters of the calibration folder given."""
     folder = Path(sys.argv[1])
     best = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["best_parameters"]
     table = pd.concat([compare(part, best) for part in ROWS], ignore_index=True)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from derive_targets import DATA, HERE, IBM, ibm_tables  # noqa: E402
+from derive_targets import DATA, HERE, IBM, ibm_tables
 
 SEED = 2018
 TRAIN_SHARE = 0.7
@@ -42,6 +42,7 @@ def split(raw: pd.DataFrame, seed: int = SEED) -> pd.Series:
 
 
 def main() -> None:
+    """Write the split file and each part's rows, tables and scenario."""
     raw = pd.read_csv(sys.argv[1] if len(sys.argv) > 1 else IBM)
     part = split(raw)
     pd.DataFrame({"customerID": raw["customerID"], "part": part}).to_csv(
