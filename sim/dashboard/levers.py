@@ -354,7 +354,7 @@ def describe(spec: Scenario, values: dict[str, Any]) -> list[str]:
         if value == base[key]:
             continue
         unit = _unit(spec, key)
-        if key.startswith("retention_") and ratio != 1.0:
+        if key.startswith("retention_") and ratio != 1.0 and not spec.population.represents:
             lines.append(
                 f"{labels[key]}: {_show(base[key])} -> {_show(value)}{unit} "
                 f"({_show(value * ratio)} at {v['population']:,} agents)"

@@ -184,10 +184,10 @@ class InitialDistributions(NamedTuple):
     sat_0: float
     sat_spread: float
     trust_0: float
-    trust_tenure: float
-    trust_tau: float
     bundle_share: float
     spend_spread: float
+    trust_tenure: float = 0.0  # month-0 trust added by tenure (0: trust_0 for all)
+    trust_tau: float = 24.0
 
 
 class InitialKeys(NamedTuple):
