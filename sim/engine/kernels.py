@@ -605,6 +605,12 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
     retention_discount, bundled = private.retention_discount, private.bundled
     spend, expired, adopt_rank = private.spend, private.expired, private.adopt_rank
     away, failures = private.away, private.failures
+    # Without any operator's failure rate (constant over a run: entrants' rows exist from
+    # the start) every subscriber's recent failures stay 0: skip reading and writing them.
+    failing = False
+    for j in range(n_ops):
+        if ops[j, O_FAILURE] > 0.0:
+            failing = True
     counts, sums, flows, cohorts = acc.counts, acc.sums, acc.flows, acc.cohorts
     for c in numba.prange(n_chunks(n_after)):
         nxt_c = Visible(operator=op_n, satisfaction=sat_n, handset_gen=gen_n, switched=sw_n)
@@ -670,10 +676,12 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 continue
             # step 3: experience and satisfaction (a service failure costs both)
             fail = 0.0
-            if ops[o, O_FAILURE] > 0.0 and uniform_at(keys.failure, i) < ops[o, O_FAILURE]:
-                fail = 1.0
-                ccnt[o, s, C_FAILURES] += 1
-            fails = (1.0 - beh.failure_decay) * failures[i] + fail
+            fails = 0.0
+            if failing:
+                if ops[o, O_FAILURE] > 0.0 and uniform_at(keys.failure, i) < ops[o, O_FAILURE]:
+                    fail = 1.0
+                    ccnt[o, s, C_FAILURES] += 1
+                fails = (1.0 - beh.failure_decay) * failures[i] + fail
             discount = retention_discount[i] if ret > 0 else 0.0
             price = own_price(plans[p], f[o], discount)
             value = perceived_value(o, g, price, s, ten, spend_i, beh, market)
@@ -738,7 +746,8 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             sat_n[i] = sat
             expectation[i] = exp_new
             trust[i] = tr
-            failures[i] = fails
+            if failing:
+                failures[i] = fails
             tenure[i] = min(ten + 1, 65535)
             retention_left[i] = max(ret - 1, 0)
             ended = 0
