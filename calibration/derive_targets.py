@@ -29,13 +29,14 @@ SYNTHETIC_SEED_OFFSET = 1000  # the synthetic survey is another draw than the ca
 SYNTHETIC_SHARE_MONTHS = (6, 12, 18, 24)
 
 
-def ibm_tables() -> dict[str, pd.DataFrame]:
+def ibm_tables(raw: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """IBM Telco churn: the customer rows the population is drawn from, churn by group.
 
-    From ``telco_churn_ibm.csv``, columns ``customerID``, ``Contract``, ``tenure``,
-    ``MonthlyCharges``, ``SeniorCitizen`` and ``Churn`` (Yes = left within the last month).
+    From ``telco_churn_ibm.csv`` (or ``raw``, a subset of its rows), columns
+    ``customerID``, ``Contract``, ``tenure``, ``MonthlyCharges``, ``SeniorCitizen`` and
+    ``Churn`` (Yes = left within the last month).
     """
-    raw = pd.read_csv(IBM)
+    raw = pd.read_csv(IBM) if raw is None else raw
     churn = raw["Churn"].eq("Yes")
     customers = raw[["customerID", "Contract", "tenure", "MonthlyCharges", "SeniorCitizen"]]
     by_contract = (

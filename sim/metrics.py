@@ -51,6 +51,12 @@ COUNTS: dict[str, int] = {
     HANDSETS[3]: L.C_GEN3,
     HANDSETS[4]: L.C_GEN4,
     HANDSETS[5]: L.C_GEN5,
+    "switchers_out": L.C_SWITCH_OUT,
+    "switchers_in": L.C_SWITCH_IN,
+    "disconnections": L.C_DISCONNECT,
+    "ported": L.C_PORTED,
+    "buyouts": L.C_BUYOUT,
+    "service_failures": L.C_FAILURES,
 }
 # Output name of each float accumulator column; a ``*_sum`` is a numerator of a mean
 # and does not reach the tables itself.
@@ -62,6 +68,7 @@ SUMS: dict[str, int] = {
     "lockin_economic_sum": L.F_L_ECON,
     "lockin_knowledge_sum": L.F_L_KNOW,
     "lockin_emotional_sum": L.F_L_EMO,
+    "buyout_fees": L.F_BUYOUT,
 }
 
 
@@ -128,11 +135,43 @@ METRICS: tuple[Metric, ...] = (
         denominator="subscribers",
         market=True,
     ),
-    _count("churners", "churners", "Subscribers who left the operator for another."),
-    _count("gross_adds", "gross adds", "Subscribers won: switchers in and market entrants."),
-    _count("entrants", "market entrants", "Newcomers to the market who joined the operator."),
+    _count(
+        "churners",
+        "churners",
+        "Subscribers lost, as operators report churn: switches out plus disconnections.",
+    ),
+    _count("switchers_out", "switches out", "Subscribers who left the operator for another."),
+    _count(
+        "disconnections", "disconnections", "Subscribers who left the market (line disconnected)."
+    ),
+    _count(
+        "ported",
+        "ported out",
+        "Switches out that kept their number (number portability on at the time).",
+    ),
+    _count(
+        "buyouts",
+        "contract buy-outs",
+        "Switches out inside a contract: the customer paid the buy-out to leave.",
+    ),
+    _count(
+        "gross_adds",
+        "gross adds",
+        "Subscribers won, as operators report them: switches in plus new-to-market lines.",
+    ),
+    _count("switchers_in", "switches in", "Subscribers won from another operator."),
+    _count(
+        "entrants",
+        "new-to-market adds",
+        "Newcomers to the market who joined the operator (new lines, leavers coming back).",
+    ),
     _count("considerers", "considerers", "Subscribers who considered switching this month."),
     _count("migrations", "handset migrations", "Stayers who upgraded to a newer generation."),
+    _count(
+        "service_failures",
+        "service failures",
+        "Service failures customers suffered this month (dropped calls, billing errors).",
+    ),
     *(
         _count(HANDSETS[g], f"{g}G handsets", f"Subscribers with a {g}G handset.")
         for g in sorted(HANDSETS)
@@ -140,14 +179,40 @@ METRICS: tuple[Metric, ...] = (
     _money("revenue", "What subscribers paid in the month, after retention discounts."),
     _money("subsidy_cost", "Handset subsidies paid in the month."),
     _money("retention_cost", "Retention discounts given in the month."),
+    _money(
+        "buyout_fees",
+        "Buy-outs paid by customers leaving inside a contract: early-termination fee and unrecovered subsidy.",
+    ),
     Metric(
         "churn_rate",
         "monthly churn",
         "fraction per month",
         RATIO,
         False,
-        "Churners over last month's subscribers.",
+        "Churners (switches out and disconnections) over last month's subscribers.",
         numerator="churners",
+        denominator="subscribers",
+        lagged=True,
+    ),
+    Metric(
+        "switching_rate",
+        "monthly switching churn",
+        "fraction per month",
+        RATIO,
+        False,
+        "Switches out over last month's subscribers.",
+        numerator="switchers_out",
+        denominator="subscribers",
+        lagged=True,
+    ),
+    Metric(
+        "disconnection_rate",
+        "monthly disconnection churn",
+        "fraction per month",
+        RATIO,
+        False,
+        "Disconnections over last month's subscribers.",
+        numerator="disconnections",
         denominator="subscribers",
         lagged=True,
     ),

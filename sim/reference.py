@@ -108,6 +108,25 @@ def logistic(z: float) -> float:
     return e / (1.0 + e)
 
 
+def contract_buyout(plan: PlanTerms, contract_left: int) -> float:
+    """What leaving ``plan`` with ``contract_left`` months to go costs (currency).
+
+    docs/model.md step 4: the early-termination fee (times months left / contract
+    months when declining), plus ``etf_remaining_fee_share`` x fee x months left, plus
+    the unrecovered subsidy (subsidy x months left / contract months); 0 out of contract.
+    """
+    if contract_left <= 0:
+        return 0.0
+    cm = plan.contract_months
+    money = plan.early_termination_fee
+    if plan.etf_declining and cm > 0:
+        money *= contract_left / cm
+    money += plan.etf_remaining_fee_share * plan.fee * contract_left
+    if cm > 0:
+        money += plan.subsidy * contract_left / cm
+    return money
+
+
 # --------------------------------------------------------------------------- the market view
 class PlanTerms(NamedTuple):
     """One tariff plan as subscribers see it this month."""
@@ -119,9 +138,12 @@ class PlanTerms(NamedTuple):
     contract_months: int
     early_termination_fee: float
     subsidy: float
+    etf_declining: bool
+    etf_remaining_fee_share: float
     generation: int
     offered: bool
     bundle: bool
+    prepaid: bool
     eligible: tuple[bool, ...]  # by segment
 
 
@@ -134,6 +156,7 @@ class OperatorView(NamedTuple):
     reach: float
     contacts: float
     hype: float
+    failure_rate: float
     newest_gen: int  # newest generation with coverage > 0 (0: none)
     eff_q: tuple[float, ...]  # network quality for a handset of generation 0..5
     device_availability: tuple[float, ...]  # share finding a handset for its network, by gen
@@ -152,6 +175,7 @@ class SegmentView(NamedTuple):
     innovation: float
     imitation: float
     spend: float
+    disconnection: float
     potential: tuple[float, ...]  # market potential of generation 0..5 this month
 
 
@@ -166,7 +190,8 @@ class Market:
         b: behaviour coefficients by their scenario names (``b.lam``, ``b.c_base``...),
             plus ``b.portability`` (number portability on).
         knowledge: ``K_max (1 - exp(-t / tau_K))`` by tenure t.
-        retention: per operator (budget, discount, offer months) this month.
+        retention: per operator (budget per month in agent money, discount, offer months,
+            value targeting 1.0 / risk 0.0, budget share, value months) this month.
     """
 
     ops: list[OperatorView]
@@ -174,7 +199,7 @@ class Market:
     segments: list[SegmentView]
     b: BehaviourParams
     knowledge: list[float]
-    retention: list[tuple[float, float, float]]
+    retention: list[tuple[float, ...]]
 
     @classmethod
     def from_tables(cls, t: MarketTables) -> Market:
@@ -189,9 +214,12 @@ class Market:
                 contract_months=int(r[L.P_CONTRACT]),
                 early_termination_fee=float(r[L.P_ETF]),
                 subsidy=float(r[L.P_SUBSIDY]),
+                etf_declining=bool(r[L.P_ETF_DECLINING] != 0.0),
+                etf_remaining_fee_share=float(r[L.P_ETF_SHARE]),
                 generation=int(r[L.P_GEN]),
                 offered=bool(r[L.P_OFFERED] != 0.0),
                 bundle=bool(r[L.P_BUNDLE] != 0.0),
+                prepaid=bool(r[L.P_PREPAID] != 0.0),
                 eligible=tuple(bool(t.eligible[p, s]) for s in range(n_seg)),
             )
             for p, r in enumerate(t.plans)
@@ -204,6 +232,7 @@ class Market:
                 reach=float(o[L.O_REACH]),
                 contacts=float(o[L.O_CONTACTS]),
                 hype=float(o[L.O_HYPE]),
+                failure_rate=float(o[L.O_FAILURE]),
                 newest_gen=int(o[L.O_NEWEST_GEN]),
                 eff_q=tuple(t.eff_q[j].tolist()),
                 device_availability=tuple(t.dev_avail[j].tolist()),
@@ -240,12 +269,17 @@ class Offer(NamedTuple):
 
 
 class Tally:
-    """Step-9 accumulators of one month, per (operator, segment), in plain Python lists."""
+    """Step-9 accumulators of one month, per (operator, segment), in plain Python lists.
 
-    def __init__(self, n_ops: int, n_seg: int):
+    ``cohorts[o][k][X_*]`` counts stock, churners and gross adds by cohort (rows
+    ``L.K_*``: contract status, tenure band, bundle, loyalty tier).
+    """
+
+    def __init__(self, n_ops: int, n_seg: int, n_cohorts: int):
         self.counts = [[[0] * L.N_COUNTS for _ in range(n_seg)] for _ in range(n_ops)]
         self.sums = [[[0.0] * L.N_SUMS for _ in range(n_seg)] for _ in range(n_ops)]
         self.flows = [[0] * n_ops for _ in range(n_ops)]
+        self.cohorts = [[[0] * L.N_COHORT_COLS for _ in range(n_cohorts)] for _ in range(n_ops)]
 
     def count(self, o: int, s: int, column: int) -> None:
         """Add one to a count column (``L.C_*``)."""
@@ -290,6 +324,8 @@ class SubscriberAgent(mesa.Agent):
         self.read_ties()
         if self.slot >= self.model.n_active or self.operator is None:
             self.enter()
+            return
+        if self.disconnect():
             return
         self.experience()
         self.lockin()
@@ -346,7 +382,32 @@ class SubscriberAgent(mesa.Agent):
         self.switched_share = switched / degree
         self.newer_share = newer / degree
 
-    # ------------------------------------------------------------- helpers of steps 3, 4, 6, 8
+    # ------------------------------------------------------------- helpers of steps 3, 4, 6, 8, 9
+    def count_cohorts(self, o: int, column: int) -> None:
+        """Count this customer, as it is now, in column ``column`` of its four cohorts.
+
+        Contract status (in contract, month-to-month, prepaid), tenure band
+        (``L.TENURE_EDGES``), household bundle, and the loyalty tier of operator o it
+        qualifies for (0: none; the tier of the best benefit, first on ties).
+        """
+        mk = self.model.market
+        rows = self.model.tally.cohorts[o]
+        if self.contract_left > 0:
+            status = 0
+        elif mk.plans[self.plan].prepaid:
+            status = 2
+        else:
+            status = 1
+        rows[L.K_CONTRACT + status][column] += 1
+        band = sum(1 for edge in L.TENURE_EDGES if self.tenure >= edge)
+        rows[L.K_TENURE + band][column] += 1
+        rows[L.K_BUNDLE + (1 if self.bundled else 0)][column] += 1
+        tier, best = 0, 0.0
+        for k, (min_tenure, min_spend, benefit) in enumerate(mk.ops[o].tiers):
+            if self.tenure >= min_tenure and self.spend_level >= min_spend and benefit > best:
+                tier, best = k + 1, benefit
+        rows[L.K_TIER + tier][column] += 1
+
     @property
     def rank(self) -> float:
         """Adoption rank in [0, 1): within a generation's market potential if below it."""
@@ -384,11 +445,7 @@ class SubscriberAgent(mesa.Agent):
         """Step 4's (economic, knowledge, emotional) lock-in for a given state."""
         mk = self.model.market
         b, seg = mk.b, mk.segments[self.segment]
-        money = 0.0
-        if contract_left > 0:
-            money += plan.early_termination_fee
-            if plan.contract_months > 0:
-                money += plan.subsidy * contract_left / plan.contract_months
+        money = contract_buyout(plan, contract_left)
         if not b.portability:
             money += b.number_change_cost
         if bundled:
@@ -511,7 +568,10 @@ class SubscriberAgent(mesa.Agent):
                     continue
                 offer = best._replace(utility=best.utility - lock)
             social = seg.social_influence * (b.beta_social * self.on[j] + b.beta_wom * self.wom[j])
-            self.offers[j] = offer._replace(utility=offer.utility + (op.brand + social))
+            utility = offer.utility + (op.brand + social)
+            if j == self.advertiser:  # the offer seen this month makes its operator salient
+                utility += b.beta_marketing
+            self.offers[j] = offer._replace(utility=utility)
         if not self.offers:
             return own
         u_max = max(offer.utility for offer in self.offers.values())
@@ -530,7 +590,45 @@ class SubscriberAgent(mesa.Agent):
                     return j
         return last
 
-    # ------------------------------------------------------------- steps 3 to 9
+    # ------------------------------------------------------------- market exit, steps 3 to 9
+    def disconnect(self) -> bool:
+        """Market exit, before step 3: does this customer leave the market this month?
+
+        docs/model.md: the monthly hazard is ``disconnect_contract`` inside a contract,
+        else ``disconnect_prepaid`` on a prepaid plan or ``disconnect_month_to_month``,
+        plus ``disconnect_life_event``, times the segment's ``disconnection`` multiplier
+        (capped at 1). A leaver's slot is empty from next month (``away`` counts the
+        months since), and it counts among the operator's churners and disconnections.
+        """
+        m = self.model
+        mk = m.market
+        b = mk.b
+        if self.contract_left > 0:
+            hazard = b.disconnect_contract
+        elif mk.plans[self.plan].prepaid:
+            hazard = b.disconnect_prepaid
+        else:
+            hazard = b.disconnect_month_to_month
+        p = min(1.0, mk.segments[self.segment].disconnection * (hazard + b.disconnect_life_event))
+        if not (p > 0.0 and uniform_at(m.keys.disconnect, self.slot) < p):
+            return False
+        self.count_cohorts(self.operator, L.X_CHURN)
+        self.stay_out()
+        self.away = 1
+        self.contract_left = 0
+        self.retention_left = 0
+        self.expired = 0
+        m.tally.count(self.operator, self.segment, L.C_CHURN)
+        m.tally.count(self.operator, self.segment, L.C_DISCONNECT)
+        return True
+
+    def stay_out(self) -> None:
+        """Next month this slot is empty (it keeps its handset)."""
+        self.operator_next = None
+        self.handset_gen_next = self.handset_gen
+        self.satisfaction_next = 0.0
+        self.switched_next = 0
+
     def experience(self) -> None:
         """Step 3, experience and satisfaction.
 
@@ -540,23 +638,35 @@ class SubscriberAgent(mesa.Agent):
         (1-lam)*satisfaction + lam*clip(0.5 + d, 0, 1) - annoyance_penalty [x annoyance,
         then clipped to [0, 1]]; expectation <- expectation + kappa*(value - expectation);
         trust <- (1-delta)*trust + theta_up*max(d - eps, 0) - theta_down*max(-d - eps, 0),
-        clipped at 0."
+        clipped at 0." v2: a service failure (probability ``failure_rate`` of the
+        operator, this month's failure draw) also takes ``failure_satisfaction_loss``
+        from satisfaction and ``failure_trust_loss`` from trust, and adds one to the
+        recent failures, ``failures <- (1 - failure_decay) * failures + [failure]``.
 
-        The new satisfaction, expectation and trust are kept aside (``*_new``): a
-        stayer stores them in step 7, a switcher starts afresh instead.
+        The new satisfaction, expectation, trust and failures are kept aside (``*_new``):
+        a stayer stores them in step 7, a switcher starts afresh instead.
         """
-        mk = self.model.market
+        m = self.model
+        mk = m.market
         b = mk.b
         o = self.operator
+        rate = mk.ops[o].failure_rate
+        failed = rate > 0.0 and uniform_at(m.keys.failure, self.slot) < rate
+        fail = 1.0 if failed else 0.0
+        if failed:
+            m.tally.count(o, self.segment, L.C_FAILURES)
+        self.failures_new = (1.0 - b.failure_decay) * self.failures + fail
         self.discount = self.retention_discount if self.retention_left > 0 else 0.0
         price = self.price(mk.plans[self.plan], self.on[o], self.discount)
         value = self.perceived_value(o, self.handset_gen, price, self.tenure)
         d = value - self.expectation
         sat = (1.0 - b.lam) * self.satisfaction + b.lam * min(1.0, max(0.0, 0.5 + d))
-        self.satisfaction_new = min(1.0, max(0.0, sat - b.annoyance_penalty * self.annoyance))
+        sat -= b.annoyance_penalty * self.annoyance + b.failure_satisfaction_loss * fail
+        self.satisfaction_new = min(1.0, max(0.0, sat))
         self.expectation_new = self.expectation + b.kappa * (value - self.expectation)
         trust = (1.0 - b.delta) * self.trust + b.theta_up * max(d - b.eps, 0.0)
-        self.trust_new = max(0.0, trust - b.theta_down * max(-d - b.eps, 0.0))
+        trust -= b.theta_down * max(-d - b.eps, 0.0) + b.failure_trust_loss * fail
+        self.trust_new = max(0.0, trust)
 
     def lockin(self) -> None:
         """Step 4, lock-in in utility units, ``L = L_econ + L_know + L_emo``.
@@ -595,22 +705,49 @@ class SubscriberAgent(mesa.Agent):
         o = self.operator
         excess = max(0.0, mk.ops[o].contacts - b.annoyance_tolerance)
         self.annoyance = f32((1.0 - b.annoyance_decay) * self.annoyance + b.annoyance_rate * excess)
-        miss = 1.0
-        for j, op in enumerate(mk.ops):
-            if j != o and op.active:
-                miss *= 1.0 - op.reach
-        saw_offer = 1.0 if uniform_at(m.keys.offer_seen, self.slot) < 1.0 - miss else 0.0
+        saw_offer = 1.0 if self.see_offer(o) else 0.0
         p = (
             b.c_base
             + b.c_dissat * max(0.0, b.s_thr - self.satisfaction_new)
             + b.c_expiry * self.expired
             + b.c_market * saw_offer
             + b.c_social * seg.social_influence * self.switched_share
+            + b.c_failure * self.failures_new * self.failures_new
         )
         p = min(1.0, max(0.0, p))
         self.considering = uniform_at(m.keys.consider, self.slot) < p
         if self.considering:
             m.tally.count(o, self.segment, L.C_CONSIDER)
+
+    def see_offer(self, own: int | None) -> bool:
+        """Did a rival's offer reach this subscriber this month? Sets ``self.advertiser``.
+
+        Seen with ``1 - prod_{j != own}(1 - reach_j)`` over active operators (one draw);
+        with ``beta_marketing`` on, whose offer it was is drawn among those rivals in
+        proportion to their reach (the advertiser, None if not seen).
+        """
+        m = self.model
+        mk = m.market
+        miss = 1.0
+        for j, op in enumerate(mk.ops):
+            if j != own and op.active:
+                miss *= 1.0 - op.reach
+        saw = uniform_at(m.keys.offer_seen, self.slot) < 1.0 - miss
+        self.advertiser = None
+        if saw and mk.b.beta_marketing != 0.0:
+            rivals = [(j, op.reach) for j, op in enumerate(mk.ops) if j != own and op.active]
+            total = 0.0
+            for _, reach in rivals:
+                total += reach
+            target = uniform_at(m.keys.advertiser, self.slot) * total
+            acc = 0.0
+            for j, reach in rivals:
+                if reach > 0.0:
+                    acc += reach
+                    if target < acc:
+                        self.advertiser = j
+                        break
+        return saw
 
     def choose(self) -> None:
         """Step 6, choice among operators (only for those who consider).
@@ -641,11 +778,22 @@ class SubscriberAgent(mesa.Agent):
         o, s = self.operator, self.segment
         if self.choice != o:
             j = self.choice
+            buyout = contract_buyout(m.market.plans[self.plan], self.contract_left)
+            bought_out = self.contract_left > 0
+            self.count_cohorts(o, L.X_CHURN)
             self.join(j, self.offers[j])
+            self.count_cohorts(j, L.X_ADDS)
             self.switched_next = 1
             m.tally.count(o, s, L.C_CHURN)
+            m.tally.count(o, s, L.C_SWITCH_OUT)
+            if m.market.b.portability:
+                m.tally.count(o, s, L.C_PORTED)  # a switch that kept its number
             m.tally.count(j, s, L.C_ADDS)
+            m.tally.count(j, s, L.C_SWITCH_IN)
             m.tally.flows[o][j] += 1
+            if bought_out:  # left inside a contract: paid the buy-out
+                m.tally.count(o, s, L.C_BUYOUT)
+                m.tally.add(o, s, L.F_BUYOUT, buyout)
             return
         b = m.market.b
         self.operator_next = o
@@ -653,6 +801,7 @@ class SubscriberAgent(mesa.Agent):
         self.satisfaction_next = f32(self.satisfaction_new)
         self.expectation = f32(self.expectation_new)
         self.trust = f32(self.trust_new)
+        self.failures = f32(self.failures_new)
         self.tenure = min(self.tenure + 1, 65535)  # uint16 in the engine
         self.retention_left = max(self.retention_left - 1, 0)
         ended = 0
@@ -688,6 +837,8 @@ class SubscriberAgent(mesa.Agent):
         self.retention_left = 0
         self.bundled = plan.bundle
         self.expired = 0
+        self.away = 0
+        self.failures = 0.0
         if offer.handset_gen > old_gen:
             m.tally.add(j, self.segment, L.F_SUBSIDY, plan.subsidy)
 
@@ -766,6 +917,7 @@ class SubscriberAgent(mesa.Agent):
         retention_cost is the discount given"; the bill is ``price x spend level``.
         """
         tally, s = self.model.tally, self.segment
+        self.count_cohorts(o, L.X_SUBS)  # the end-of-month state: plan, contract, tenure
         tally.count(o, s, L.C_SUBS)
         tally.count(o, s, L.C_GEN2 + self.handset_gen_next - 2)
         list_price = self.price(self.model.market.plans[self.plan], self.on[o], 0.0)
@@ -783,20 +935,29 @@ class SubscriberAgent(mesa.Agent):
         docs/model.md: "new subscribers are activated from pre-allocated capacity at
         population.entry_per_month and choose an operator with the same logit, without
         lock-in." A slot no operator offers anything stays out (and tries again next
-        month, as the engine does).
+        month, as the engine does). A customer who left the market (``away > 0``) comes
+        back, as a new line, only with ``reentry_prob`` a month.
         """
         m = self.model
+        b = m.market.b
+        if self.slot < m.n_active and self.away > 0:
+            back = b.reentry_prob > 0.0 and uniform_at(m.keys.reentry, self.slot) < b.reentry_prob
+            if not back:
+                self.away = min(self.away + 1, 255)  # uint8 in the engine
+                self.stay_out()
+                return
         self.discount = 0.0
+        self.advertiser = None
+        if b.beta_marketing != 0.0:
+            self.see_offer(None)
         self.choice = self.logit_choice(None, 0.0)
         if self.choice is None:
-            self.operator_next = None
-            self.handset_gen_next = self.handset_gen
-            self.satisfaction_next = 0.0
-            self.switched_next = 0
+            self.stay_out()
             return
         j, s = self.choice, self.segment
         offer = self.offers[j]
         self.join(j, offer)
+        self.count_cohorts(j, L.X_ADDS)
         self.annoyance = 0.0
         self.switched_next = 0
         m.tally.count(j, s, L.C_ADDS)
@@ -849,18 +1010,48 @@ class ReferenceOperator(OperatorAgent):
         that order while the cumulative cost discount x fee x offer_months fits the
         month's budget. An offer sets retention_left = offer_months and the subscriber's
         own retention_discount."
+
+        v2: with ``targeting: value`` candidates are ranked by the expected value saved,
+        ``leave x margin x bill x value_months - discount x bill x offer_months`` (bill =
+        fee x spend level; ``leave = min(1, risk / mean risk of the operator's customers
+        x last month's churn x offer_months)``), only where positive, and an offer costs
+        ``discount x bill x offer_months``. With ``budget_share`` at most that share of
+        the operator's customers (rounded down) get an offer; a budget of 0 then sets no
+        money limit. The budget is real money, divided by ``represents / size``.
         """
         m = self.model
-        budget, discount, months = m.market.retention[self.row]
-        if budget <= 0 or discount <= 0 or not m.market.ops[self.row].active:
+        budget, discount, months, by_value, share, value_months = m.market.retention[self.row]
+        if (budget <= 0 and share <= 0) or discount <= 0 or not m.market.ops[self.row].active:
             return 0
-        candidates = [a for a in m.customers() if a.operator == self.row and a.retention_left == 0]
-        candidates.sort(key=lambda a: (-risk[a.slot], a.slot))
+        mine = [a for a in m.customers() if a.operator == self.row]
+        candidates = [a for a in mine if a.retention_left == 0]
+        cap = int(share * len(mine)) if share > 0 else len(candidates)
+        cost: dict[int, float] = {}
+        if by_value:
+            # the score's level set by last month's churn (numpy's mean, as the engine's)
+            last = m.month
+            subs = int(m.counts[last - 1, self.row, :, L.C_SUBS].sum()) if last >= 1 else 0
+            churn = int(m.counts[last, self.row, :, L.C_CHURN].sum()) / subs if subs > 0 else 0.0
+            mean = float(np.array([risk[a.slot] for a in mine]).mean()) if mine else 0.0
+            scale = churn * months / mean if mean > 0.0 else 0.0
+            margin = m.spec.economics.margin
+            saved: dict[int, float] = {}
+            for a in candidates:
+                bill = m.market.plans[a.plan].fee * a.spend_level
+                cost[a.slot] = discount * bill * months
+                leave = min(1.0, risk[a.slot] * scale)
+                saved[a.slot] = leave * (margin * bill * value_months) - cost[a.slot]
+            candidates = [a for a in candidates if saved[a.slot] > 0.0]
+            candidates.sort(key=lambda a: (-saved[a.slot], a.slot))
+        else:
+            for a in candidates:
+                cost[a.slot] = discount * m.market.plans[a.plan].fee * months
+            candidates.sort(key=lambda a: (-risk[a.slot], a.slot))
         committed = 0.0
         made = 0
-        for agent in candidates:
-            committed += discount * m.market.plans[agent.plan].fee * months
-            if committed > budget:
+        for agent in candidates[:cap]:
+            committed += cost[agent.slot]
+            if budget > 0 and committed > budget:
                 break
             agent.retention_left = int(months)
             agent.retention_discount = f32(discount)
@@ -910,7 +1101,7 @@ class ReferenceModel(MonthlyModel):
 
         # month 0: the census (expectations start at the perceived value)
         self.market = Market.from_tables(self.tables)
-        self.tally = Tally(self.n_operators, len(self.tables.segment_names))
+        self.tally = Tally(self.n_operators, len(self.tables.segment_names), self.cohorts.shape[2])
         for agent in self.customers():
             agent.census()
         self.close_month(0)
@@ -948,7 +1139,7 @@ class ReferenceModel(MonthlyModel):
 
         # steps 3-9: every subscriber slot, entrants included, in slot order
         self.keys = MonthKeys.for_month(self.seed, t)
-        self.tally = Tally(self.n_operators, len(self.tables.segment_names))
+        self.tally = Tally(self.n_operators, len(self.tables.segment_names), self.cohorts.shape[2])
         n_after = self.n_active + int(self.entrants[t])
         for agent in self.subscribers[:n_after]:
             agent.step()
@@ -974,8 +1165,8 @@ class ReferenceModel(MonthlyModel):
             op.review_prices(t, float(shares[op.row]))
         self.market = Market.from_tables(self.tables)  # fees may have changed
         if not any(
-            budget > 0 and self.market.ops[j].active
-            for j, (budget, _, _) in enumerate(self.market.retention)
+            (r[0] > 0 or r[4] > 0) and self.market.ops[j].active
+            for j, r in enumerate(self.market.retention)
         ):
             return
         risk = {a.slot: a.churn_risk() for a in self.customers()}
@@ -987,3 +1178,4 @@ class ReferenceModel(MonthlyModel):
         self.counts[t] = np.array(self.tally.counts, dtype=np.int64)
         self.sums[t] = np.array(self.tally.sums, dtype=np.float64)
         self.flows[t] = np.array(self.tally.flows, dtype=np.int64)
+        self.cohorts[t] = np.array(self.tally.cohorts, dtype=np.int64)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.cohorts import COHORT_COLUMNS, cohort_frame, empty_cohorts
 from sim.errors import UserError
 from sim.io import atomic_write, write_json, write_text
 from sim.metrics import (
@@ -45,6 +46,9 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 RUN_FILES = ("scenario.yaml", "summary.json", *TABLE_COLUMNS)
+# Churn, gross adds and stock by cohort (sim/cohorts.py); optional when reading, as run
+# folders written before it lack it.
+COHORTS_FILE = "cohorts.parquet"
 
 
 def scale_factor(scenario: Scenario) -> float:
@@ -120,6 +124,7 @@ def model_tables(model: MarketModel, replication: int) -> dict[str, pd.DataFrame
             for col in SCALED_COLUMNS:
                 if col in df:
                     df[col] = df[col] * scale
+    out["cohorts"] = cohort_frame(model, replication, scale)
     return out
 
 
@@ -166,6 +171,27 @@ def tail_clv(df: pd.DataFrame, econ: Any, window: int = 12) -> float:
     )
 
 
+def tail_clv_gross_net(df: pd.DataFrame, econ: Any, window: int = 12) -> tuple[float, float]:
+    """CLV before and after what keeping and winning customers costs, over the CLV window.
+
+    Gross: the margin on what customers would pay without retention discounts
+    (``revenue + retention_cost``). Net: the margin on what they paid, less the handset
+    subsidies paid, per subscriber-month. Both with the churn of :func:`tail_clv`.
+    """
+    tail = _tail(df, window)
+    sums = tail.sum(numeric_only=True)
+    churn = float(tail["churn_rate"].mean()) if len(tail) else 0.0
+    subs = float(sums.get("subscribers", 0.0))
+    if subs <= 0:
+        return 0.0, 0.0
+    gross = (sums["revenue"] + sums["retention_cost"]) / subs
+    net = (econ.margin * sums["revenue"] - sums["subsidy_cost"]) / subs
+    return (
+        clv(gross, churn, econ.margin, econ.annual_discount_rate),
+        clv(net, churn, 1.0, econ.annual_discount_rate),
+    )
+
+
 @dataclass
 class RunResult:
     """Tables of all replications of one scenario, with a summary and provenance.
@@ -175,6 +201,8 @@ class RunResult:
         operators: month x replication x operator table.
         segments: month x replication x segment x operator table.
         switching: month x replication x from_operator x to_operator flows.
+        cohorts: month x replication x operator x cohort stock, churners, gross adds
+            (:mod:`sim.cohorts`; empty for a folder written before cohorts existed).
         provenance: version, scenario hash, seeds, threads, wall time, phase timings.
     """
 
@@ -182,6 +210,7 @@ class RunResult:
     operators: pd.DataFrame
     segments: pd.DataFrame
     switching: pd.DataFrame
+    cohorts: pd.DataFrame = field(default_factory=empty_cohorts)
     provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -212,6 +241,13 @@ class RunResult:
                 "annualised_churn": bands(reps["churn_rate"].apply(annualised_churn)),
                 "mean_monthly_churn": bands(reps["churn_rate"].mean()),
                 "clv": bands(reps.apply(lambda d: tail_clv(d, econ), include_groups=False)),
+                # before retention discounts, and after them and handset subsidies
+                "clv_gross": bands(
+                    reps.apply(lambda d: tail_clv_gross_net(d, econ)[0], include_groups=False)
+                ),
+                "clv_net": bands(
+                    reps.apply(lambda d: tail_clv_gross_net(d, econ)[1], include_groups=False)
+                ),
                 # final minus month-0 share, per replication (a fraction, not points)
                 "share_change": bands(final - start.reindex(final.index, fill_value=0.0)),
                 # revenue per subscriber-month over the CLV's window (currency/month)
@@ -238,7 +274,7 @@ class RunResult:
         """Write tables (Parquet), summary.json, scenario.yaml and figures, each atomically."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("operators", "segments", "switching"):
+        for name in ("operators", "segments", "switching", "cohorts"):
             df = getattr(self, name)
             atomic_write(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
         write_text(out / "scenario.yaml", dump_yaml(self.scenario))
@@ -272,11 +308,13 @@ class RunResult:
             )
         summary = _read_summary(folder / "summary.json")
         tables = {name: _read_table(folder / name, cols) for name, cols in TABLE_COLUMNS.items()}
+        cohorts = folder / COHORTS_FILE
         return cls(
             scenario=load_scenario(folder / "scenario.yaml"),
             operators=tables["operators.parquet"],
             segments=tables["segments.parquet"],
             switching=tables["switching.parquet"],
+            cohorts=_read_table(cohorts, COHORT_COLUMNS) if cohorts.is_file() else empty_cohorts(),
             provenance=summary.get("provenance") or {},
         )
 

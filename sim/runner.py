@@ -121,7 +121,12 @@ def run(
     check_memory(scenario)
     n_threads = set_threads(threads)
     started = time.perf_counter()
-    parts: dict[str, list[pd.DataFrame]] = {"operators": [], "segments": [], "switching": []}
+    parts: dict[str, list[pd.DataFrame]] = {
+        "operators": [],
+        "segments": [],
+        "switching": [],
+        "cohorts": [],
+    }
     timings: dict[str, float] = {}
     seeds = [replication_seed(sim_spec.seed, r) for r in range(sim_spec.replications)]
     for r, rep_seed in enumerate(seeds):
@@ -142,6 +147,7 @@ def run(
         operators=pd.concat(parts["operators"], ignore_index=True),
         segments=pd.concat(parts["segments"], ignore_index=True),
         switching=pd.concat(parts["switching"], ignore_index=True),
+        cohorts=pd.concat(parts["cohorts"], ignore_index=True),
         provenance=provenance,
     )
 

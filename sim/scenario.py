@@ -219,6 +219,10 @@ class Segment(Spec):
     spend: Weight = Field(
         1.0, gt=0, description="Spend level: multiplier on the bill (revenue per subscriber)."
     )
+    disconnection: Weight = Field(
+        1.0,
+        description="Multiplier on the disconnection hazard (behaviour.disconnect_*): leaving the market.",
+    )
     initial_shares: dict[str, Fraction] | None = Field(
         None,
         description="Operator shares within this segment at month 0 (overrides population.initial_shares).",
@@ -434,6 +438,14 @@ class Plan(Spec):
     early_termination_fee: Money = Field(
         0.0, description="Fee for leaving inside the contract (currency)."
     )
+    etf_declining: bool = Field(
+        False,
+        description="The early-termination fee falls linearly with the months left (fee x months left / contract months): a declining buy-out.",
+    )
+    etf_remaining_fee_share: Fraction = Field(
+        0.0,
+        description="Also due on leaving a contract: this share of the monthly fee times the months left.",
+    )
     handset_subsidy: HandsetSubsidy = Field(
         0.0, description="Handset subsidy for a new contract on this plan (currency)."
     )
@@ -441,6 +453,10 @@ class Plan(Spec):
     segments: list[str] | None = Field(None, description="Eligible segment names (default: all).")
     household_bundle: bool = Field(
         False, description="Taking this plan bundles broadband + TV for the household."
+    )
+    prepaid: bool = Field(
+        False,
+        description="A prepaid plan: out of contract its customers leave the market at behaviour.disconnect_prepaid (month-to-month postpaid at disconnect_month_to_month).",
     )
     initial_weight: float = Field(
         1.0,
@@ -455,10 +471,25 @@ class Retention(Spec):
     """A retention programme: offers to the customers most at risk, within a budget."""
 
     budget: Budget = Field(
-        0.0, description="Money committed to new offers each month (currency/month)."
+        0.0,
+        description="Money committed to new offers each month (currency/month), in the real market when population.represents is given (then divided among agents), else per agent population.",
     )
     discount: Fraction = Field(0.2, description="Price reduction of an offer.")
     offer_months: int = Field(6, ge=1, le=36, description="How long an offer lasts, months.")
+    budget_share: Fraction = Field(
+        0.0,
+        description="At most this share of the operator's customers gets a new offer each month (0: no such cap); with budget 0 it is the only budget.",
+    )
+    targeting: Literal["risk", "value"] = Field(
+        "risk",
+        description="risk: the highest churn-risk scores first (v1); value: the highest expected value saved, min(1, risk) x customer value - offer cost, positive only.",
+    )
+    value_months: int = Field(
+        24,
+        ge=1,
+        le=240,
+        description="Months of margin counted as a customer's value (value targeting): margin x bill x value_months.",
+    )
 
 
 class LoyaltyTier(Spec):
@@ -521,6 +552,10 @@ class Operator(Spec):
         1.0, description="Marketing contacts to own customers per month."
     )
     hype: Utility = Field(0.0, description="Expectation lift of new customers (utility units).")
+    failure_rate: Fraction = Field(
+        0.0,
+        description="Monthly probability that a customer suffers a service failure (a dropped call, a billing error): an event that costs satisfaction and trust.",
+    )
     networks: list[NetworkRollout] = Field(min_length=1, description="Networks per generation.")
     plans: list[Plan] = Field(min_length=1, description="Tariff plans.")
     retention: Retention | None = Field(None, description="Retention programme (none by default).")
@@ -611,6 +646,22 @@ class Behaviour(Spec):
     eps: Weight = Field(0.05, description="Surprise dead zone for trust.")
     sat_0: Fraction = Field(0.6, description="Satisfaction of a new customer.")
     trust_0: Weight = Field(0.1, description="Trust (emotional lock-in) of a new customer.")
+    trust_tenure: Weight = Field(
+        0.0,
+        description="Month-0 trust added by tenure: trust_0 + trust_tenure x (1 - exp(-tenure / trust_tau)).",
+    )
+    trust_tau: float = Field(
+        24.0, gt=0, le=1200, description="Months of tenure for month-0 trust to build up."
+    )
+    failure_satisfaction_loss: Weight = Field(
+        0.0, description="Satisfaction lost in the month of a service failure."
+    )
+    failure_trust_loss: Weight = Field(
+        0.0, description="Trust (emotional lock-in) lost per service failure."
+    )
+    failure_decay: Fraction = Field(
+        0.3, description="Monthly decay of the count of recent service failures."
+    )
     sat_spread: Fraction = Field(
         0.2, description="Initial satisfaction = sat_0 + uniform(-spread, spread)."
     )
@@ -622,6 +673,27 @@ class Behaviour(Spec):
     K_max: Weight = Field(0.6, description="Maximum knowledge lock-in.")
     tau_K: float = Field(
         24.0, gt=0, le=1200, description="Months for knowledge lock-in to build up (time constant)."
+    )
+    # step 4b: market exit (docs/model.md); 0: nobody leaves the market (v1)
+    disconnect_prepaid: Fraction = Field(
+        0.0,
+        description="Monthly probability that a prepaid customer out of contract leaves the market (SIM abandoned).",
+    )
+    disconnect_month_to_month: Fraction = Field(
+        0.0,
+        description="Monthly probability that a postpaid customer without a contract leaves the market.",
+    )
+    disconnect_contract: Fraction = Field(
+        0.0,
+        description="Monthly probability that a customer inside a contract leaves the market (non-payment, buy-out to go without a line).",
+    )
+    disconnect_life_event: Fraction = Field(
+        0.0,
+        description="Monthly probability of a life event that ends the line whatever the plan (moving abroad, death, merging lines).",
+    )
+    reentry_prob: Fraction = Field(
+        0.0,
+        description="Monthly probability that a disconnected slot comes back as a new line (a new-to-market gross add).",
     )
     # step 5: consideration
     c_base: Fraction = Field(
@@ -642,6 +714,10 @@ class Behaviour(Spec):
     c_social: Weight = Field(
         0.5, description="Extra consideration per share of ties that switched last month."
     )
+    c_failure: Weight = Field(
+        0.0,
+        description="Extra consideration per squared count of recent service failures (repeated failures weigh more than one).",
+    )
     annoyance_tolerance: Contacts = Field(
         2.0, description="Own-operator contacts per month tolerated before annoyance rises."
     )
@@ -661,6 +737,10 @@ class Behaviour(Spec):
     beta_wom: Weight = Field(
         1.0,
         description="Utility per unit of ties' mean (satisfaction - 0.5) on the operator.",
+    )
+    beta_marketing: Weight = Field(
+        0.0,
+        description="Utility added to the operator whose offer the subscriber saw this month (the advertiser's salience; entrants too).",
     )
     beta_tech: Utility = Field(
         0.3, description="Utility of an offer on a newer generation than the own handset."
@@ -856,6 +936,7 @@ class SegmentShift(EventBase):
         "innovation",
         "imitation",
         "spend",
+        "disconnection",
     ]
     value: Weight
 

@@ -52,6 +52,7 @@ def test_scaled_columns_are_the_registrys_counts_and_money() -> None:
         "revenue",
         "subsidy_cost",
         "retention_cost",
+        "buyout_fees",
     }
     assert {"agents", "retention_offers", "share", "churn_rate", "arpu"}.isdisjoint(SCALED_COLUMNS)
 

@@ -32,7 +32,7 @@ from sim.reference import ReferenceModel
 from sim.runner import run
 from sim.scenario import EVENT_KINDS, Scenario, dump_yaml, with_overrides
 
-TABLES = ("operators", "segments", "switching")
+TABLES = ("operators", "segments", "switching", "cohorts")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -408,6 +408,78 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             ],
         }
     ),
+    # v2 churn: market exit by plan type and segment, life events, leavers coming back,
+    # prepaid plans, ported switches, a shift of a segment's disconnection hazard
+    "market_exit": _busy(
+        **{
+            "network": {"kind": "small_world", "mean_degree": 6},
+            "number_portability": True,
+            "population.segments": [
+                {**_segments()[0], "disconnection": 1.8},
+                _segments()[1],
+            ],
+            "operators.C.plans": [
+                {"name": "basic", "monthly_fee": 40.0, "prepaid": True},
+                {"name": "postpaid", "monthly_fee": 42.0},
+                {
+                    "name": "family",
+                    "monthly_fee": 38.0,
+                    "onnet_discount": 0.3,
+                    "contract_months": 6,
+                    "early_termination_fee": 40.0,
+                    "etf_remaining_fee_share": 0.25,
+                    "household_bundle": True,
+                    "segments": ["rest"],
+                },
+            ],
+            "operators.B.plans": [
+                {
+                    "name": "basic",
+                    "monthly_fee": 45.0,
+                    "contract_months": 3,
+                    "early_termination_fee": 60.0,
+                    "etf_declining": True,
+                },
+                {"name": "cheap", "monthly_fee": 30.0, "segments": ["young"]},
+            ],
+            "behaviour.disconnect_prepaid": 0.05,
+            "behaviour.disconnect_month_to_month": 0.02,
+            "behaviour.disconnect_contract": 0.005,
+            "behaviour.disconnect_life_event": 0.004,
+            "behaviour.reentry_prob": 0.2,
+            "operators.A.failure_rate": 0.08,
+            "operators.C.failure_rate": 0.03,
+            "behaviour.failure_satisfaction_loss": 0.15,
+            "behaviour.failure_trust_loss": 0.1,
+            "behaviour.c_failure": 0.2,
+            "behaviour.trust_tenure": 0.6,
+            "behaviour.trust_tau": 12.0,
+            "behaviour.beta_marketing": 0.8,
+            # budgets in real money (represents: 10 real subscribers an agent), by value
+            # and as a share of the base
+            "population.represents": 9000,
+            "operators.B.retention": {
+                "budget": 8000.0,
+                "discount": 0.25,
+                "offer_months": 3,
+                "targeting": "value",
+                "value_months": 12,
+            },
+            "operators.A.retention": {"budget": 0.0, "budget_share": 0.03, "discount": 0.2},
+            "operators.B.marketing_reach": 0.3,
+            "operators.C.marketing_reach": 0.1,
+            "events": [
+                {
+                    "kind": "segment_shift",
+                    "month": 6,
+                    "segment": "rest",
+                    "field": "disconnection",
+                    "value": 2.5,
+                    "duration": 3,
+                },
+            ],
+        }
+    ),
     # the plain base scenario: one segment, no retention, no entry, no events
     "base_no_retention": {"simulation.months": 12, "population.size": 800},
     # entrants of a segment with no plan open to them stay out, and join once one reopens
@@ -551,11 +623,27 @@ def test_scenarios_exercise_what_they_claim(tmp_path: Path) -> None:
     c = ops[ops["operator"] == "C"].set_index("month")
     assert c.loc[0, "handsets_3g"] == 0 and c["handsets_3g"].iloc[-1] > c["migrations"].sum()
     assert ops["migrations"].sum() > 0
+    totals = run(scenario("market_exit", tmp_path)).operators.sum(numeric_only=True)
+    assert totals["disconnections"] > 0 and totals["ported"] == totals["switchers_out"] > 0
+    assert totals["churners"] == totals["disconnections"] + totals["switchers_out"]
+    ops = (
+        run(scenario("market_exit", tmp_path)).operators.groupby("operator").sum(numeric_only=True)
+    )
+    assert (ops.loc[["A", "B"], "retention_offers"] > 0).all()
+    assert totals["buyouts"] > 0 and totals["buyout_fees"] > 0 and totals["service_failures"] > 0
+    # leavers come back (reentry_prob): more new-to-market adds than scheduled entrants
+    assert totals["entrants"] > scenario("market_exit", tmp_path).population.size * 0.02 * 14
 
 
 @pytest.mark.parametrize(
     "name",
-    ["households_campaigns_entry", "global_mixing", "stay_out_and_retry", "devices_generations"],
+    [
+        "households_campaigns_entry",
+        "global_mixing",
+        "stay_out_and_retry",
+        "devices_generations",
+        "market_exit",
+    ],
 )
 def test_state_matches_engine_every_month(name: str, tmp_path: Path) -> None:
     """Every subscriber field, every month, bit for bit (the strongest form of agreement)."""
@@ -573,7 +661,7 @@ def test_state_matches_engine_every_month(name: str, tmp_path: Path) -> None:
             assert np.array_equal(x, y), (
                 f"month {t}: {field} differs at {np.flatnonzero(x != y)[:5]}"
             )
-        for acc in ("counts", "sums", "flows", "offers"):
+        for acc in ("counts", "sums", "flows", "offers", "cohorts"):
             assert np.array_equal(getattr(fast, acc)[t], getattr(ref, acc)[t]), (t, acc)
 
 

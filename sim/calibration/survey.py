@@ -353,13 +353,26 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
             market,
         )
         seen = offer_seen_probability(o, ops)
-        pc = seen * consider_probability(sat, expired, 1.0, sw_share, s, beh, seg) + (
+        fails = private.failures[i]
+        pc = seen * consider_probability(sat, expired, 1.0, sw_share, fails, s, beh, seg) + (
             1.0 - seen
-        ) * consider_probability(sat, expired, 0.0, sw_share, s, beh, seg)
+        ) * consider_probability(sat, expired, 0.0, sw_share, fails, s, beh, seg)
         rank = private.adopt_rank[i] / L.ADOPT_RANKS
         # u_plan 0: with plan_mu > 0 the first plan of each nest stands for the nest
         choose(
-            o, g, s, rank, lock[0] + lock[1] + lock[2], p, discount, 0.0, 0.0, beh, market, scratch
+            o,
+            g,
+            s,
+            rank,
+            lock[0] + lock[1] + lock[2],
+            p,
+            discount,
+            -1,
+            0.0,
+            0.0,
+            beh,
+            market,
+            scratch,
         )
         util = scratch.util
         total = 0.0

@@ -18,8 +18,10 @@ Two levers move several fields at once, to keep one slider per operator and leve
 Which fields are fees and subsidies the scenario schema declares by their type
 (:func:`sim.scenario.charged_fields`), so an event kind added there is moved here too.
 
-Retention budgets are money per month spent on the simulated agents, so they scale with
-the population slider: the same share of customers can be approached at any size.
+Retention budgets without ``population.represents`` are money per month spent on the
+simulated agents, so they scale with the population slider: the same share of customers
+can be approached at any size. With ``represents`` a budget is real money and the engine
+divides it among the agents itself (docs/model.md step 2), so it is not scaled here.
 """
 
 from __future__ import annotations
@@ -240,7 +242,7 @@ def _budget_max(spec: Scenario, site: OperatorSite) -> float:
     months = ret.offer_months if ret is not None else 6
     share = spec.population.initial_shares.get(op.name, 0.0) or 1.0 / len(operator_sites(spec))
     fees = [plan.monthly_fee for plan in op.plans if plan.monthly_fee > 0] or [1.0]
-    customers = spec.population.size * share
+    customers = (spec.population.represents or spec.population.size) * share
     budget = ret.budget if ret is not None else 0.0
     return _nice_max(max(0.05 * customers * discount * min(fees) * months, 2 * budget, 1.0))
 
@@ -312,6 +314,7 @@ def overrides(spec: Scenario, values: dict[str, Any]) -> dict[str, Any]:
     if v["number_portability"] != spec.number_portability:
         out["number_portability"] = v["number_portability"]
     ratio = v["population"] / size
+    budget_ratio = 1.0 if spec.population.represents else ratio  # real money: not scaled
     for j, site in enumerate(operator_sites(spec)):
         for lever, charge in (("fee", Charge.FEE), ("subsidy", Charge.SUBSIDY)):
             key = f"{lever}_{j}"
@@ -323,14 +326,14 @@ def overrides(spec: Scenario, values: dict[str, Any]) -> dict[str, Any]:
         for key, field in (("quality", "service_quality"), ("reach", "marketing_reach")):
             if v[f"{key}_{j}"] != base[f"{key}_{j}"]:
                 out[f"{site.path}.{field}"] = v[f"{key}_{j}"]
-        budget = v[f"retention_{j}"] * ratio
+        budget = v[f"retention_{j}"] * budget_ratio
         current = site.operator.retention.budget if site.operator.retention else 0.0
         if abs(budget - current) > 1e-9:
             out[f"{site.path}.retention.budget"] = round(budget, 2)
-    if ratio != 1.0:
+    if budget_ratio != 1.0:
         for k, ev in enumerate(spec.events):
             if isinstance(ev, RetentionCampaign):
-                out[f"events.{k}.budget"] = round(ev.budget * ratio, 2)
+                out[f"events.{k}.budget"] = round(ev.budget * budget_ratio, 2)
     return out
 
 
@@ -351,7 +354,7 @@ def describe(spec: Scenario, values: dict[str, Any]) -> list[str]:
         if value == base[key]:
             continue
         unit = _unit(spec, key)
-        if key.startswith("retention_") and ratio != 1.0:
+        if key.startswith("retention_") and ratio != 1.0 and not spec.population.represents:
             lines.append(
                 f"{labels[key]}: {_show(base[key])} -> {_show(value)}{unit} "
                 f"({_show(value * ratio)} at {v['population']:,} agents)"

@@ -23,13 +23,20 @@ import numpy as np
 from sim.engine.layout import (
     ADOPT_RANKS,
     C_ADDS,
+    C_BUYOUT,
     C_CHURN,
     C_CONSIDER,
+    C_DISCONNECT,
     C_ENTRANTS,
+    C_FAILURES,
     C_GEN2,
     C_MIGRATIONS,
+    C_PORTED,
     C_SUBS,
+    C_SWITCH_IN,
+    C_SWITCH_OUT,
     CHUNK,
+    F_BUYOUT,
     F_L_ECON,
     F_L_EMO,
     F_L_KNOW,
@@ -37,10 +44,15 @@ from sim.engine.layout import (
     F_REVENUE,
     F_SAT,
     F_SUBSIDY,
+    K_BUNDLE,
+    K_CONTRACT,
+    K_TENURE,
+    K_TIER,
     NO_OPERATOR,
     O_ACTIVE,
     O_BRAND,
     O_CONTACTS,
+    O_FAILURE,
     O_HYPE,
     O_NEWEST_GEN,
     O_REACH,
@@ -48,11 +60,15 @@ from sim.engine.layout import (
     P_BUNDLE,
     P_CONTRACT,
     P_ETF,
+    P_ETF_DECLINING,
+    P_ETF_SHARE,
     P_FEE,
     P_GEN,
     P_OFFERED,
     P_ONNET,
+    P_PREPAID,
     P_SUBSIDY,
+    S_DISCONNECT,
     S_IMIT,
     S_INNOV,
     S_PRICE,
@@ -60,6 +76,10 @@ from sim.engine.layout import (
     S_REF,
     S_SOCIAL,
     S_SPEND,
+    TENURE_EDGES,
+    X_ADDS,
+    X_CHURN,
+    X_SUBS,
 )
 from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.records import Scratch
@@ -132,6 +152,24 @@ def social_signals(i, own_gen, ties, now, mean_field, f, wom):
     return switched / deg, newer / deg
 
 
+# --------------------------------------------------------------------------- market exit
+@numba.njit(**_INLINE)
+def disconnect_probability(p, contract_left, s, beh, market):
+    """Monthly probability of leaving the market: the plan type's hazard plus life events.
+
+    Inside a contract ``disconnect_contract``; out of contract ``disconnect_prepaid`` on a
+    prepaid plan, else ``disconnect_month_to_month``; plus ``disconnect_life_event``;
+    all times the segment's ``disconnection`` multiplier, capped at 1.
+    """
+    if contract_left > 0:
+        h = beh.disconnect_contract
+    elif market.plans[p, P_PREPAID] != 0.0:
+        h = beh.disconnect_prepaid
+    else:
+        h = beh.disconnect_month_to_month
+    return min(1.0, market.seg[s, S_DISCONNECT] * (h + beh.disconnect_life_event))
+
+
 # --------------------------------------------------------------------------- step 3 helpers
 @numba.njit(**_INLINE)
 def tier_benefit(o, tenure, spend, tiers):
@@ -165,17 +203,34 @@ def perceived_value(o, g, price, s, tenure, spend, beh, market):
 
 # --------------------------------------------------------------------------- step 4
 @numba.njit(**_INLINE)
+def contract_buyout(p, contract_left):
+    """What leaving plan row ``p`` with ``contract_left`` months to go costs (currency).
+
+    The early-termination fee (flat, or times months left / contract months when
+    declining), plus a share of the remaining months' fees, plus the unrecovered
+    handset subsidy (subsidy x months left / contract months); 0 out of contract.
+    """
+    if contract_left <= 0:
+        return 0.0
+    cm = p[P_CONTRACT]
+    money = p[P_ETF]
+    if p[P_ETF_DECLINING] != 0.0 and cm > 0:
+        money *= contract_left / cm
+    money += p[P_ETF_SHARE] * p[P_FEE] * contract_left
+    if cm > 0:
+        money += p[P_SUBSIDY] * contract_left / cm
+    return money
+
+
+@numba.njit(**_INLINE)
 def lockin(p, contract_left, tenure, trust, bundled, s, beh, market):
     """Step 4: (economic, knowledge, emotional) lock-in in utility units.
 
-    Economic money terms are divided by the segment's reference price and scaled by its
-    price sensitivity; knowledge comes from the tenure lookup ``market.ktab``.
+    Economic money terms (:func:`contract_buyout`, number change, bundle) are divided by
+    the segment's reference price and scaled by its price sensitivity; knowledge comes
+    from the tenure lookup ``market.ktab``.
     """
-    money = 0.0
-    if contract_left > 0:
-        money += p[P_ETF]
-        if p[P_CONTRACT] > 0:
-            money += p[P_SUBSIDY] * contract_left / p[P_CONTRACT]
+    money = contract_buyout(p, contract_left)
     if beh.portability == 0.0:
         money += beh.number_change_cost
     if bundled:
@@ -296,12 +351,14 @@ def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
 
 
 @numba.njit(**_CALL)
-def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, u_plan, beh, market, scratch):
+def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, u_choice, u_plan, beh, market,
+           scratch):
     """Step 6: multinomial-logit choice among available operators.
 
     ``o`` is the current operator (``NO_OPERATOR`` for a market entrant, who has no
     lock-in and no own plan). Each rival is valued with its best eligible plan; the own
-    operator with the current plan and retention discount. Reads ``scratch.f`` and
+    operator with the current plan and retention discount; the advertiser whose offer
+    was seen (``adv``, -1: none) gains ``beta_marketing``. Reads ``scratch.f`` and
     ``scratch.wom``, fills ``scratch.util`` (logit weights), ``plan_of`` and ``gen_of``
     and returns the chosen operator.
     """
@@ -325,6 +382,8 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, u_plan, beh, m
             scratch.plan_of[j] = p
             u -= lock
         u += ops[j, O_BRAND] + m_soc * (beh.beta_social * f[j] + beh.beta_wom * wom[j])
+        if j == adv:
+            u += beh.beta_marketing
         util[j] = u
         scratch.gen_of[j] = g_after
         if u > u_max:
@@ -352,7 +411,7 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, u_choice, u_plan, beh, m
 
 # --------------------------------------------------------------------------- step 5 helper
 @numba.njit(**_INLINE)
-def consider_probability(sat, expired, saw_offer, switched_share, s, beh, seg):
+def consider_probability(sat, expired, saw_offer, switched_share, fails, s, beh, seg):
     """Step 5: probability of considering a switch this month, clipped to [0, 1]."""
     pr = (
         beh.c_base
@@ -360,8 +419,26 @@ def consider_probability(sat, expired, saw_offer, switched_share, s, beh, seg):
         + beh.c_expiry * expired
         + beh.c_market * saw_offer
         + beh.c_social * seg[s, S_SOCIAL] * switched_share
+        + beh.c_failure * fails * fails
     )
     return min(1.0, max(0.0, pr))
+
+
+@numba.njit(**_INLINE)
+def advertiser(o, u, ops):
+    """Whose offer was seen: a rival of ``o`` drawn in proportion to its reach (-1: none)."""
+    total = 0.0
+    for j in range(ops.shape[0]):
+        if j != o and ops[j, O_ACTIVE] != 0.0:
+            total += ops[j, O_REACH]
+    target = u * total
+    acc = 0.0
+    for j in range(ops.shape[0]):
+        if j != o and ops[j, O_ACTIVE] != 0.0 and ops[j, O_REACH] > 0.0:
+            acc += ops[j, O_REACH]
+            if target < acc:
+                return j
+    return -1
 
 
 @numba.njit(**_INLINE)
@@ -446,10 +523,52 @@ def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, m
     return pr, mp, sub
 
 
-# --------------------------------------------------------------------------- step 9 helper
+# --------------------------------------------------------------------------- step 9 helpers
 @numba.njit(**_INLINE)
-def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, plans, cnt, sm):
-    """Step 9 levels of one end-of-month subscriber: counts, bill, satisfaction, lock-in."""
+def tier_index(o, tenure, spend, tiers):
+    """1 + the row of the best loyalty tier of ``o`` the subscriber qualifies for (0: none).
+
+    The tier whose benefit :func:`tier_benefit` gives (the first of equal benefit).
+    """
+    best = 0.0
+    k_best = 0
+    for k in range(tiers.shape[1]):
+        if tenure >= tiers[o, k, 0] and spend >= tiers[o, k, 1] and tiers[o, k, 2] > best:
+            best = tiers[o, k, 2]
+            k_best = k + 1
+    return k_best
+
+
+@numba.njit(**_INLINE)
+def add_cohorts(o, p, cl, tenure, spend, bundled, col, plans, tiers, coh):
+    """Count one customer of ``o`` in column ``col`` of its four cohorts.
+
+    Contract status (in contract, month-to-month, prepaid), tenure band, bundle and
+    loyalty tier, from the state given (the start of the month for a churner, the end
+    for stock and gross adds).
+    """
+    if cl > 0:
+        k = K_CONTRACT
+    elif plans[p, P_PREPAID] != 0.0:
+        k = K_CONTRACT + 2
+    else:
+        k = K_CONTRACT + 1
+    coh[o, k, col] += 1
+    band = 0
+    for edge in TENURE_EDGES:
+        if tenure >= edge:
+            band += 1
+    coh[o, K_TENURE + band, col] += 1
+    coh[o, K_BUNDLE + (1 if bundled else 0), col] += 1
+    coh[o, K_TIER + tier_index(o, tenure, spend, tiers), col] += 1
+
+
+@numba.njit(**_INLINE)
+def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, cl, tenure, bundled, market,
+                   cnt, sm, coh):
+    """Step 9 levels of one end-of-month subscriber, its cohorts' stock included."""
+    plans = market.plans
+    add_cohorts(o, p, cl, tenure, spend, bundled, X_SUBS, plans, market.tiers, coh)
     cnt[o, s, C_SUBS] += 1
     cnt[o, s, C_GEN2 + g - 2] += 1
     list_price = own_price(plans[p], f_o, 0.0) * spend
@@ -491,20 +610,29 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
     annoyance, retention_left = private.annoyance, private.retention_left
     retention_discount, bundled = private.retention_discount, private.bundled
     spend, expired, adopt_rank = private.spend, private.expired, private.adopt_rank
-    counts, sums, flows = acc.counts, acc.sums, acc.flows
+    away, failures = private.away, private.failures
+    # Without any operator's failure rate (constant over a run: entrants' rows exist from
+    # the start) every subscriber's recent failures stay 0: skip reading and writing them.
+    failing = False
+    for j in range(n_ops):
+        if ops[j, O_FAILURE] > 0.0:
+            failing = True
+    counts, sums, flows, cohorts = acc.counts, acc.sums, acc.flows, acc.cohorts
     for c in numba.prange(n_chunks(n_after)):
         nxt_c = Visible(operator=op_n, satisfaction=sat_n, handset_gen=gen_n, switched=sw_n)
         private_c = Private(
             plan=plan, segment=segment, tenure=tenure, contract_left=contract_left,
             expectation=expectation, trust=trust, annoyance=annoyance,
             retention_left=retention_left, retention_discount=retention_discount,
-            bundled=bundled, spend=spend, expired=expired, adopt_rank=adopt_rank,
+            bundled=bundled, spend=spend, expired=expired, adopt_rank=adopt_rank, away=away,
+            failures=failures,
         )
         scratch = new_scratch(n_ops, plans.shape[0])
         f, wom = scratch.f, scratch.wom
         ccnt = counts[c]
         csm = sums[c]
         cflows = flows[c]
+        ccoh = cohorts[c]
         end = min(n_after, (c + 1) * CHUNK)
         for i in range(c * CHUNK, end):
             if not mean_field.active:
@@ -514,25 +642,64 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             sw_share, newer_share = social_signals(i, g, ties, now, mean_field, f, wom)
             spend_i = spend[i] * seg[s, S_SPEND]
             if i >= n_active or now.operator[i] == NO_OPERATOR:
-                _enter(i, s, g, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i), beh,
-                       market, scratch, nxt_c, private_c, ccnt, csm)
+                if i < n_active and away[i] > 0 and not (
+                    beh.reentry_prob > 0.0 and uniform_at(keys.reentry, i) < beh.reentry_prob
+                ):  # a leaver who stays out this month
+                    away[i] = min(away[i] + 1, 255)
+                    op_n[i] = NO_OPERATOR
+                    gen_n[i] = g
+                    sat_n[i] = 0.0
+                    sw_n[i] = 0
+                    continue
+                adv = -1
+                if beh.beta_marketing != 0.0 and (
+                    uniform_at(keys.offer_seen, i) < offer_seen_probability(NO_OPERATOR, ops)
+                ):
+                    adv = advertiser(NO_OPERATOR, uniform_at(keys.advertiser, i), ops)
+                _enter(i, s, g, adv, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
+                       beh, market, scratch, nxt_c, private_c, ccnt, csm, ccoh)
                 continue
             o = now.operator[i]
             p = plan[i]
             ten = tenure[i]
             cl = contract_left[i]
             ret = retention_left[i]
-            # step 3: experience and satisfaction
+            # market exit: a disconnection leaves the slot empty
+            pr = disconnect_probability(p, cl, s, beh, market)
+            if pr > 0.0 and uniform_at(keys.disconnect, i) < pr:
+                op_n[i] = NO_OPERATOR
+                gen_n[i] = g
+                sat_n[i] = 0.0
+                sw_n[i] = 0
+                away[i] = 1
+                contract_left[i] = 0
+                retention_left[i] = 0
+                expired[i] = 0
+                ccnt[o, s, C_CHURN] += 1
+                ccnt[o, s, C_DISCONNECT] += 1
+                add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, market.tiers,
+                            ccoh)
+                continue
+            # step 3: experience and satisfaction (a service failure costs both)
+            fail = 0.0
+            fails = 0.0
+            if failing:
+                if ops[o, O_FAILURE] > 0.0 and uniform_at(keys.failure, i) < ops[o, O_FAILURE]:
+                    fail = 1.0
+                    ccnt[o, s, C_FAILURES] += 1
+                fails = (1.0 - beh.failure_decay) * failures[i] + fail
             discount = retention_discount[i] if ret > 0 else 0.0
             price = own_price(plans[p], f[o], discount)
             value = perceived_value(o, g, price, s, ten, spend_i, beh, market)
             expect = expectation[i]
             d = value - expect
             sat = (1.0 - beh.lam) * now.satisfaction[i] + beh.lam * min(1.0, max(0.0, 0.5 + d))
-            sat = min(1.0, max(0.0, sat - beh.annoyance_penalty * annoyance[i]))
+            sat -= beh.annoyance_penalty * annoyance[i] + beh.failure_satisfaction_loss * fail
+            sat = min(1.0, max(0.0, sat))
             exp_new = expect + beh.kappa * (value - expect)
             tr = (1.0 - beh.delta) * trust[i] + beh.theta_up * max(d - beh.eps, 0.0)
-            tr = max(0.0, tr - beh.theta_down * max(-d - beh.eps, 0.0))
+            tr -= beh.theta_down * max(-d - beh.eps, 0.0) + beh.failure_trust_loss * fail
+            tr = max(0.0, tr)
             # step 4: lock-in
             lock = lockin(plans[p], cl, ten, tr, bundled[i], s, beh, market)
             # step 5: consideration (and annoyance from the own operator's contacts)
@@ -540,28 +707,44 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             annoyance[i] = (
                 (1.0 - beh.annoyance_decay) * annoyance[i] + beh.annoyance_rate * excess
             )
-            saw = 1.0 if uniform_at(keys.offer_seen, i) < offer_seen_probability(o, ops) else 0.0
-            pr = consider_probability(sat, expired[i], saw, sw_share, s, beh, seg)
+            saw = 0.0
+            adv = -1
+            if uniform_at(keys.offer_seen, i) < offer_seen_probability(o, ops):
+                saw = 1.0
+                if beh.beta_marketing != 0.0:
+                    adv = advertiser(o, uniform_at(keys.advertiser, i), ops)
+            pr = consider_probability(sat, expired[i], saw, sw_share, fails, s, beh, seg)
             j = o
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
                 # step 6: choice
                 j = choose(o, g, s, adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2], p,
-                           discount, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
-                           beh, market, scratch)
+                           discount, adv, uniform_at(keys.choice, i),
+                           uniform_at(keys.plan_choice, i), beh, market, scratch)
             if j != o:
                 # step 7: switch
                 np_ = scratch.plan_of[j]
                 g2 = scratch.gen_of[j]
+                add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, market.tiers,
+                            ccoh)
                 _join(i, j, np_, g, g2, f[j], beh, market, nxt_c, private_c, csm)
+                add_cohorts(j, np_, contract_left[i], 0, spend_i, bundled[i], X_ADDS, plans,
+                            market.tiers, ccoh)
                 sw_n[i] = 1
                 ccnt[o, s, C_CHURN] += 1
+                ccnt[o, s, C_SWITCH_OUT] += 1
+                if beh.portability != 0.0:
+                    ccnt[o, s, C_PORTED] += 1
                 ccnt[j, s, C_ADDS] += 1
+                ccnt[j, s, C_SWITCH_IN] += 1
                 cflows[o, j] += 1
+                if cl > 0:  # left inside a contract: bought it out
+                    ccnt[o, s, C_BUYOUT] += 1
+                    csm[o, s, F_BUYOUT] += contract_buyout(plans[p], cl)
                 lock = lockin(plans[np_], contract_left[i], 0, trust[i],
                               bundled[i], s, beh, market)
                 account_levels(j, s, np_, g2, sat_n[i], lock, f[j], 0.0, spend_i,
-                               plans, ccnt, csm)
+                               contract_left[i], 0, bundled[i], market, ccnt, csm, ccoh)
                 continue
             # step 7: stay
             op_n[i] = o
@@ -569,6 +752,8 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             sat_n[i] = sat
             expectation[i] = exp_new
             trust[i] = tr
+            if failing:
+                failures[i] = fails
             tenure[i] = min(ten + 1, 65535)
             retention_left[i] = max(ret - 1, 0)
             ended = 0
@@ -600,7 +785,8 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             gen_n[i] = g2
             contract_left[i] = cl
             lock = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, market)
-            account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, plans, ccnt, csm)
+            account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, cl, tenure[i],
+                           bundled[i], market, ccnt, csm, ccoh)
 
 
 @numba.njit(**_CALL)
@@ -622,15 +808,17 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
     private.retention_left[i] = 0
     private.bundled[i] = plans[p, P_BUNDLE] != 0.0
     private.expired[i] = 0
+    private.away[i] = 0
+    private.failures[i] = 0.0
     if g2 > g:
         csm[j, s, F_SUBSIDY] += plans[p, P_SUBSIDY]
 
 
 @numba.njit(**_CALL)
-def _enter(i, s, g, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm):
+def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm, ccoh):
     """A market entrant picks an operator by the logit, without lock-in, and joins it."""
-    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, u_choice,
-               u_plan, beh, market, scratch)
+    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, adv,
+               u_choice, u_plan, beh, market, scratch)
     if j == NO_OPERATOR:  # no operator offers this segment anything: stays out of the market
         nxt.operator[i] = NO_OPERATOR
         nxt.handset_gen[i] = g
@@ -648,8 +836,10 @@ def _enter(i, s, g, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, 
     lock = lockin(market.plans[p], private.contract_left[i], 0, private.trust[i],
                   private.bundled[i], s, beh, market)
     spend_i = private.spend[i] * market.seg[s, S_SPEND]
-    account_levels(j, s, p, g2, nxt.satisfaction[i], lock, f_j, 0.0, spend_i, market.plans,
-                   ccnt, csm)
+    cl, bundled = private.contract_left[i], private.bundled[i]
+    add_cohorts(j, p, cl, 0, spend_i, bundled, X_ADDS, market.plans, market.tiers, ccoh)
+    account_levels(j, s, p, g2, nxt.satisfaction[i], lock, f_j, 0.0, spend_i, cl, 0, bundled,
+                   market, ccnt, csm, ccoh)
 
 
 # --------------------------------------------------------------------------- month 0 and step 2
@@ -690,7 +880,8 @@ def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_
         lock = lockin(market.plans[p], private.contract_left[i], ten, private.trust[i],
                       private.bundled[i], s, beh, market)
         account_levels(o, s, p, g, now.satisfaction[i], lock, f[o], discount, spend_i,
-                       market.plans, acc.counts[c], acc.sums[c])
+                       private.contract_left[i], ten, private.bundled[i], market, acc.counts[c],
+                       acc.sums[c], acc.cohorts[c])
 
 
 @numba.njit(parallel=True, **_JIT)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.engine.layout import N_COUNTS, N_SUMS
+from sim.engine.layout import K_TIER, N_COHORT_COLS, N_COUNTS, N_SUMS
 from sim.engine.rng import Stream, stream_key
 
 
@@ -82,6 +82,10 @@ class MonthKeys(NamedTuple):
     migration: np.uint64
     recontract: np.uint64
     plan_choice: np.uint64
+    disconnect: np.uint64
+    reentry: np.uint64
+    failure: np.uint64
+    advertiser: np.uint64
 
     @classmethod
     def for_month(cls, seed: int, month: int) -> MonthKeys:
@@ -91,6 +95,11 @@ class MonthKeys(NamedTuple):
         )
 
 
+def n_cohorts(n_tiers: int) -> int:
+    """Cohort rows: contract status, tenure bands, bundle, then no tier and each tier."""
+    return K_TIER + 1 + n_tiers
+
+
 class Accumulators(NamedTuple):
     """Step-9 sums of one month, one block per fixed-size chunk of subscribers.
 
@@ -98,31 +107,35 @@ class Accumulators(NamedTuple):
         counts: (chunks, J, S, N_COUNTS) int64 counts (``layout.C_*``).
         sums: (chunks, J, S, N_SUMS) float64 money and level sums (``layout.F_*``).
         flows: (chunks, J, J) int64 switchers from -> to.
+        cohorts: (chunks, J, K, N_COHORT_COLS) int64 stock, churners and gross adds by
+            cohort (``layout.K_*`` rows, ``layout.X_*`` columns).
     """
 
     counts: np.ndarray
     sums: np.ndarray
     flows: np.ndarray
+    cohorts: np.ndarray
 
     @classmethod
-    def zeros(cls, chunks: int, n_operators: int, n_segments: int) -> Accumulators:
-        """Zeroed accumulators for ``chunks`` chunks."""
+    def zeros(cls, chunks: int, n_operators: int, n_segments: int, n_tiers: int) -> Accumulators:
+        """Zeroed accumulators for ``chunks`` chunks (``n_tiers`` loyalty tier rows)."""
         return cls(
             np.zeros((chunks, n_operators, n_segments, N_COUNTS), dtype=np.int64),
             np.zeros((chunks, n_operators, n_segments, N_SUMS)),
             np.zeros((chunks, n_operators, n_operators), dtype=np.int64),
+            np.zeros((chunks, n_operators, n_cohorts(n_tiers), N_COHORT_COLS), dtype=np.int64),
         )
 
     def first(self, chunks: int) -> Accumulators:
         """The first ``chunks`` blocks, zeroed (a view: the month reuses the buffers)."""
-        view = Accumulators(self.counts[:chunks], self.sums[:chunks], self.flows[:chunks])
+        view = Accumulators(*(block[:chunks] for block in self))
         for block in view:
             block[:] = 0
         return view
 
-    def total(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Counts, sums and flows added over chunks, in chunk order."""
-        return self.counts.sum(axis=0), self.sums.sum(axis=0), self.flows.sum(axis=0)
+    def total(self) -> tuple[np.ndarray, ...]:
+        """Counts, sums, flows and cohorts added over chunks, in chunk order."""
+        return tuple(block.sum(axis=0) for block in self)
 
 
 class Scratch(NamedTuple):

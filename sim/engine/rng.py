@@ -45,6 +45,10 @@ class Stream(IntEnum):
     MIGRATION = 23
     RECONTRACT = 24
     PLAN_CHOICE = 25  # which plan of the chosen operator (nested logit, plan_mu > 0)
+    DISCONNECT = 26  # leaving the market (disconnection hazard)
+    REENTRY = 27  # a disconnected slot coming back as a new line
+    FAILURE = 28  # a service failure suffered this month
+    ADVERTISER = 29  # whose offer was seen (marketing salience, beta_marketing > 0)
     GRAPH = 40
     GRAPH_REWIRE = 41
     GRAPH_HOUSEHOLD = 42

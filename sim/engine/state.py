@@ -56,6 +56,8 @@ class Private(NamedTuple):
     adopt_rank: (
         U16  # place in the segment's adoption order, k / ADOPT_RANKS (adopts g if < potential)
     )
+    away: U8  # months since the subscriber disconnected (left the market), 0: not a leaver
+    failures: F32  # recent service failures, decaying (failure_decay a month)
 
 
 def field_dtypes(record: type[NamedTuple]) -> dict[str, np.dtype]:
@@ -184,6 +186,8 @@ class InitialDistributions(NamedTuple):
     trust_0: float
     bundle_share: float
     spend_spread: float
+    trust_tenure: float = 0.0  # month-0 trust added by tenure (0: trust_0 for all)
+    trust_tau: float = 24.0
 
 
 class InitialKeys(NamedTuple):
@@ -234,6 +238,10 @@ def synthesize(
     _synthesize(n_initial, keys, dist, state.now, state.private)
     if rows is not None:
         _rows_kernel(n_initial, keys, dist, rows, state.now, state.private)
+    if dist.trust_tenure > 0.0:  # month-0 trust grows with tenure (float64, stored float32)
+        tenure = state.private.tenure[:n_initial].astype(np.float64)
+        trust = dist.trust_0 + dist.trust_tenure * (1.0 - np.exp(-tenure / dist.trust_tau))
+        state.private.trust[:n_initial] = trust.astype(np.float32)
     for name in ("operator", "handset_gen", "satisfaction"):
         getattr(state.nxt, name)[:] = getattr(state.now, name)
     state.n_active = n_initial

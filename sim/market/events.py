@@ -150,7 +150,7 @@ def _marketing_campaign(spec: MarketingCampaign, t: MarketTables, month: int) ->
 def _retention_campaign(spec: RetentionCampaign, t: MarketTables, month: int) -> list[Change]:
     j = t.operator_index(spec.operator)
     return [
-        (t.retention, (j, 0), spec.budget),
+        (t.retention, (j, 0), spec.budget / t.scale),
         (t.retention, (j, 1), spec.discount),
         (t.retention, (j, 2), float(spec.offer_months)),
     ]

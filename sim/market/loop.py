@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.engine import layout as L
 from sim.engine.graph import Graph
-from sim.engine.records import MeanField
+from sim.engine.records import MeanField, n_cohorts
 from sim.market.events import Timeline
 from sim.market.tables import MarketTables
 from sim.market.world import World, build_world
@@ -31,7 +31,8 @@ class MonthlyModel(mesa.Model):
     It builds the world and the per-month accounting tables, of the same shapes and
     dtypes for every subclass, so :func:`sim.results.model_tables` reads either:
     ``counts[t, operator, segment, C_*]``, ``sums[t, operator, segment, F_*]``,
-    ``flows[t, from, to]`` and ``offers[t, operator]``. Subclasses implement ``step()``
+    ``flows[t, from, to]``, ``offers[t, operator]`` and ``cohorts[t, operator, cohort,
+    X_*]`` (stock, churners and gross adds by cohort, rows ``layout.K_*``). Subclasses implement ``step()``
     for one month.
 
     Args:
@@ -59,6 +60,8 @@ class MonthlyModel(mesa.Model):
         self.sums = np.zeros((months + 1, n_ops, n_seg, L.N_SUMS))
         self.flows = np.zeros((months + 1, n_ops, n_ops), dtype=np.int64)
         self.offers = np.zeros((months + 1, n_ops), dtype=np.int64)
+        n_coh = n_cohorts(self.tables.tiers.shape[1])
+        self.cohorts = np.zeros((months + 1, n_ops, n_coh, L.N_COHORT_COLS), dtype=np.int64)
         self.mean_field = MeanField.empty(spec.network.mixing == "global", n_ops)
         self._update_mean_field(first=True)
 
@@ -111,7 +114,7 @@ class MonthlyModel(mesa.Model):
             sat = s[:, :, L.F_SAT].sum(axis=1)
             gens = np.zeros(L.MAX_GENERATION + 1)
             gens[2:6] = c[:, :, L.C_GEN2 : L.C_GEN5 + 1].sum(axis=(0, 1))
-            switched = float(c[:, :, L.C_CHURN].sum())
+            switched = float(c[:, :, L.C_SWITCH_OUT].sum())
         total = subs.sum()
         if total == 0:
             return

@@ -58,7 +58,10 @@ class MarketModel(MonthlyModel):
             for j, op in enumerate(spec.all_operators())
         ]
         self._acc = Accumulators.zeros(
-            n_chunks(self.state.capacity), self.tables.n_operators, len(self.tables.segment_names)
+            n_chunks(self.state.capacity),
+            self.tables.n_operators,
+            len(self.tables.segment_names),
+            self.tables.tiers.shape[1],
         )
         self._census()
 
@@ -89,7 +92,7 @@ class MarketModel(MonthlyModel):
         )
         tick = self._lap("subscribers", tick)
 
-        self.counts[t], self.sums[t], self.flows[t] = acc.total()
+        self.counts[t], self.sums[t], self.flows[t], self.cohorts[t] = acc.total()
         st.n_active = n_after
         st.advance()
         self.month = t
@@ -103,7 +106,8 @@ class MarketModel(MonthlyModel):
         shares = self.shares(t - 1)
         for agent in self.operator_agents:
             agent.review_prices(t, float(shares[agent.row]))
-        if not np.any((self.tables.retention[:, 0] > 0) & (self.tables.ops[:, L.O_ACTIVE] > 0)):
+        ret = self.tables.retention
+        if not np.any(((ret[:, 0] > 0) | (ret[:, 4] > 0)) & (self.tables.ops[:, L.O_ACTIVE] > 0)):
             return
         st = self.state
         risk = churn_risk_kernel(
@@ -133,24 +137,34 @@ class MarketModel(MonthlyModel):
             True,
             acc,
         )
-        self.counts[0], self.sums[0], _ = acc.total()
+        self.counts[0], self.sums[0], _, self.cohorts[0] = acc.total()
 
     def _check(self, t: int) -> None:
-        """Invariants: conservation (but for entry), shares sum to 1, no NaN, no negatives."""
+        """Invariants: conservation (but for entry and exit), shares sum to 1, no NaN, no negatives."""
         c = self.counts
         before, after = c[t - 1, :, :, L.C_SUBS].sum(), c[t, :, :, L.C_SUBS].sum()
         entered = c[t, :, :, L.C_ENTRANTS].sum()
+        left = c[t, :, :, L.C_DISCONNECT].sum()
+        switched = c[t, :, :, L.C_SWITCH_OUT].sum()
         n = self.state.n_active
         broken = [
-            (after != before + entered, f"{before} + {entered} entrants != {after} subscribers"),
+            (
+                after != before + entered - left,
+                f"{before} + {entered} entrants - {left} disconnections != {after} subscribers",
+            ),
+            (
+                c[t, :, :, L.C_CHURN].sum() != switched + left
+                or c[t, :, :, L.C_ADDS].sum() != c[t, :, :, L.C_SWITCH_IN].sum() + entered,
+                "churners != switches out + disconnections, or gross adds != switches in + entrants",
+            ),
             (abs(self.shares(t).sum() - 1.0) >= 1e-9, f"shares sum to {self.shares(t).sum()}"),
             (
                 (c[t] < 0).any() or not np.isfinite(self.sums[t]).all(),
                 "negative or NaN accounting",
             ),
             (
-                self.flows[t].sum() != c[t, :, :, L.C_CHURN].sum(),
-                f"flows {self.flows[t].sum()} != churners {c[t, :, :, L.C_CHURN].sum()}",
+                self.flows[t].sum() != switched,
+                f"flows {self.flows[t].sum()} != switches out {switched}",
             ),
             (
                 not (

@@ -37,6 +37,22 @@ def top_k_by_risk(risk: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarra
     return candidates[order[:k]]
 
 
+def leave_probability(
+    risk: np.ndarray, customers: np.ndarray, counts: np.ndarray, row: int, months: float, last: int
+) -> np.ndarray:
+    """The risk score turned into a chance of leaving over ``months``, as an operator would.
+
+    The score ranks customers; its level is set by the operator's churn in the last
+    month completed (``last``): ``min(1, risk / mean risk of its customers x churn x
+    months)``. With no churn observed yet (month 1) every chance is 0.
+    """
+    subs = counts[last - 1, row, :, L.C_SUBS].sum() if last >= 1 else 0
+    churn = counts[last, row, :, L.C_CHURN].sum() / subs if subs > 0 else 0.0
+    mean = risk[customers].mean() if customers.any() else 0.0
+    scale = churn * months / mean if mean > 0.0 else 0.0
+    return np.minimum(1.0, risk * scale)
+
+
 class OperatorAgent(mesa.Agent):
     """One operator: its row in the market tables plus its monthly decisions."""
 
@@ -69,26 +85,70 @@ class OperatorAgent(mesa.Agent):
         self.last_review_share = share
 
     def target_retention(self, risk: np.ndarray) -> int:
-        """Mark the riskiest customers for a retention offer within this month's budget.
+        """Mark customers for a retention offer within this month's budget.
 
-        An offer costs ``discount x fee x offer_months`` of the customer's plan; offers go
-        in order of risk while the cumulative cost fits the budget. Returns offers made.
+        Risk targeting (v1): an offer costs ``discount x fee x offer_months`` of the
+        customer's plan; offers go in order of risk while the cumulative cost fits the
+        budget. Value targeting: :meth:`value_offers`. Either way at most ``budget_share``
+        of the operator's customers get an offer when that share is set. Returns offers
+        made.
         """
         t, st = self.model.tables, self.model.state
-        budget, discount, months = t.retention[self.row]
-        if budget <= 0 or discount <= 0 or not self.active:
+        budget, discount, months, by_value, share, _ = t.retention[self.row]
+        if (budget <= 0 and share <= 0) or discount <= 0 or not self.active:
             return 0
         n = st.n_active
-        mine = np.flatnonzero((st.operator[:n] == self.row) & (st.retention_left[:n] == 0))
+        customers = st.operator[:n] == self.row
+        mine = np.flatnonzero(customers & (st.retention_left[:n] == 0))
+        cap = int(share * np.count_nonzero(customers)) if share > 0 else mine.size
+        if by_value:
+            leave = leave_probability(
+                risk, customers, self.model.counts, self.row, months, self.model.month
+            )
+            chosen = self.value_offers(leave, mine, cap)
+        else:
+            chosen = self.risk_offers(risk, mine, cap)
+        st.retention_left[chosen] = int(months)
+        st.retention_discount[chosen] = discount
+        self.offers_made += chosen.size
+        return int(chosen.size)
+
+    def risk_offers(self, risk: np.ndarray, mine: np.ndarray, cap: int) -> np.ndarray:
+        """The highest-risk candidates whose cumulative ``discount x fee x months`` fits."""
+        t, st = self.model.tables, self.model.state
+        budget, discount, months = t.retention[self.row, :3]
+        if budget <= 0:
+            return top_k_by_risk(risk, mine, cap)
         fees = t.plans[:, L.P_FEE]
         cheapest = max(float(fees[t.plan_start[self.row] : t.plan_start[self.row + 1]].min()), 1e-9)
         per_offer = discount * cheapest * months  # the cheapest an offer can be
         # budget // per_offer overflows int() when per_offer is tiny (a subnormal discount)
         k_max = mine.size if budget >= per_offer * mine.size else int(budget // per_offer) + 1
-        chosen = top_k_by_risk(risk, mine, k_max)
+        chosen = top_k_by_risk(risk, mine, min(k_max, cap))
         cost = np.cumsum(discount * fees[st.plan[chosen]] * months)
-        chosen = chosen[cost <= budget]
-        st.retention_left[chosen] = int(months)
-        st.retention_discount[chosen] = discount
-        self.offers_made += chosen.size
-        return int(chosen.size)
+        return chosen[cost <= budget]
+
+    def value_offers(self, leave: np.ndarray, mine: np.ndarray, cap: int) -> np.ndarray:
+        """Candidates by expected value saved, ``leave x value - cost``, if positive.
+
+        ``leave`` is each slot's chance of leaving over the offer's months
+        (:func:`leave_probability`).
+        With the bill ``fee x spend level``: value ``margin x bill x value_months``, cost
+        ``discount x bill x offer_months``; offers go in that order (ties to the lower
+        slot) while the cumulative cost fits the budget (if any), at most ``cap``.
+        """
+        t, st = self.model.tables, self.model.state
+        budget, discount, months, _, _, value_months = t.retention[self.row]
+        seg = st.segment[mine]
+        bill = t.plans[st.plan[mine], L.P_FEE] * (
+            st.spend[mine].astype(np.float64) * t.seg[seg, L.S_SPEND]
+        )
+        value = self.model.spec.economics.margin * bill * value_months
+        cost = discount * bill * months
+        saved = leave[mine] * value - cost
+        keep = saved > 0.0
+        order = np.lexsort((mine[keep], -saved[keep]))[:cap]
+        chosen, cost = mine[keep][order], cost[keep][order]
+        if budget > 0:
+            chosen = chosen[np.cumsum(cost) <= budget]
+        return chosen

@@ -28,13 +28,14 @@ SEGMENT_MULTIPLIERS = {
     "innovation": L.S_INNOV,
     "imitation": L.S_IMIT,
     "spend": L.S_SPEND,
+    "disconnection": L.S_DISCONNECT,
 }
 
 # The behaviour coefficients the kernels read are the scenario's ``Behaviour`` fields,
 # by the same names (``beh.lam``), but for those used only at synthesis or to build the
 # knowledge table; plus ``portability`` (1.0 while number portability is on), which
 # events switch. A new Behaviour field is in the kernels' record without more wiring.
-SYNTHESIS_ONLY_BEHAVIOUR = frozenset({"sat_spread", "K_max", "tau_K"})
+SYNTHESIS_ONLY_BEHAVIOUR = frozenset({"sat_spread", "K_max", "tau_K", "trust_tenure", "trust_tau"})
 KERNEL_BEHAVIOUR: tuple[str, ...] = (
     *(name for name in Behaviour.model_fields if name not in SYNTHESIS_ONLY_BEHAVIOUR),
     "portability",
@@ -60,7 +61,8 @@ class MarketTables:
             rollouts by generation; coverage moves linearly from ``coverage_from`` to
             ``coverage_to`` over ``ramp_months`` starting at month ``ramp_start``.
         outage: (J,) relative quality drop now in force.
-        retention: (J, 3) budget per month, discount, offer months.
+        retention: (J, 6) budget per month (agent money), discount, offer months,
+            value targeting (1.0) or risk (0.0), budget share, value months.
         eff_q: (J, 6) network quality a handset of each generation gets (this month).
         ktab: knowledge lock-in by tenure in months.
         standard_names: device-market standards, in ``scenario.devices`` order.
@@ -96,6 +98,7 @@ class MarketTables:
     device_series: np.ndarray
     device_price: np.ndarray
     potential_series: np.ndarray
+    scale: float = 1.0  # real subscribers per agent (population.represents / size)
     eff_q: np.ndarray = field(init=False)
     initial_fees: np.ndarray = field(init=False)
     dev_avail: np.ndarray = field(init=False)
@@ -201,7 +204,12 @@ def build_tables(scenario: Scenario) -> MarketTables:
     shape = (n_ops, L.MAX_GENERATION + 1)
     cov_from, cov_to, ramp_start = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     ramp_months, perf = np.zeros(shape), np.zeros(shape)
-    retention = np.zeros((n_ops, 3))
+    retention = np.zeros((n_ops, 6))
+    scale = (
+        scenario.population.represents / scenario.population.size
+        if scenario.population.represents
+        else 1.0
+    )
     for j, op in enumerate(operators):
         ops[j, L.O_ACTIVE] = 0.0 if op.name in entering else 1.0
         ops[j, L.O_BRAND] = op.brand
@@ -209,6 +217,7 @@ def build_tables(scenario: Scenario) -> MarketTables:
         ops[j, L.O_REACH] = op.marketing_reach
         ops[j, L.O_CONTACTS] = op.contacts_per_month
         ops[j, L.O_HYPE] = op.hype
+        ops[j, L.O_FAILURE] = op.failure_rate
         for k, tier in enumerate(op.loyalty_tiers):
             tiers[j, k] = (tier.min_tenure_months, tier.min_spend, tier.benefit)
         for net in op.networks:
@@ -218,7 +227,15 @@ def build_tables(scenario: Scenario) -> MarketTables:
             ramp_months[j, g] = net.ramp_months
             perf[j, g] = net.quality
         if op.retention is not None:
-            retention[j] = (op.retention.budget, op.retention.discount, op.retention.offer_months)
+            r = op.retention
+            retention[j] = (
+                r.budget / scale,
+                r.discount,
+                r.offer_months,
+                1.0 if r.targeting == "value" else 0.0,
+                r.budget_share,
+                r.value_months,
+            )
         own_plans = list(op.plans) + [e.plan for e in launches if e.operator == op.name]
         for k, plan in enumerate(own_plans):
             launched_by_event = k >= len(op.plans)
@@ -234,6 +251,9 @@ def build_tables(scenario: Scenario) -> MarketTables:
                     plan.generation,
                     1.0 if offered else 0.0,
                     1.0 if plan.household_bundle else 0.0,
+                    1.0 if plan.prepaid else 0.0,
+                    1.0 if plan.etf_declining else 0.0,
+                    plan.etf_remaining_fee_share,
                 ]
             )
             keys.append((op.name, plan.name))
@@ -269,6 +289,7 @@ def build_tables(scenario: Scenario) -> MarketTables:
         perf=perf,
         outage=np.zeros(n_ops),
         retention=retention,
+        scale=scale,
         ktab=knowledge_table(
             b, scenario.population.tenure.max_months + scenario.simulation.months + 1
         ),
@@ -383,6 +404,8 @@ def initial_distributions(
         sat_0=b.sat_0,
         sat_spread=b.sat_spread,
         trust_0=b.trust_0,
+        trust_tenure=b.trust_tenure,
+        trust_tau=b.trust_tau,
         bundle_share=pop.bundle_share,
         spend_spread=pop.spend_spread,
     )

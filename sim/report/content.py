@@ -53,7 +53,7 @@ class Section:
         title: the heading.
         note: small print under the heading (how to read what follows).
         paragraphs: body text, in order.
-        table: a table after the paragraphs.
+        tables: tables after the paragraphs.
         facts: a two-column label/value table (the run's title block).
         figures: numbered figures after the table.
         boxed: drawn in a box (the caveat), so it stands out on screen and paper.
@@ -63,7 +63,7 @@ class Section:
     title: str
     note: str = ""
     paragraphs: list[str] = field(default_factory=list)
-    table: Table | None = None
+    tables: list[Table] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)
     figures: list[FigureEntry] = field(default_factory=list)
     boxed: bool = False
@@ -91,9 +91,7 @@ class Report:
     @property
     def key_numbers(self) -> Table:
         """The key-numbers table."""
-        table = self.section("key-numbers").table
-        assert table is not None
-        return table
+        return self.section("key-numbers").tables[0]
 
     @property
     def figures(self) -> list[FigureEntry]:
@@ -129,8 +127,9 @@ def build_report(
             "key-numbers",
             "Key numbers",
             note=key_note(result, summary),
-            table=key_numbers(result, summary),
+            tables=[key_numbers(result, summary)],
         ),
+        *_churn_sections(result),
         Section("run", "About this run", facts=facts(result, now or dt.datetime.now())),
         Section("figures", "Figures", figures=figures),
     ]
@@ -143,6 +142,14 @@ def build_report(
         parameters=parameter_table(sc),
         generator=f"telsim {result.provenance.get('version', '')}".strip(),
     )
+
+
+def _churn_sections(result: RunResult) -> list[Section]:
+    """The churn section, or none for a run folder written before cohorts existed."""
+    from sim.report.cohorts import churn_section  # it builds on this module's Table
+
+    section = churn_section(result)
+    return [] if section is None else [section]
 
 
 def caveat_paragraphs(trust: Caveat) -> list[str]:

@@ -115,8 +115,7 @@ def _section(s: Section) -> str:
         parts.append(f"<p><strong>{body}</strong></p>" if s.boxed and k == 0 else f"<p>{body}</p>")
     if s.facts:
         parts.append(_facts(s.facts))
-    if s.table is not None:
-        parts.append(_table(s.table, "numbers"))
+    parts += [_table(t, "numbers") for t in s.tables]
     parts += [_figure(f.number, f.title, f.caption, f.path.read_bytes()) for f in s.figures]
     boxed = ' class="boxed"' if s.boxed else ""
     return f'<section id="{escape(s.key)}"{boxed}>\n' + "\n".join(parts) + "\n</section>"

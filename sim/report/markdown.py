@@ -37,8 +37,8 @@ def section(s: Section) -> list[str]:
     if s.facts:
         lines += table(Table(["", ""], [[f"**{k}**", v] for k, v in s.facts], [False, False]))
         lines.append("")
-    if s.table is not None:
-        lines += [*table(s.table), ""]
+    for t in s.tables:
+        lines += [*table(t), ""]
     for fig in s.figures:
         label = f"Figure {fig.number}. {fig.title}"
         lines += [f"### {label}", "", f"![{label}]({fig.link})", ""]

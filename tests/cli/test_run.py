@@ -29,6 +29,7 @@ RUN_FILES = {
     "operators.parquet",
     "segments.parquet",
     "switching.parquet",
+    "cohorts.parquet",
     "summary.json",
     "scenario.yaml",
     "shares.png",

@@ -17,7 +17,8 @@ def result() -> RunResult:
         **{
             "simulation.replications": 3,
             "population.represents": 5_000_000,
-            "operators.B.retention": {"budget": 2000.0, "discount": 0.3},
+            # real money (represents): 2,000 a month per 1,000 agents
+            "operators.B.retention": {"budget": 2000.0 * 5_000, "discount": 0.3},
         }
     )
     return run(spec)

@@ -139,10 +139,11 @@ def test_retention_budget_creates_a_programme_and_scales_with_population(china: 
     assert spec.operators[2].retention.discount == 0.2  # schema defaults fill the rest
     half = lv.build_scenario(china, {"retention_2": 1000.0, "population": 50_000})
     assert half.population.size == 50_000
-    assert half.operators[2].retention.budget == 500.0  # same budget per agent
+    # with population.represents the budget is real money: the engine divides it
+    assert half.operators[2].retention.budget == 1000.0
     assert half.population.represents == china.population.represents
     line = lv.describe(china, {"retention_2": 1000.0, "population": 50_000})[-1]
-    assert line == "Telecom retention budget: 0 -> 1,000 CNY/month (500 at 50,000 agents)"
+    assert line == "Telecom retention budget: 0 -> 1,000 CNY/month"
 
 
 def test_retention_campaign_budgets_scale_with_population() -> None:

@@ -58,13 +58,13 @@ def test_month_keys_follow_the_stream_names():
 
 
 def test_accumulators_zero_a_view_and_add_up_in_chunk_order():
-    acc = Accumulators.zeros(4, 2, 1)
+    acc = Accumulators.zeros(4, 2, 1, 1)
     acc.counts[:] = 5
     month = acc.first(2)
     assert month.counts.shape[0] == 2 and not month.counts.any()
     month.counts[0, 1, 0, 0] = 3
     month.counts[1, 1, 0, 0] = 4
-    counts, sums, flows = month.total()
+    counts, sums, flows, _ = month.total()
     assert counts[1, 0, 0] == 7 and not sums.any() and not flows.any()
     assert acc.counts[2].all()  # blocks past the month's chunks untouched
 

@@ -104,7 +104,9 @@ def test_advance_swaps_read_and_write_buffers():
 def test_bytes_per_agent_is_small():
     st = SubscriberState.allocate(1000)
     assert st.nbytes == 1000 * BYTES_PER_AGENT
-    assert BYTES_PER_AGENT <= 48  # + 48 B for a degree-10 graph: far under the 200 B target
+    # 53 B with model v2's churn fields (away, failures); + 48 B for a degree-10 graph:
+    # far under the 200 B target
+    assert BYTES_PER_AGENT <= 53
 
 
 def test_a_field_is_declared_once_with_its_dtype():

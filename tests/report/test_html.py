@@ -77,6 +77,7 @@ def test_well_formed(page: str, report: Report) -> None:
     assert parser.counts["details"] == 1 and parser.counts["figure"] == 2
     assert parser.counts["figcaption"] == 2 and parser.counts["style"] == 1
     rows = len(report.parameters) + 1 + len(report.key_numbers.rows) + 1 + len(report.facts)
+    rows += sum(len(t.rows) + 1 for t in report.section("churn").tables)
     assert parser.counts["tr"] == rows
 
 

@@ -37,6 +37,7 @@ def test_sections_in_order(text: str) -> None:
         "## Summary",
         "## How far to trust these numbers",
         "## Key numbers",
+        "## Churn",
         "## About this run",
         "## Figures",
         "### Figure 1. Market share",

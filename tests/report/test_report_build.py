@@ -42,7 +42,7 @@ def test_files(built: tuple[Path, ReportPaths, list]) -> None:
 
 
 def _key_rows(markdown: str) -> dict[str, list[str]]:
-    lines = markdown.split("## Key numbers", 1)[1].split("## About this run", 1)[0].splitlines()
+    lines = markdown.split("## Key numbers", 1)[1].split("\n## ", 1)[0].splitlines()
     table = [line for line in lines if line.startswith("| ")]
     return {row.split(" | ")[0][2:]: row.strip("| ").split(" | ") for row in table[1:]}
 
