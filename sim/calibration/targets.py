@@ -13,7 +13,6 @@ was expected, so the CLI can print it and exit 2.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sim.calibration.survey import REASONS, SurveyDesign
 from sim.errors import UserError
 from sim.io import read_yaml_mapping
+from sim.months import date_of_month, month_of_date
 from sim.scenario import (
     Scenario,
     format_validation_error,
@@ -156,7 +156,8 @@ class Columns(Spec):
     sd: str | None = Field(None, description="Standard deviation of the answers (means, with n).")
     month: str | None = Field(None, description="Model month (integer).")
     date: str | None = Field(
-        None, description="Calendar month YYYY-MM, meaning the end of that month."
+        None,
+        description="Calendar month YYYY-MM: the model month labelled so (month = date - simulation.start).",
     )
     operator: str | None = Field(None, description="Operator.")
     segment: str | None = Field(None, description="Segment.")
@@ -560,20 +561,6 @@ def _check_surveys(path: Path, spec: TargetsFile, scenario: Scenario) -> list[Su
 
 
 # --------------------------------------------------------------------------- targets
-def month_of_date(text: str, start: str) -> int:
-    """Model month whose end is the end of calendar month ``YYYY-MM`` (month 0 ends before start)."""
-    year, month = (int(x) for x in str(text).strip()[:7].split("-"))
-    y0, m0 = (int(x) for x in start.split("-"))
-    return (year * 12 + month) - (y0 * 12 + m0) + 1
-
-
-def date_of_month(month: int, start: str) -> str:
-    """``YYYY-MM`` of the calendar month that ends at model month ``month``."""
-    y0, m0 = (int(x) for x in start.split("-"))
-    y, m = divmod(m0 - 2 + month, 12)
-    return dt.date(y0 + y, m + 1, 1).strftime("%Y-%m")
-
-
 def _expand(
     path: Path, k: int, target: Target, spec: TargetsFile, scenario: Scenario
 ) -> list[Moment]:
