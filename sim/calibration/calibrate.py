@@ -37,6 +37,8 @@ def calibrate(
     figures: bool = True,
     progress: Progress | None = None,
     on_loaded: Callable[[Calibration], None] | None = None,
+    holdout_from: str | None = None,
+    holdout_fraction: float | None = None,
 ) -> dict[str, Any]:
     """Calibrate the targets file's parameters; returns the summary (also in summary.json).
 
@@ -59,6 +61,10 @@ def calibrate(
         figures: write the PNG figures.
         progress: called as evaluations finish.
         on_loaded: called with the validated calibration before anything runs.
+        holdout_from: fit on the observations before this month (``YYYY-MM``), score
+            the rest (replaces the file's ``split``).
+        holdout_fraction: fit on the observations but this fraction, drawn with
+            ``seed``, and score those (replaces the file's ``split``).
     """
     from sim.outdir import open_results_dir
 
@@ -71,7 +77,9 @@ def calibrate(
             "--resume and --overwrite: expected one of them (--overwrite starts afresh)"
         )
     settings = {"method": method, "trials": trials, "replications": replications, "seed": seed}
-    cal = load_calibration(targets, overrides, settings)
+    cal = load_calibration(
+        targets, overrides, settings, split=split_option(holdout_from, holdout_fraction)
+    )
     with open_results_dir(
         out,
         "calibration",
@@ -161,3 +169,26 @@ def _calibrate_into(
     return write_outputs(
         cal, out, best=best, check=check, session=session, figures=figures, **extra
     )
+
+
+def split_option(holdout_from: str | None, holdout_fraction: float | None) -> dict | None:
+    """The ``split`` the command line asks for (None: the targets file's own)."""
+    if holdout_from is not None and holdout_fraction is not None:
+        raise UserError("--holdout-from and --holdout-fraction: expected one of them")
+    if holdout_from is not None:
+        from sim.months import parse_month
+
+        try:
+            year, month = parse_month(holdout_from)
+        except ValueError:
+            raise UserError(
+                f"--holdout-from: expected a month YYYY-MM, got {holdout_from!r}"
+            ) from None
+        return {"holdout_from": f"{year:04d}-{month:02d}"}
+    if holdout_fraction is not None:
+        if not 0 < holdout_fraction < 1:
+            raise UserError(
+                f"--holdout-fraction: expected a fraction between 0 and 1, got {holdout_fraction}"
+            )
+        return {"holdout_fraction": holdout_fraction}
+    return None
