@@ -78,7 +78,7 @@ def calibrate(
         )
     settings = {"method": method, "trials": trials, "replications": replications, "seed": seed}
     cal = load_calibration(
-        targets, overrides, settings, split=split_option(holdout_from, holdout_fraction)
+        targets, overrides, settings, split=split_option(holdout_from, holdout_fraction, seed)
     )
     with open_results_dir(
         out,
@@ -171,8 +171,13 @@ def _calibrate_into(
     )
 
 
-def split_option(holdout_from: str | None, holdout_fraction: float | None) -> dict | None:
-    """The ``split`` the command line asks for (None: the targets file's own)."""
+def split_option(
+    holdout_from: str | None, holdout_fraction: float | None, seed: int | None = None
+) -> dict | None:
+    """The ``split`` the command line asks for (None: the targets file's own).
+
+    ``seed`` (``--seed``) draws the held-out fraction; without it, ``settings.seed``.
+    """
     if holdout_from is not None and holdout_fraction is not None:
         raise UserError("--holdout-from and --holdout-fraction: expected one of them")
     if holdout_from is not None:
@@ -190,5 +195,5 @@ def split_option(holdout_from: str | None, holdout_fraction: float | None) -> di
             raise UserError(
                 f"--holdout-fraction: expected a fraction between 0 and 1, got {holdout_fraction}"
             )
-        return {"holdout_fraction": holdout_fraction}
+        return {"holdout_fraction": holdout_fraction, "seed": seed}
     return None

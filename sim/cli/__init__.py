@@ -11,6 +11,7 @@ from sim.cli import (  # noqa: F401
     dashboard,  # dashboard
     report,  # report
     run,  # run, validate, schema
+    score,  # score
     sweep,  # sweep, sensitivity
 )
 from sim.cli.common import app

@@ -25,6 +25,7 @@ from sim.cli.common import (
     out,
 )
 from sim.cli.interrupt import kept
+from sim.cli.score import HoldoutFractionOpt, HoldoutFromOpt, print_fit
 from sim.errors import UserError
 from sim.extras import require
 
@@ -88,6 +89,8 @@ def calibrate(
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     overwrite: OverwriteOpt = False,
+    holdout_from: HoldoutFromOpt = None,
+    holdout_fraction: HoldoutFractionOpt = None,
 ) -> None:
     """Calibrate a targets file: best parameters, fit table, figures, calibrated scenario."""
     target_dir = out_dir
@@ -101,7 +104,7 @@ def calibrate(
         if target_dir is None:  # the default folder is named after the calibration
             from sim.calibration.targets import load_calibration
 
-            name = load_calibration(targets, list(set_ or [])).spec.name
+            name = load_calibration(targets, list(set_ or []), expand=False).spec.name
             target_dir = Path("results") / "calibration" / name
         replacing = overwrite and kept(target_dir) == "previous results kept"
         with _Bar(quiet) as bar:
@@ -122,6 +125,8 @@ def calibrate(
                 figures=figures,
                 progress=bar.update,
                 on_loaded=bar.describe,
+                holdout_from=holdout_from,
+                holdout_fraction=holdout_fraction,
             )
     except UserError as exc:
         fail(str(exc))
@@ -137,16 +142,23 @@ def calibrate(
 
 
 class _Bar:
-    """Rich progress bar on stderr: evaluations done / total, best loss, time left."""
+    """Progress on stderr: a bar on a terminal, else plain lines.
+
+    The bar shows evaluations n / N, the best loss and the time left; without a terminal
+    (a log file, a batch job) a line says the same about every tenth of the evaluations.
+    """
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
         self.progress: Any = None
         self.task: Any = None
         self.check: Any = None
+        self.plain = not quiet and not err.is_terminal
+        self.started = 0.0
+        self.shown = -1
 
     def __enter__(self) -> _Bar:
-        if not self.quiet:
+        if not self.quiet and not self.plain:
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -176,21 +188,30 @@ class _Bar:
 
     def describe(self, cal: Any) -> None:
         """Print what will run, then show the search bar."""
-        if self.progress is None:
+        if self.quiet:
             return
+        import time
+
         st, sc = cal.settings, cal.scenario
+        held = len(cal.moments) - len(cal.train)
         err.print(
-            f"{escape(cal.spec.name)}: {len(cal.spec.parameters)} parameters, {len(cal.moments)} "
-            f"moments; {st.method}, {st.abc.simulations if st.method == 'abc' else st.trials} "
+            f"{escape(cal.spec.name)}: {len(cal.spec.parameters)} parameters, {len(cal.train)} "
+            f"moments fitted{f', {held} held out' if held else ''}; {st.method}, "
+            f"{st.abc.simulations if st.method == 'abc' else st.trials} "
             f"evaluations x {st.replications} replication(s) of "
             f"'{escape(sc.name)}' ({sc.population.size:,} agents, {sc.simulation.months} months)",
             highlight=False,
         )
-        total = st.abc.simulations if st.method == "abc" else st.trials
-        self.task = self.progress.add_task("search", total=total, best="")
+        self.started = time.perf_counter()
+        if self.progress is not None:
+            total = st.abc.simulations if st.method == "abc" else st.trials
+            self.task = self.progress.add_task("search", total=total, best="")
 
     def update(self, phase: str, done: int, total: int, best: float | None) -> None:
         """Advance the bar of the phase (search, then the check run)."""
+        if self.plain:
+            self._line(phase, done, total, best)
+            return
         if self.progress is None:
             return
         if phase == "check":
@@ -201,31 +222,75 @@ class _Bar:
         label = f"best loss {best:.4g}" if best is not None else ""
         self.progress.update(self.task, completed=done, total=total, best=label)
 
+    def _line(self, phase: str, done: int, total: int, best: float | None) -> None:
+        """One plain line per tenth of the search (and at its end); none for the check run."""
+        import time
+
+        step = max(1, total // 10)
+        if phase != "search" or done == self.shown or (done % step and done != total):
+            return
+        self.shown = done
+        spent = time.perf_counter() - self.started
+        left = spent / done * (total - done) if done else float("nan")
+        loss = f", best loss {best:.4g}" if best is not None else ""
+        err.print(
+            f"trial {done}/{total}{loss}, {spent:.0f} s, about {left:.0f} s left",
+            highlight=False,
+        )
+
+
+IDENTIFICATION = (
+    "identified: the {what} covers at most half of the parameter's bounds (log scale for "
+    "log parameters); weak: more than half, the data hardly pin it down; not judged: too "
+    "few {few} to tell; at low/high bound: the best value is within 2 % of a bound, so the "
+    "data push beyond the range allowed and its range says nothing. Correlations in "
+    "summary.json and correlations.png show which parameters trade off."
+)
+
 
 def _print_summary(summary: dict[str, Any], target: Path | None) -> None:
+    import pandas as pd
     from rich.table import Table
 
+    if target is not None and (target / "fit.csv").is_file():
+        print_fit(pd.read_csv(target / "fit.csv"), summary["fit"])
+    abc = summary["method"] == "abc"
     table = Table(
         title=f"{summary['calibration']}: {summary['method']}, {summary['evaluations']} evaluations"
     )
-    for col in ("parameter", "best", "uncertainty", "identified"):
+    for col in ("parameter", "best", "uncertainty", "identification"):
         table.add_column(col, justify="left" if col == "parameter" else "right")
     for name, value in summary["best_parameters"].items():
         u = summary["uncertainty"][name]
         band = (
-            f"{u['p5']:.4g} .. {u['p95']:.4g} (90 %)"
-            if "p5" in u
-            else f"{u['low']:.4g} .. {u['high']:.4g} (68 %)"
+            f"{u['p5']:.4g} .. {u['p95']:.4g} (90 % posterior)"
+            if abc
+            else f"{u['low']:.4g} .. {u['high']:.4g} (68 % plausible)"
         )
-        weak = u["weakly_identified"]
         table.add_row(
-            name, f"{value:.4g}", band, "?" if weak is None else "weakly" if weak else "yes"
+            name,
+            f"{value:.4g}",
+            f"{band}, {u['share_of_bounds']:.0%} of bounds",
+            u["identification"],
         )
     out.print(table)
-    loss = summary["loss"]
+    what = "90 % posterior range" if abc else "range of the trials within the 68 % loss threshold"
+    few = "effective particles" if abc else "trials near the best (CMA-ES and TPE crowd them)"
+    out.print(IDENTIFICATION.format(what=what, few=few), style="dim", highlight=False)
+    convergence = summary.get("abc_convergence")
+    if convergence and not convergence["converged"]:
+        for warning in convergence["warnings"]:
+            err.print(f"[bold yellow]ABC not converged[/]: {escape(warning)}", highlight=False)
+    loss, fit = summary["loss"], summary["fit"]
+    test = fit["test"]
+    tested = (
+        f"; held out: {test['moments']} moments, rms z {test['rms_z']:.3g}"
+        if test["moments"]
+        else ""
+    )
     out.print(
-        f"loss {loss['check_run']:.4g} over {summary['moments']} moments "
-        f"({loss['per_moment']:.3g} per moment), rms z {summary['fit']['rms_z']:.3g}; "
+        f"loss {loss['check_run']:.4g} over {fit['train']['moments']} fitted moments "
+        f"({loss['per_moment']:.3g} per moment), rms z {fit['rms_z']:.3g}{tested}; "
         f"wall time {summary['session']['wall_seconds']:.1f} s; results in [bold]{escape(str(target))}[/]",
         highlight=False,
     )
