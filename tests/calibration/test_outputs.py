@@ -10,7 +10,9 @@ import pytest
 from scipy.stats import chi2
 
 from sim.calibration.outputs import (
+    abc_convergence,
     abc_uncertainty,
+    bound_hit,
     correlations,
     loss_threshold,
     optuna_uncertainty,
@@ -25,7 +27,13 @@ def _cal(n_moments: int):
         Parameter(name="a", path="x", low=0.0, high=1.0),
         Parameter(name="b", path="y", low=0.01, high=100.0, log=True),
     ]
-    return SimpleNamespace(spec=SimpleNamespace(parameters=params), moments=[None] * n_moments)
+    abc = SimpleNamespace(population=20, min_epsilon=0.0)
+    return SimpleNamespace(
+        spec=SimpleNamespace(parameters=params),
+        moments=[None] * n_moments,
+        train=[None] * n_moments,
+        settings=SimpleNamespace(abc=abc),
+    )
 
 
 def _trials(losses, a, b):
@@ -43,11 +51,15 @@ def test_a_wide_plausible_range_is_weakly_identified_and_too_few_trials_not_judg
     losses = [1.0, 1.2, 1.5, 1.7, 2.0, 50.0]
     a = [0.1, 0.9, 0.5, 0.3, 0.7, 0.5]  # spread over 80 % of the bounds
     b = [1.0, 1.1, 0.9, 1.05, 0.95, 50.0]  # a narrow band on the log scale
-    u = optuna_uncertainty(_cal(20), _trials(losses, a, b))
+    u = optuna_uncertainty(_cal(20), _trials(losses, a, b), {"a": 0.1, "b": 1.0})
     assert u["a"]["weakly_identified"] is True and u["a"]["share_of_bounds"] == pytest.approx(0.8)
     assert u["b"]["weakly_identified"] is False and u["b"]["plausible_trials"] == 5
-    few = optuna_uncertainty(_cal(20), _trials([1.0, 90.0], [0.1, 0.9], [1.0, 2.0]))
+    assert u["a"]["identification"] == "weak" and u["b"]["identification"] == "identified"
+    few = optuna_uncertainty(
+        _cal(20), _trials([1.0, 90.0], [0.1, 0.9], [1.0, 2.0]), {"a": 0.1, "b": 1.0}
+    )
     assert few["a"]["weakly_identified"] is None
+    assert few["a"]["identification"] == "not judged"
 
 
 def test_weighted_quantiles_and_posterior_summaries():
@@ -57,8 +69,38 @@ def test_weighted_quantiles_and_posterior_summaries():
     post = pd.DataFrame(
         {"a": np.linspace(0.0, 1.0, 11), "b": np.full(11, 2.0), "weight": np.full(11, 1 / 11)}
     )
-    u = abc_uncertainty(_cal(5), post)
+    u = abc_uncertainty(_cal(5), post, {"a": 0.5, "b": 2.0})
     assert u["a"]["mean"] == pytest.approx(0.5) and u["a"]["weakly_identified"] is True
     assert u["b"]["p5"] == u["b"]["p95"] == 2.0 and u["b"]["weakly_identified"] is False
     r = correlations(pd.DataFrame({"a": [0, 1, 2, 3.0], "b": [0, 2, 4, 6.0]}), ["a", "b"], None)
     assert r == {"a~b": 1.0}
+
+
+def test_a_best_value_at_a_bound_is_flagged_not_identified():
+    params = _cal(20).spec.parameters
+    assert bound_hit(params[0], 0.01) == "low" and bound_hit(params[0], 0.5) is None
+    assert bound_hit(params[1], 95.0) == "high"  # within 2 % of the log range
+    losses = [1.0, 1.2, 1.5, 1.7, 2.0]
+    trials = _trials(losses, [0.001, 0.01, 0.005, 0.0, 0.002], [1.0, 1.1, 0.9, 1.05, 0.95])
+    u = optuna_uncertainty(_cal(20), trials, {"a": 0.001, "b": 1.0})
+    assert u["a"]["at_bound"] == "low" and u["a"]["identification"] == "at low bound"
+    assert u["b"]["identification"] == "identified"
+
+
+def test_a_collapsed_posterior_is_not_judged_and_abc_says_it_did_not_converge():
+    w = np.full(20, 1e-6)
+    w[3] = 1.0
+    post = pd.DataFrame(
+        {"a": np.linspace(0.2, 0.8, 20), "b": np.full(20, 2.0), "weight": w / w.sum()}
+    )
+    u = abc_uncertainty(_cal(5), post, {"a": 0.3, "b": 2.0})
+    assert u["a"]["identification"] == "not judged"  # one particle's range means nothing
+    falling = pd.DataFrame({"epsilon": [170.0, 110.0, 70.0], "acceptance": [0.5, 0.3, 0.2]})
+    c = abc_convergence(_cal(5), post, falling)
+    assert not c["converged"] and len(c["warnings"]) == 2
+    assert c["epsilon_schedule"] == [170.0, 110.0, 70.0] and c["acceptance_rate"] == 0.2
+    assert c["effective_sample_size"] < 2
+    even = post.assign(weight=1 / 20)
+    settled = pd.DataFrame({"epsilon": [20.0, 15.0, 14.5], "acceptance": [0.5, 0.3, 0.2]})
+    ok = abc_convergence(_cal(5), even, settled)
+    assert ok["converged"] and ok["warnings"] == [] and ok["effective_sample_size"] == 20
