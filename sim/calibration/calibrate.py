@@ -15,7 +15,7 @@ from typing import Any
 from sim.calibration.targets import METHODS, Calibration, load_calibration
 from sim.errors import UserError
 
-# Progress: (phase, done, total, best loss or None); phase "search" or "check".
+# Progress: (phase, done, total, best loss or None); phase "search", "profile" or "check".
 Progress = Callable[[str, int, int, float | None], None]
 
 
@@ -136,24 +136,35 @@ def _calibrate_into(
         extra: dict[str, Any] = {"posterior": outcome.posterior, "generations": outcome.generations}
     else:
         from sim.calibration.optimize import run_optuna
+        from sim.calibration.profile import run_profile
+        from sim.sweep.executors import open_executor
 
-        history = run_optuna(
-            cal,
-            out,
-            workers=workers,
-            executor=executor,
-            scheduler=scheduler,
-            resume=resume,
-            progress=search,
-        )
-        best = history.parameters(history.best(), [p.name for p in cal.spec.parameters])
+        names = [p.name for p in cal.spec.parameters]
+        kind = "dask" if scheduler is not None else executor
+        with open_executor(workers, kind=kind, scheduler=scheduler) as pool:  # type: ignore[arg-type]
+            history = run_optuna(cal, out, resume=resume, progress=search, pool=pool)
+            best = history.parameters(history.best(), names)
+            profile = None
+            if cal.settings.profile > 0:
+                started_profile = time.perf_counter()
+                profile = run_profile(
+                    cal,
+                    best,
+                    pool,
+                    progress=None
+                    if progress is None
+                    else (lambda d, t: progress("profile", d, t, None)),
+                )
         session = {
             "evaluations_now": history.ran_now,
             "seconds": round(history.seconds, 2),
             "workers": history.workers,
             "best_trial": history.best(),
         }
-        extra = {"trials": history.frame}
+        if profile is not None:
+            session["profile_evaluations"] = len(profile)
+            session["profile_seconds"] = round(time.perf_counter() - started_profile, 2)
+        extra = {"trials": history.frame, "profile": profile}
     from sim.calibration.outputs import check_run, truth_loss, write_outputs
 
     def check_progress(rep: int, month: int, months: int) -> None:

@@ -104,29 +104,55 @@ def identification(share: float, judged: bool, at_bound: str | None) -> str:
 
 
 def optuna_uncertainty(
-    cal: Calibration, frame: pd.DataFrame, best: dict[str, float]
+    cal: Calibration,
+    frame: pd.DataFrame,
+    best: dict[str, float],
+    profile: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Per parameter: the plausible set's range and what it says about identification.
+    """Per parameter: its interval, its share of the bounds, a bound hit, identification.
 
-    The range's share of the prior's range, and whether the best value sits at a bound.
+    With a ``profile`` (:mod:`sim.calibration.profile`) the interval is the profile's;
+    without one, the range of the plausible trials (not judged when fewer than
+    :data:`MIN_NEAR`: a handful of trials say nothing about the minimum's shape).
     """
+    from sim.calibration.profile import interval, threshold
+
     params = cal.spec.parameters
     near = plausible_trials(frame, len(params), len(cal.train))
-    judged = len(near) >= MIN_NEAR  # a handful of trials say nothing about the minimum's shape
+    top = None
+    if profile is not None:
+        best_loss = float(np.nanmin(frame["loss"].to_numpy(dtype=float)))
+        top = threshold(best_loss, len(params), len(cal.train))
     out: dict[str, Any] = {}
     for p in params:
         col = near[f"param.{p.name}"].to_numpy(dtype=float)
-        lo, hi = float(col.min()), float(col.max())
+        near_lo, near_hi = float(col.min()), float(col.max())
+        if profile is not None and top is not None:
+            rows = profile[profile["parameter"] == p.name]
+            lo, hi = interval(
+                p,
+                rows["value"].to_numpy(dtype=float),
+                rows["loss"].to_numpy(dtype=float),
+                best[p.name],
+                top,
+            )
+            judged, source = True, "profile"
+        else:
+            lo, hi = near_lo, near_hi
+            judged, source = len(near) >= MIN_NEAR, "plausible trials"
         share = _width(p, lo, hi)
         hit = bound_hit(p, best[p.name])
         out[p.name] = {
             "low": lo,
             "high": hi,
+            "interval_from": source,
             "share_of_bounds": round(share, 3),
             "at_bound": hit,
             "identification": identification(share, judged, hit),
             "weakly_identified": bool(share > WEAK_FRACTION) if judged else None,
             "plausible_trials": len(near),
+            "plausible_low": near_lo,
+            "plausible_high": near_hi,
         }
     return out
 
@@ -254,6 +280,7 @@ def write_outputs(
     trials: pd.DataFrame | None = None,
     posterior: pd.DataFrame | None = None,
     generations: pd.DataFrame | None = None,
+    profile: pd.DataFrame | None = None,
     figures: bool = True,
 ) -> dict[str, Any]:
     """Write every output file and figure; returns the summary."""
@@ -262,7 +289,9 @@ def write_outputs(
     convergence = None
     if trials is not None:
         atomic_write(out / "trials.parquet", lambda p: trials.to_parquet(p, index=False))
-        uncertainty = optuna_uncertainty(cal, trials, best)
+        uncertainty = optuna_uncertainty(cal, trials, best, profile)
+        if profile is not None:
+            atomic_write(out / "profile.csv", lambda p: profile.to_csv(p, index=False))
         near = plausible_trials(trials, len(names), len(cal.train))
         corr = correlations(
             near.rename(columns={f"param.{n}": n for n in names}), names, weights=None
@@ -292,6 +321,8 @@ def write_outputs(
         from sim.calibration import plots
 
         plots.save_figures(cal, out, fit, check, best, trials, posterior, generations, summary)
+        if profile is not None:
+            plots.profile_figure(cal, profile, summary, out / "profile.png")
     return summary
 
 

@@ -353,6 +353,40 @@ def trial_scatter(
     )
 
 
+def profile_figure(
+    cal: Calibration, profile: pd.DataFrame, summary: dict[str, Any], path: Path
+) -> Path:
+    """Loss along each parameter with the others at their best, the interval shaded."""
+    params = cal.spec.parameters
+    best = summary["best_parameters"]
+    text = caption(cal, int(summary["check_replications"]), int(summary["evaluations"]))
+    rows, cols = _grid(len(params))
+    fig, axes = new_figure(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
+    for ax, p in zip(axes.flat, params, strict=False):
+        u = summary["uncertainty"][p.name]
+        part = profile[profile["parameter"] == p.name].sort_values("value")
+        ax.plot(part["value"], part["loss"], "o-", markersize=3, color="black", label="loss")
+        ax.axvspan(u["low"], u["high"], color="0.8", label="68 % interval")
+        ax.axvline(best[p.name], color="black", linewidth=1, label="best")
+        if p.truth is not None:
+            ax.axvline(p.truth, color="black", linestyle="--", linewidth=1, label="truth")
+        ax.set_yscale("log")
+        if p.log:
+            ax.set_xscale("log")
+        ax.set_xlim(p.low, p.high)
+        ax.set_xlabel(f"{p.name}: {u['identification']}", fontsize=8)
+        ax.set_ylabel("loss (log)")
+        ax.grid(alpha=0.3)
+    return _finish_parameter_grid(
+        fig,
+        axes,
+        len(params),
+        "Profile: loss along each parameter, the others at their best",
+        text,
+        path,
+    )
+
+
 def _finish_parameter_grid(
     fig: Figure, axes: np.ndarray, used: int, title: str, text: str, path: Path
 ) -> Path:

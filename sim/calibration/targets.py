@@ -304,6 +304,13 @@ class Settings(Spec):
         le=256,
         description="Trials asked of optuna at once; fixed, so results do not depend on --workers.",
     )
+    profile: int = Field(
+        8,
+        ge=0,
+        le=100,
+        description="tpe/cmaes: points per parameter of the loss profile after the search "
+        "(identification; 0: none).",
+    )
     abc: AbcSettings = Field(default_factory=AbcSettings)
 
 
@@ -424,6 +431,7 @@ class Calibration:
         spec = self.spec.model_dump(mode="json")
         spec["settings"].pop("trials", None)
         spec["settings"].pop("check_replications", None)
+        spec["settings"].pop("profile", None)
         spec["settings"]["abc"].pop("simulations", None)
         spec["settings"]["abc"].pop("generations", None)
         payload = {

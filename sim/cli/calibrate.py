@@ -152,10 +152,11 @@ class _Bar:
         self.quiet = quiet
         self.progress: Any = None
         self.task: Any = None
-        self.check: Any = None
+        self.others: dict[str, Any] = {}
         self.plain = not quiet and not err.is_terminal
         self.started = 0.0
-        self.shown = -1
+        self.started_phase = 0.0
+        self.shown: tuple[str, int] = ("", -1)
 
     def __enter__(self) -> _Bar:
         if not self.quiet and not self.plain:
@@ -202,7 +203,7 @@ class _Bar:
             f"'{escape(sc.name)}' ({sc.population.size:,} agents, {sc.simulation.months} months)",
             highlight=False,
         )
-        self.started = time.perf_counter()
+        self.started = self.started_phase = time.perf_counter()
         if self.progress is not None:
             total = st.abc.simulations if st.method == "abc" else st.trials
             self.task = self.progress.add_task("search", total=total, best="")
@@ -214,38 +215,49 @@ class _Bar:
             return
         if self.progress is None:
             return
-        if phase == "check":
-            if self.check is None:
-                self.check = self.progress.add_task("check run", total=total, best="")
-            self.progress.update(self.check, completed=done, total=total)
+        if phase != "search":  # the profile, then the check run: a bar each
+            if phase not in self.others:
+                label = "check run" if phase == "check" else phase
+                self.others[phase] = self.progress.add_task(label, total=total, best="")
+            self.progress.update(self.others[phase], completed=done, total=total)
             return
         label = f"best loss {best:.4g}" if best is not None else ""
         self.progress.update(self.task, completed=done, total=total, best=label)
 
     def _line(self, phase: str, done: int, total: int, best: float | None) -> None:
-        """One plain line per tenth of the search (and at its end); none for the check run."""
+        """One plain line per tenth of the search or profile (and at its end)."""
         import time
 
         step = max(1, total // 10)
-        if phase != "search" or done == self.shown or (done % step and done != total):
+        if phase == "check" or (phase, done) == self.shown or (done % step and done != total):
             return
-        self.shown = done
-        spent = time.perf_counter() - self.started
+        if done == step or self.shown[0] != phase:
+            self.started_phase = time.perf_counter() if phase != "search" else self.started
+        self.shown = (phase, done)
+        spent = time.perf_counter() - self.started_phase
         left = spent / done * (total - done) if done else float("nan")
+        what = "trial" if phase == "search" else "profile point"
         loss = f", best loss {best:.4g}" if best is not None else ""
         err.print(
-            f"trial {done}/{total}{loss}, {spent:.0f} s, about {left:.0f} s left",
+            f"{what} {done}/{total}{loss}, {spent:.0f} s, about {left:.0f} s left",
             highlight=False,
         )
 
 
 IDENTIFICATION = (
-    "identified: the {what} covers at most half of the parameter's bounds (log scale for "
-    "log parameters); weak: more than half, the data hardly pin it down; not judged: too "
-    "few {few} to tell; at low/high bound: the best value is within 2 % of a bound, so the "
-    "data push beyond the range allowed and its range says nothing. Correlations in "
-    "summary.json and correlations.png show which parameters trade off."
+    "interval: {how}. identified: it covers at most half of the parameter's bounds (log "
+    "scale for log parameters); weak: more than half, the data hardly pin it down; not "
+    "judged: too few {few} to tell; at low/high bound: the best value is within 2 % of a "
+    "bound, the data push beyond the range allowed. Correlations (summary.json, "
+    "correlations.png) show which parameters trade off. See docs/calibration.md."
 )
+HOW = {
+    "abc": "the posterior's 5-95 % range",
+    "profile": "where the loss, moving this parameter alone from the best, stays within the "
+    "68 % threshold (profile.png; narrower than the truth when parameters trade off)",
+    "plausible trials": "the range of the trials within the 68 % loss threshold (an "
+    "optimiser crowds them near the best, so this understates the uncertainty)",
+}
 
 
 def _print_summary(summary: dict[str, Any], target: Path | None) -> None:
@@ -255,28 +267,28 @@ def _print_summary(summary: dict[str, Any], target: Path | None) -> None:
     if target is not None and (target / "fit.csv").is_file():
         print_fit(pd.read_csv(target / "fit.csv"), summary["fit"])
     abc = summary["method"] == "abc"
+    first = next(iter(summary["uncertainty"].values()), {})
+    kind = "90 % posterior" if abc else f"68 % {first.get('interval_from', 'plausible trials')}"
     table = Table(
-        title=f"{summary['calibration']}: {summary['method']}, {summary['evaluations']} evaluations"
+        title=f"{summary['calibration']}: {summary['method']}, {summary['evaluations']} "
+        f"evaluations; interval: {kind}"
     )
-    for col in ("parameter", "best", "uncertainty", "identification"):
+    for col in ("parameter", "best", "interval", "of bounds", "identification"):
         table.add_column(col, justify="left" if col == "parameter" else "right")
     for name, value in summary["best_parameters"].items():
         u = summary["uncertainty"][name]
-        band = (
-            f"{u['p5']:.4g} .. {u['p95']:.4g} (90 % posterior)"
-            if abc
-            else f"{u['low']:.4g} .. {u['high']:.4g} (68 % plausible)"
-        )
+        lo, hi = (u["p5"], u["p95"]) if abc else (u["low"], u["high"])
         table.add_row(
             name,
             f"{value:.4g}",
-            f"{band}, {u['share_of_bounds']:.0%} of bounds",
+            f"{lo:.3g} .. {hi:.3g}",
+            f"{u['share_of_bounds']:.0%}",
             u["identification"],
         )
     out.print(table)
-    what = "90 % posterior range" if abc else "range of the trials within the 68 % loss threshold"
-    few = "effective particles" if abc else "trials near the best (CMA-ES and TPE crowd them)"
-    out.print(IDENTIFICATION.format(what=what, few=few), style="dim", highlight=False)
+    how = HOW["abc" if abc else first.get("interval_from", "plausible trials")]
+    few = "effective particles" if abc else "trials near the best"
+    out.print(IDENTIFICATION.format(how=how, few=few), style="dim", highlight=False)
     convergence = summary.get("abc_convergence")
     if convergence and not convergence["converged"]:
         for warning in convergence["warnings"]:

@@ -104,3 +104,16 @@ def test_a_collapsed_posterior_is_not_judged_and_abc_says_it_did_not_converge():
     settled = pd.DataFrame({"epsilon": [20.0, 15.0, 14.5], "acceptance": [0.5, 0.3, 0.2]})
     ok = abc_convergence(_cal(5), even, settled)
     assert ok["converged"] and ok["warnings"] == [] and ok["effective_sample_size"] == 20
+
+
+def test_the_profile_interval_is_interpolated_where_the_loss_crosses_the_threshold():
+    from sim.calibration.profile import grid, interval
+
+    p = _cal(20).spec.parameters[0]  # a in [0, 1]
+    values = np.array(grid(p, 11, 0.5))
+    assert len(values) == 11 and values[0] == 0.0 and values[-1] == 1.0
+    loss = 100.0 * (values - 0.5) ** 2  # 0 at 0.5; 1.0 at 0.4 and 0.6
+    lo, hi = interval(p, values, loss, 0.5, 1.0)
+    assert (lo, hi) == pytest.approx((0.4, 0.6))
+    lo, hi = interval(p, values, np.zeros(11), 0.5, 1.0)  # flat: the whole bounds
+    assert (lo, hi) == (0.0, 1.0)

@@ -143,3 +143,17 @@ def test_bad_splits_exit_2(targets, tmp_path, options, fragments):
         "score", targets.parent / "scenario.yaml", targets, "--out", tmp_path / "o", *options
     )
     assert_user_error(result, *fragments)
+
+
+def test_identification_comes_from_the_loss_profile(split_fit):
+    profile = pd.read_csv(split_fit / "profile.csv")
+    summary = json.loads((split_fit / "summary.json").read_text())
+    assert set(profile["parameter"]) == {"c_base", "beta_price"}
+    assert (profile.groupby("parameter").size() >= 8).all()
+    trials = pd.read_parquet(split_fit / "trials.parquet")
+    for name, value in summary["best_parameters"].items():
+        u = summary["uncertainty"][name]
+        assert u["interval_from"] == "profile" and u["low"] <= value <= u["high"]
+        at_best = profile[(profile["parameter"] == name) & (profile["value"] == value)]
+        assert at_best["loss"].iloc[0] == pytest.approx(trials["loss"].min())  # same seed
+    assert (split_fit / "profile.png").stat().st_size > 0
