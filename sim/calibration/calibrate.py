@@ -39,6 +39,7 @@ def calibrate(
     on_loaded: Callable[[Calibration], None] | None = None,
     holdout_from: str | None = None,
     holdout_fraction: float | None = None,
+    profile: int | None = None,
 ) -> dict[str, Any]:
     """Calibrate the targets file's parameters; returns the summary (also in summary.json).
 
@@ -65,6 +66,7 @@ def calibrate(
             the rest (replaces the file's ``split``).
         holdout_fraction: fit on the observations but this fraction, drawn with
             ``seed``, and score those (replaces the file's ``split``).
+        profile: loss-profile points per parameter after an optuna search (0: none).
     """
     from sim.outdir import open_results_dir
 
@@ -76,7 +78,13 @@ def calibrate(
         raise UserError(
             "--resume and --overwrite: expected one of them (--overwrite starts afresh)"
         )
-    settings = {"method": method, "trials": trials, "replications": replications, "seed": seed}
+    settings = {
+        "method": method,
+        "trials": trials,
+        "replications": replications,
+        "seed": seed,
+        "profile": profile,
+    }
     cal = load_calibration(
         targets, overrides, settings, split=split_option(holdout_from, holdout_fraction, seed)
     )

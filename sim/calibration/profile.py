@@ -49,6 +49,8 @@ def run_profile(
         for k, (name, value) in enumerate(rows)
     ]
     loss = np.full(len(rows), np.nan)
+    if progress is not None:
+        progress(0, len(tasks))
     for done, (i, outcome) in enumerate(pool.map_unordered(evaluate, tasks), start=1):
         if not isinstance(outcome, Failure):
             loss[i] = smm_loss(cal.moments, np.asarray(outcome["values"], dtype=np.float64))

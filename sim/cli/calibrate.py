@@ -91,6 +91,15 @@ def calibrate(
     overwrite: OverwriteOpt = False,
     holdout_from: HoldoutFromOpt = None,
     holdout_fraction: HoldoutFractionOpt = None,
+    profile: Annotated[
+        int | None,
+        typer.Option(
+            "--profile",
+            min=0,
+            help="tpe/cmaes: loss-profile points per parameter after the search (0: none); "
+            "default: the file's settings.profile.",
+        ),
+    ] = None,
 ) -> None:
     """Calibrate a targets file: best parameters, fit table, figures, calibrated scenario."""
     target_dir = out_dir
@@ -127,6 +136,7 @@ def calibrate(
                 on_loaded=bar.describe,
                 holdout_from=holdout_from,
                 holdout_fraction=holdout_fraction,
+                profile=profile,
             )
     except UserError as exc:
         fail(str(exc))
@@ -156,7 +166,8 @@ class _Bar:
         self.plain = not quiet and not err.is_terminal
         self.started = 0.0
         self.started_phase = 0.0
-        self.shown: tuple[str, int] = ("", -1)
+        self.phase = "search"
+        self.last: tuple[str, int] = ("", -1)
 
     def __enter__(self) -> _Bar:
         if not self.quiet and not self.plain:
@@ -228,12 +239,15 @@ class _Bar:
         """One plain line per tenth of the search or profile (and at its end)."""
         import time
 
+        if phase != self.phase:  # a new phase starts its clock at its first report
+            self.phase = phase
+            self.started_phase = self.started if phase == "search" else time.perf_counter()
         step = max(1, total // 10)
-        if phase == "check" or (phase, done) == self.shown or (done % step and done != total):
+        if phase == "check" or not done or (done % step and done != total):
             return
-        if done == step or self.shown[0] != phase:
-            self.started_phase = time.perf_counter() if phase != "search" else self.started
-        self.shown = (phase, done)
+        if (phase, done) == self.last:  # optuna reports a batch's end twice
+            return
+        self.last = (phase, done)
         spent = time.perf_counter() - self.started_phase
         left = spent / done * (total - done) if done else float("nan")
         what = "trial" if phase == "search" else "profile point"

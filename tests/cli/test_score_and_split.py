@@ -29,6 +29,7 @@ def split_fit(targets, tmp_path_factory) -> Path:
     result = invoke("calibrate", targets, "--out", out, "--holdout-from", "2009-06")
     assert result.exit_code == 0, result.output
     assert "trial 4/4" in result.stderr  # plain progress lines: no terminal here
+    assert "profile point" in result.stderr
     assert "held out" in result.stdout and "identification" in result.stdout
     return out
 
@@ -84,8 +85,10 @@ def test_run_size_settings_are_not_baked_in(targets, tmp_path):
     panel[panel["month"] == 3].to_csv(tmp_path / "panel.csv", index=False)
     (tmp_path / "targets.yaml").write_text(yaml.safe_dump(raw))
     out = tmp_path / "cal"
-    result = invoke("calibrate", tmp_path / "targets.yaml", "--out", out, "--trials", "2", "-q")
+    args = ("--out", out, "--trials", "2", "--profile", "0", "-q")
+    result = invoke("calibrate", tmp_path / "targets.yaml", *args)
     assert result.exit_code == 0, result.output
+    assert not (out / "profile.csv").exists()  # --profile 0: the plausible trials only
     calibrated = load_scenario(out / "calibrated_scenario.yaml")
     assert (calibrated.simulation.months, calibrated.population.size) == (6, 1200)
     assert [e.month for e in calibrated.events] == [6]
