@@ -305,6 +305,7 @@ def write_outputs(
         convergence = abc_convergence(cal, posterior, generations)
     summary = _summary(cal, best, fit, check, uncertainty, corr, session, trials, generations)
     summary["abc_convergence"] = convergence
+    summary["search_warnings"] = search_warnings(trials, profile)
     write_text(out / "calibrated_scenario.yaml", calibrated_scenario(cal, best, summary))
     write_fit(out, fit)
     moments = pd.DataFrame([{**m.__dict__, "key": m.key} for m in cal.moments])
@@ -324,6 +325,25 @@ def write_outputs(
         if profile is not None:
             plots.profile_figure(cal, profile, summary, out / "profile.png")
     return summary
+
+
+def search_warnings(trials: pd.DataFrame | None, profile: pd.DataFrame | None) -> list[str]:
+    """The optimiser stopped before the minimum if the profile found a lower loss.
+
+    The best values and intervals are then provisional.
+    """
+    if trials is None or profile is None or not np.isfinite(profile["loss"]).any():
+        return []
+    best = float(np.nanmin(trials["loss"].to_numpy(dtype=float)))
+    row = profile.loc[profile["loss"].idxmin()]
+    if float(row["loss"]) >= best * (1 - 1e-9):
+        return []
+    return [
+        f"the profile found a lower loss than the best trial ({row['loss']:.4g} at "
+        f"{row['parameter']}={row['value']:.4g}, against {best:.4g}): the search stopped "
+        "before the minimum; run more trials (--resume --trials N) before trusting the "
+        "best values and intervals"
+    ]
 
 
 def calibrated_scenario(cal: Calibration, best: dict[str, float], summary: dict[str, Any]) -> str:

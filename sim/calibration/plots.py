@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from sim.calibration.statistics import moment_values
 from sim.calibration.targets import MARKET_KINDS, SHARE_KINDS, Calibration
@@ -211,9 +212,9 @@ def _series_figure(cal, target, moments, rows, check, path, text) -> Path:
         err = 2.0 * rows.loc[idx, "se"].to_numpy(dtype=float) * factor
         held = np.array([moments[k].holdout for k in idx], dtype=bool)
         _observed(ax, obs_dates, obs, err, held, marker, color, name)
-    held_months = [m.month for m in moments if m.holdout and m.month is not None]
-    if held_months:
-        edge = _month_dates([min(held_months)], start)[0] - pd.Timedelta(days=15)
+    split = cal.spec.split
+    if split is not None and split.holdout_from is not None and any(m.holdout for m in moments):
+        edge = pd.Timestamp(f"{split.holdout_from}-01") - pd.Timedelta(days=15)
         ax.axvline(edge, color="0.3", linestyle=":", linewidth=1.0)
         ax.annotate(" held out ->", (edge, 0.97), xycoords=("data", "axes fraction"), fontsize=7)
     ax.set_ylabel(unit)
@@ -371,8 +372,10 @@ def profile_figure(
         if p.truth is not None:
             ax.axvline(p.truth, color="black", linestyle="--", linewidth=1, label="truth")
         ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
         if p.log:
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlim(p.low, p.high)
         ax.set_xlabel(f"{p.name}: {u['identification']}", fontsize=8)
         ax.set_ylabel("loss (log)")

@@ -288,7 +288,7 @@ def _print_summary(summary: dict[str, Any], target: Path | None) -> None:
         f"evaluations; interval: {kind}"
     )
     for col in ("parameter", "best", "interval", "of bounds", "identification"):
-        table.add_column(col, justify="left" if col == "parameter" else "right")
+        table.add_column(col, justify="left" if col == "parameter" else "right", no_wrap=True)
     for name, value in summary["best_parameters"].items():
         u = summary["uncertainty"][name]
         lo, hi = (u["p5"], u["p95"]) if abc else (u["low"], u["high"])
@@ -307,6 +307,8 @@ def _print_summary(summary: dict[str, Any], target: Path | None) -> None:
     if convergence and not convergence["converged"]:
         for warning in convergence["warnings"]:
             err.print(f"[bold yellow]ABC not converged[/]: {escape(warning)}", highlight=False)
+    for warning in summary.get("search_warnings") or []:
+        err.print(f"[bold yellow]not converged[/]: {escape(warning)}", highlight=False)
     loss, fit = summary["loss"], summary["fit"]
     test = fit["test"]
     tested = (

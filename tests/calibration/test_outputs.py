@@ -117,3 +117,14 @@ def test_the_profile_interval_is_interpolated_where_the_loss_crosses_the_thresho
     assert (lo, hi) == pytest.approx((0.4, 0.6))
     lo, hi = interval(p, values, np.zeros(11), 0.5, 1.0)  # flat: the whole bounds
     assert (lo, hi) == (0.0, 1.0)
+
+
+def test_a_profile_below_the_best_trial_says_the_search_stopped_early():
+    from sim.calibration.outputs import search_warnings
+
+    trials = _trials([5.0, 7.0], [0.1, 0.2], [1.0, 1.0])
+    lower = pd.DataFrame({"parameter": ["a", "a"], "value": [0.1, 0.4], "loss": [5.0, 3.0]})
+    (warning,) = search_warnings(trials, lower)
+    assert "lower loss than the best trial" in warning and "a=0.4" in warning
+    assert search_warnings(trials, lower.assign(loss=[5.0, 6.0])) == []
+    assert search_warnings(trials, None) == []
