@@ -7,8 +7,9 @@ whole bounds (log-spaced for a log parameter) with the others at their best valu
 the loss is evaluated there (through the sweep executors, the same seed: common random
 numbers). The parameter's interval is where that loss stays within
 ``chi2_0.68(1) * max(1, loss_min / (moments - p))`` of the best (a 68 % interval for one
-parameter, widened by the reduced chi-square when the model misfits), found by linear
-interpolation between points; its share of the bounds is the identification measure.
+parameter, widened by the reduced chi-square when the model misfits), interpolated
+between points in ``sqrt(loss - loss_min)`` (linear in the distance from a quadratic
+minimum); its share of the bounds is the identification measure.
 
 These are slices through the best point, not profiles re-optimised over the other
 parameters: when parameters trade off, each slice is narrower than the true interval.
@@ -71,20 +72,28 @@ def threshold(best_loss: float, n_params: int, n_moments: int) -> float:
 
 
 def interval(p: Parameter, values: np.ndarray, loss: np.ndarray, best: float, top: float):
-    """(low, high) around ``best`` where the profile stays below ``top`` (interpolated)."""
+    """(low, high) around ``best`` where the profile stays below ``top``.
+
+    Between points the crossing is interpolated linearly in ``sqrt(loss - loss at best)``,
+    which is linear in the distance from a quadratic minimum, so a coarse grid does not
+    shrink the interval (linear interpolation of the loss itself would, by the ratio of
+    the rise to the threshold).
+    """
     x = np.log(values) if p.log else values.astype(float)
     k = int(np.argmin(np.abs(values - best)))
+    floor = float(loss[k])
+    rise = np.sqrt(np.clip(loss - floor, 0.0, None))
+    limit = float(np.sqrt(max(top - floor, 0.0)))
     ends = []
     for step, edge in ((-1, p.low), (1, p.high)):
         j, found = k, edge
         while 0 <= j + step < len(values):
             nxt = j + step
             if not (np.isfinite(loss[nxt]) and loss[nxt] <= top):
-                if np.isfinite(loss[nxt]) and loss[nxt] != loss[j]:
-                    f = (top - loss[j]) / (loss[nxt] - loss[j])
+                cross = x[j]
+                if np.isfinite(loss[nxt]) and rise[nxt] > rise[j]:
+                    f = (limit - rise[j]) / (rise[nxt] - rise[j])
                     cross = x[j] + f * (x[nxt] - x[j])
-                else:
-                    cross = x[j]
                 found = float(np.exp(cross)) if p.log else float(cross)
                 break
             j = nxt

@@ -117,6 +117,9 @@ def test_the_profile_interval_is_interpolated_where_the_loss_crosses_the_thresho
     assert (lo, hi) == pytest.approx((0.4, 0.6))
     lo, hi = interval(p, values, np.zeros(11), 0.5, 1.0)  # flat: the whole bounds
     assert (lo, hi) == (0.0, 1.0)
+    coarse = np.array([0.0, 0.5, 1.0])  # a coarse grid does not shrink the interval
+    lo, hi = interval(p, coarse, 100.0 * (coarse - 0.5) ** 2, 0.5, 1.0)
+    assert (lo, hi) == pytest.approx((0.4, 0.6))
 
 
 def test_a_profile_below_the_best_trial_says_the_search_stopped_early():
