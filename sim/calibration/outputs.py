@@ -305,7 +305,7 @@ def write_outputs(
         convergence = abc_convergence(cal, posterior, generations)
     summary = _summary(cal, best, fit, check, uncertainty, corr, session, trials, generations)
     summary["abc_convergence"] = convergence
-    summary["search_warnings"] = search_warnings(trials, profile)
+    summary["search_warnings"] = search_warnings(cal, trials, profile)
     write_text(out / "calibrated_scenario.yaml", calibrated_scenario(cal, best, summary))
     write_fit(out, fit)
     moments = pd.DataFrame([{**m.__dict__, "key": m.key} for m in cal.moments])
@@ -327,22 +327,28 @@ def write_outputs(
     return summary
 
 
-def search_warnings(trials: pd.DataFrame | None, profile: pd.DataFrame | None) -> list[str]:
-    """The optimiser stopped before the minimum if the profile found a lower loss.
+def search_warnings(
+    cal: Calibration, trials: pd.DataFrame | None, profile: pd.DataFrame | None
+) -> list[str]:
+    """Warnings when the profile found a loss well below the best trial's.
 
-    The best values and intervals are then provisional.
+    "Well below": by more than a one-parameter 68 % interval's rise. The optimiser then
+    stopped before the minimum, and the best values and intervals are provisional.
     """
+    from sim.calibration.profile import threshold
+
     if trials is None or profile is None or not np.isfinite(profile["loss"]).any():
         return []
     best = float(np.nanmin(trials["loss"].to_numpy(dtype=float)))
+    margin = threshold(best, len(cal.spec.parameters), len(cal.train)) - best
     row = profile.loc[profile["loss"].idxmin()]
-    if float(row["loss"]) >= best * (1 - 1e-9):
+    if float(row["loss"]) >= best - margin:
         return []
     return [
         f"the profile found a lower loss than the best trial ({row['loss']:.4g} at "
-        f"{row['parameter']}={row['value']:.4g}, against {best:.4g}): the search stopped "
-        "before the minimum; run more trials (--resume --trials N) before trusting the "
-        "best values and intervals"
+        f"{row['parameter']}={row['value']:.4g}, against {best:.4g}, more than the "
+        f"{margin:.3g} a 68 % interval allows): the search stopped before the minimum; run "
+        "more trials (--resume --trials N) before trusting the best values and intervals"
     ]
 
 

@@ -125,9 +125,10 @@ def test_the_profile_interval_is_interpolated_where_the_loss_crosses_the_thresho
 def test_a_profile_below_the_best_trial_says_the_search_stopped_early():
     from sim.calibration.outputs import search_warnings
 
+    cal = _cal(20)  # 18 degrees of freedom: the margin is chi2_0.68(1) = 0.99
     trials = _trials([5.0, 7.0], [0.1, 0.2], [1.0, 1.0])
     lower = pd.DataFrame({"parameter": ["a", "a"], "value": [0.1, 0.4], "loss": [5.0, 3.0]})
-    (warning,) = search_warnings(trials, lower)
+    (warning,) = search_warnings(cal, trials, lower)
     assert "lower loss than the best trial" in warning and "a=0.4" in warning
-    assert search_warnings(trials, lower.assign(loss=[5.0, 6.0])) == []
-    assert search_warnings(trials, None) == []
+    assert search_warnings(cal, trials, lower.assign(loss=[5.0, 4.5])) == []  # within 0.99
+    assert search_warnings(cal, trials, None) == []
