@@ -111,8 +111,10 @@ def optuna_uncertainty(
 ) -> dict[str, Any]:
     """Per parameter: its interval, its share of the bounds, a bound hit, identification.
 
-    With a ``profile`` (:mod:`sim.calibration.profile`) the interval is the profile's;
-    without one, the range of the plausible trials (not judged when fewer than
+    With a ``profile`` (:mod:`sim.calibration.profile`) the interval is the profile's,
+    widened to the plausible trials' range when there are enough of them (a slice cannot
+    see trade-offs between parameters, the trials near the best can); without one, the
+    range of the plausible trials (not judged when fewer than
     :data:`MIN_NEAR`: a handful of trials say nothing about the minimum's shape).
     """
     from sim.calibration.profile import interval, threshold
@@ -137,6 +139,9 @@ def optuna_uncertainty(
                 top,
             )
             judged, source = True, "profile"
+            if len(near) >= MIN_NEAR:  # trade-offs the slice cannot see widen it
+                lo, hi = min(lo, near_lo), max(hi, near_hi)
+                source = "profile and plausible trials"
         else:
             lo, hi = near_lo, near_hi
             judged, source = len(near) >= MIN_NEAR, "plausible trials"

@@ -269,6 +269,9 @@ HOW = {
     "abc": "the posterior's 5-95 % range",
     "profile": "where the loss, moving this parameter alone from the best, stays within the "
     "68 % threshold (profile.png; narrower than the truth when parameters trade off)",
+    "profile and plausible trials": "where the loss, moving this parameter alone from the "
+    "best, stays within the 68 % threshold (profile.png), widened to the range of the trials "
+    "within the 68 % joint loss threshold, which shows trade-offs",
     "plausible trials": "the range of the trials within the 68 % loss threshold (an "
     "optimiser crowds them near the best, so this understates the uncertainty)",
 }

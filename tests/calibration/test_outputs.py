@@ -132,3 +132,21 @@ def test_a_profile_below_the_best_trial_says_the_search_stopped_early():
     assert "lower loss than the best trial" in warning and "a=0.4" in warning
     assert search_warnings(cal, trials, lower.assign(loss=[5.0, 4.5])) == []  # within 0.99
     assert search_warnings(cal, trials, None) == []
+
+
+def test_the_profile_interval_widens_to_the_plausible_trials():
+    losses = [1.0, 1.2, 1.5, 1.7, 2.0, 50.0]
+    a = [0.5, 0.3, 0.7, 0.4, 0.6, 0.1]  # trials near the best from 0.3 to 0.7
+    b = [1.0, 1.1, 0.9, 1.05, 0.95, 50.0]
+    grid_a = np.linspace(0.0, 1.0, 11)
+    profile = pd.DataFrame(
+        {
+            "parameter": ["a"] * 11 + ["b"] * 3,
+            "value": [*grid_a, 0.01, 1.0, 100.0],
+            "loss": [*(1.0 + 1000.0 * (grid_a - 0.5) ** 2), 90.0, 1.0, 90.0],
+        }
+    )
+    u = optuna_uncertainty(_cal(20), _trials(losses, a, b), {"a": 0.5, "b": 1.0}, profile)
+    assert u["a"]["interval_from"] == "profile and plausible trials"
+    assert (u["a"]["low"], u["a"]["high"]) == pytest.approx((0.3, 0.7))  # the slice is narrower
+    assert u["a"]["share_of_bounds"] == pytest.approx(0.4)
