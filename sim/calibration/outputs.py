@@ -115,7 +115,9 @@ def optuna_uncertainty(
     widened to the plausible trials' range when there are enough of them (a slice cannot
     see trade-offs between parameters, the trials near the best can); without one, the
     range of the plausible trials (not judged when fewer than
-    :data:`MIN_NEAR`: a handful of trials say nothing about the minimum's shape).
+    :data:`MIN_NEAR`: a handful of trials say nothing about the minimum's shape). With
+    fewer fitted moments than parameters nothing is judged: some combination of the
+    parameters is then free, whatever one parameter's slice shows.
     """
     from sim.calibration.profile import interval, threshold
 
@@ -138,13 +140,14 @@ def optuna_uncertainty(
                 best[p.name],
                 top,
             )
-            judged, source = True, "profile"
+            judged, source = len(cal.train) >= len(params), "profile"
             if len(near) >= MIN_NEAR:  # trade-offs the slice cannot see widen it
                 lo, hi = min(lo, near_lo), max(hi, near_hi)
                 source = "profile and plausible trials"
         else:
             lo, hi = near_lo, near_hi
-            judged, source = len(near) >= MIN_NEAR, "plausible trials"
+            judged = len(near) >= MIN_NEAR and len(cal.train) >= len(params)
+            source = "plausible trials"
         share = _width(p, lo, hi)
         hit = bound_hit(p, best[p.name])
         out[p.name] = {
@@ -189,7 +192,8 @@ def abc_uncertainty(
     """
     out: dict[str, Any] = {}
     w = posterior["weight"].to_numpy(dtype=float)
-    judged = effective_sample_size(w) >= MIN_NEAR
+    enough = len(cal.train) >= len(cal.spec.parameters)
+    judged = effective_sample_size(w) >= MIN_NEAR and enough
     for p in cal.spec.parameters:
         x = posterior[p.name].to_numpy(dtype=float)
         q5, q50, q95 = weighted_quantiles(x, w, [0.05, 0.5, 0.95])
@@ -342,6 +346,12 @@ def search_warnings(
     """
     from sim.calibration.profile import threshold
 
+    if len(cal.train) < len(cal.spec.parameters):
+        return [
+            f"{len(cal.train)} fitted moments for {len(cal.spec.parameters)} parameters: "
+            "some combination of them is not pinned down by the data; identification is "
+            "not judged"
+        ]
     if trials is None or profile is None or not np.isfinite(profile["loss"]).any():
         return []
     best = float(np.nanmin(trials["loss"].to_numpy(dtype=float)))

@@ -150,3 +150,15 @@ def test_the_profile_interval_widens_to_the_plausible_trials():
     assert u["a"]["interval_from"] == "profile and plausible trials"
     assert (u["a"]["low"], u["a"]["high"]) == pytest.approx((0.3, 0.7))  # the slice is narrower
     assert u["a"]["share_of_bounds"] == pytest.approx(0.4)
+
+
+def test_fewer_moments_than_parameters_are_not_judged():
+    from sim.calibration.outputs import search_warnings
+
+    losses = [1.0, 1.2, 1.5, 1.7, 2.0]
+    trials = _trials(losses, [0.5, 0.51, 0.49, 0.5, 0.5], [1.0, 1.01, 0.99, 1.0, 1.0])
+    u = optuna_uncertainty(_cal(1), trials, {"a": 0.5, "b": 1.0})  # 1 moment, 2 parameters
+    assert {v["identification"] for v in u.values()} == {"not judged"}
+    profile = pd.DataFrame({"parameter": ["a"], "value": [0.5], "loss": [1.0]})
+    (warning,) = search_warnings(_cal(1), trials, profile)
+    assert "1 fitted moments for 2 parameters" in warning
