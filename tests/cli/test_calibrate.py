@@ -143,7 +143,7 @@ def test_bad_data_exit_2_naming_file_row_and_column(targets, tmp_path, column, v
 
 
 def test_a_missing_data_column_is_named(targets, tmp_path):
-    bad = _with_panel(targets, tmp_path, lambda panel: panel.drop(columns="n", inplace=True))
+    bad = _with_panel(targets, tmp_path, lambda panel: panel.pop("n"))
     result = invoke("calibrate", bad, "--out", tmp_path / "o")
     assert_user_error(result, "data.panel.columns.n", "no column 'n'", "panel.csv")
 
