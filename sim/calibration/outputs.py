@@ -251,7 +251,7 @@ def correlations(frame: pd.DataFrame, names: list[str], weights: np.ndarray | No
     """Pairwise (weighted) Pearson correlations of the parameters in ``frame``."""
     x = frame[names].to_numpy(dtype=float)
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
-    if len(x) < 3:
+    if len(x) < MIN_NEAR:  # three points always lie near a plane: +-1 means nothing
         return {}
     c = np.cov(x.T, aweights=w)
     sd = np.sqrt(np.diag(c))

@@ -72,8 +72,12 @@ def test_weighted_quantiles_and_posterior_summaries():
     u = abc_uncertainty(_cal(5), post, {"a": 0.5, "b": 2.0})
     assert u["a"]["mean"] == pytest.approx(0.5) and u["a"]["weakly_identified"] is True
     assert u["b"]["p5"] == u["b"]["p95"] == 2.0 and u["b"]["weakly_identified"] is False
-    r = correlations(pd.DataFrame({"a": [0, 1, 2, 3.0], "b": [0, 2, 4, 6.0]}), ["a", "b"], None)
+    r = correlations(
+        pd.DataFrame({"a": [0, 1, 2, 3, 4.0], "b": [0, 2, 4, 6, 8.0]}), ["a", "b"], None
+    )
     assert r == {"a~b": 1.0}
+    few = pd.DataFrame({"a": [0, 1, 2.0], "b": [1, 0, 3.0]})
+    assert correlations(few, ["a", "b"], None) == {}  # three points: no correlation reported
 
 
 def test_a_best_value_at_a_bound_is_flagged_not_identified():
