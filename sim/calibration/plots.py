@@ -371,14 +371,16 @@ def profile_figure(
         ax.axvline(best[p.name], color="black", linewidth=1, label="best")
         if p.truth is not None:
             ax.axvline(p.truth, color="black", linestyle="--", linewidth=1, label="truth")
-        ax.set_yscale("log")
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        finite = part["loss"][np.isfinite(part["loss"])]
+        if len(finite) and finite.max() > 10 * finite.min() > 0:
+            ax.set_yscale("log")  # a loss over decades; else a linear scale keeps its labels
         if p.log:
             ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())
+            if p.high >= 10 * p.low:  # decade labels suffice; minor ones would overlap
+                ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlim(p.low, p.high)
         ax.set_xlabel(f"{p.name}: {u['identification']}", fontsize=8)
-        ax.set_ylabel("loss (log)")
+        ax.set_ylabel("loss")
         ax.grid(alpha=0.3)
     return _finish_parameter_grid(
         fig,
