@@ -25,7 +25,7 @@ from sim.cli.common import (
     out,
 )
 from sim.cli.interrupt import kept
-from sim.cli.score import HoldoutFractionOpt, HoldoutFromOpt, print_fit
+from sim.cli.score import HoldoutFractionOpt, HoldoutFromOpt, print_fit, print_table
 from sim.errors import UserError
 from sim.extras import require
 
@@ -291,7 +291,7 @@ def _print_summary(summary: dict[str, Any], target: Path | None) -> None:
         f"evaluations; interval: {kind}"
     )
     for col in ("parameter", "best", "interval", "of bounds", "identification"):
-        table.add_column(col, justify="left" if col == "parameter" else "right", no_wrap=True)
+        table.add_column(col, justify="left" if col == "parameter" else "right")
     for name, value in summary["best_parameters"].items():
         u = summary["uncertainty"][name]
         lo, hi = (u["p5"], u["p95"]) if abc else (u["low"], u["high"])
@@ -302,7 +302,7 @@ def _print_summary(summary: dict[str, Any], target: Path | None) -> None:
             f"{u['share_of_bounds']:.0%}",
             u["identification"],
         )
-    out.print(table)
+    print_table(table)
     how = HOW["abc" if abc else first.get("interval_from", "plausible trials")]
     few = "effective particles" if abc else "trials near the best"
     out.print(IDENTIFICATION.format(how=how, few=few), style="dim", highlight=False)

@@ -145,7 +145,7 @@ def print_fit(fit: Any, summary: dict[str, Any]) -> None:
         table.add_row(
             r.target, r.moment, r.split, number(r.observed), number(r.simulated), f"{r.z:+.2f}"
         )
-    out.print(table)
+    print_table(table)
     per = Table(title="rms z per target (train: fitted; test: held out)")
     for col in ("target", "split", "moments", "rms z", "max |z|"):
         per.add_column(col, justify="left" if col in ("target", "split") else "right")
@@ -160,4 +160,9 @@ def print_fit(fit: Any, summary: dict[str, Any]) -> None:
             per.add_row(
                 "all", split, str(v["moments"]), f"{v['rms_z']:.2f}", f"{v['max_abs_z']:.2f}"
             )
-    out.print(per)
+    print_table(per)
+
+
+def print_table(table: Any) -> None:
+    """A table on stdout; without a terminal (a log file) 120 columns wide, not 80."""
+    out.print(table, width=None if out.is_terminal else max(out.width, 120))
