@@ -42,13 +42,14 @@ from typing import Literal
 from sim.errors import UserError
 from sim.io import sync, write_json
 
-Kind = Literal["run", "sweep", "calibration", "compare"]
+Kind = Literal["run", "sweep", "calibration", "compare", "score"]
 MARKER = ".telsim.json"
 _COMMAND = {
     "run": "telsim run",
     "sweep": "telsim sweep",
     "calibration": "telsim calibrate",
     "compare": "telsim compare",
+    "score": "telsim score",
 }
 # What the digest of each kind stands for, to say what differs when it does.
 _SOURCE = {
@@ -58,6 +59,8 @@ _SOURCE = {
     "calibration": "calibration (the targets file, its data, its base scenario, --set, "
     "--method, --seed, --replications or the batch size changed)",
     "compare": "comparison (its inputs, --seed, --replications, --months or --level changed)",
+    "score": "score (the scenario, the targets file, its data, --set, --seed, --replications "
+    "or the split changed)",
 }
 
 
@@ -66,7 +69,7 @@ class Marker:
     """What wrote a results folder (the content of its ``.telsim.json``).
 
     Attributes:
-        kind: run, sweep, calibration or compare.
+        kind: run, sweep, calibration, compare or score.
         name: the scenario's (sweep's, calibration's, comparison's) name.
         digest: SHA-256 of what the results come from (for a run, the resolved scenario,
             the same as ``summary.json``'s ``provenance.scenario_sha256``).
@@ -110,7 +113,7 @@ def open_results_dir(
 
     Args:
         target: the results folder.
-        kind: what is written: run, sweep, calibration or compare.
+        kind: what is written: run, sweep, calibration, compare or score.
         name: the scenario's (sweep's, ...) name, for the marker and messages.
         digest: SHA-256 of what the results come from; an existing folder of the same
             kind and digest is replaced (or, ``resumable``, continued) without

@@ -279,8 +279,8 @@ def _line_figure(
 def reported_points(scenario: Scenario) -> pd.DataFrame | None:
     """The scenario's reported series (``scenario.reported``) by plot date and operator.
 
-    Columns ``date`` (the first day after the reported month, where the model's month
-    ends), ``operator``, ``subscribers`` and ``handsets_{g}g`` (NaN where not reported),
+    Columns ``date`` (the first day of the reported month, as the run tables date the
+    model month it is compared with: :mod:`sim.months`), ``operator``, ``subscribers`` and ``handsets_{g}g`` (NaN where not reported),
     ``share`` (of the operators reported that month, where all of them are). None
     without reported data.
     """
@@ -291,7 +291,7 @@ def reported_points(scenario: Scenario) -> pd.DataFrame | None:
     raw = raw[raw[spec.operator].isin(spec.operators)]
     out = pd.DataFrame(
         {
-            "date": pd.to_datetime(raw[spec.date], format="%Y-%m") + pd.offsets.MonthBegin(1),
+            "date": pd.to_datetime(raw[spec.date].str.strip().str[:7], format="%Y-%m"),
             "operator": raw[spec.operator].map(spec.operators),
         }
     )

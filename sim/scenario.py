@@ -183,13 +183,10 @@ class Simulation(Spec):
         return self
 
     def month_dates(self) -> list[dt.date]:
-        """Calendar date (first of month) of months 0..months."""
-        year, month = (int(x) for x in self.start.split("-"))
-        out = []
-        for t in range(self.months + 1):
-            y, m = divmod(month - 1 + t, 12)
-            out.append(dt.date(year + y, m + 1, 1))
-        return out
+        """Calendar date (first of month) of months 0..months (:mod:`sim.months`)."""
+        from sim.months import month_dates
+
+        return month_dates(self.start, self.months)
 
 
 # --------------------------------------------------------------------------- population
@@ -1011,9 +1008,8 @@ EVENT_KINDS: dict[str, type[EventBase]] = {
 class Reported(Spec):
     """Reported figures of the real market a scenario describes, drawn on its figures.
 
-    One CSV row per operator and month; a row dated ``YYYY-MM`` means the end of that
-    month, which is the end of model month ``t`` when ``simulation.start`` is ``t``
-    months earlier plus one (a 2009-01 start: 2009-10 is month 10).
+    One CSV row per operator and month; a row dated ``YYYY-MM`` is the model month
+    labelled ``YYYY-MM`` (:mod:`sim.months`: a 2008-12 start, 2009-10 is month 10).
     """
 
     path: str = Field(

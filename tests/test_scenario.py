@@ -139,9 +139,9 @@ def test_minimal_scenario_gets_every_default(tmp_path: Path) -> None:
 def test_month_dates(spec: Scenario) -> None:
     dates = spec.simulation.month_dates()
     assert len(dates) == 61
-    assert dates[0].isoformat() == "2009-01-01"
-    assert dates[12].isoformat() == "2010-01-01"
-    assert dates[-1].isoformat() == "2014-01-01"
+    assert dates[0].isoformat() == "2008-12-01"  # month 0: the end-2008 state (sim.months)
+    assert dates[12].isoformat() == "2009-12-01"
+    assert dates[-1].isoformat() == "2013-12-01"
 
 
 # --------------------------------------------------------------------------- round trip

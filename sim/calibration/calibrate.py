@@ -15,7 +15,7 @@ from typing import Any
 from sim.calibration.targets import METHODS, Calibration, load_calibration
 from sim.errors import UserError
 
-# Progress: (phase, done, total, best loss or None); phase "search" or "check".
+# Progress: (phase, done, total, best loss or None); phase "search", "profile" or "check".
 Progress = Callable[[str, int, int, float | None], None]
 
 
@@ -37,6 +37,9 @@ def calibrate(
     figures: bool = True,
     progress: Progress | None = None,
     on_loaded: Callable[[Calibration], None] | None = None,
+    holdout_from: str | None = None,
+    holdout_fraction: float | None = None,
+    profile: int | None = None,
 ) -> dict[str, Any]:
     """Calibrate the targets file's parameters; returns the summary (also in summary.json).
 
@@ -59,6 +62,11 @@ def calibrate(
         figures: write the PNG figures.
         progress: called as evaluations finish.
         on_loaded: called with the validated calibration before anything runs.
+        holdout_from: fit on the observations before this month (``YYYY-MM``), score
+            the rest (replaces the file's ``split``).
+        holdout_fraction: fit on the observations but this fraction, drawn with
+            ``seed``, and score those (replaces the file's ``split``).
+        profile: loss-profile points per parameter after an optuna search (0: none).
     """
     from sim.outdir import open_results_dir
 
@@ -70,8 +78,16 @@ def calibrate(
         raise UserError(
             "--resume and --overwrite: expected one of them (--overwrite starts afresh)"
         )
-    settings = {"method": method, "trials": trials, "replications": replications, "seed": seed}
-    cal = load_calibration(targets, overrides, settings)
+    settings = {
+        "method": method,
+        "trials": trials,
+        "replications": replications,
+        "seed": seed,
+        "profile": profile,
+    }
+    cal = load_calibration(
+        targets, overrides, settings, split=split_option(holdout_from, holdout_fraction, seed)
+    )
     with open_results_dir(
         out,
         "calibration",
@@ -128,24 +144,35 @@ def _calibrate_into(
         extra: dict[str, Any] = {"posterior": outcome.posterior, "generations": outcome.generations}
     else:
         from sim.calibration.optimize import run_optuna
+        from sim.calibration.profile import run_profile
+        from sim.sweep.executors import open_executor
 
-        history = run_optuna(
-            cal,
-            out,
-            workers=workers,
-            executor=executor,
-            scheduler=scheduler,
-            resume=resume,
-            progress=search,
-        )
-        best = history.parameters(history.best(), [p.name for p in cal.spec.parameters])
+        names = [p.name for p in cal.spec.parameters]
+        kind = "dask" if scheduler is not None else executor
+        with open_executor(workers, kind=kind, scheduler=scheduler) as pool:  # type: ignore[arg-type]
+            history = run_optuna(cal, out, resume=resume, progress=search, pool=pool)
+            best = history.parameters(history.best(), names)
+            profile = None
+            if cal.settings.profile > 0:
+                started_profile = time.perf_counter()
+                profile = run_profile(
+                    cal,
+                    best,
+                    pool,
+                    progress=None
+                    if progress is None
+                    else (lambda d, t: progress("profile", d, t, None)),
+                )
         session = {
             "evaluations_now": history.ran_now,
             "seconds": round(history.seconds, 2),
             "workers": history.workers,
             "best_trial": history.best(),
         }
-        extra = {"trials": history.frame}
+        if profile is not None:
+            session["profile_evaluations"] = len(profile)
+            session["profile_seconds"] = round(time.perf_counter() - started_profile, 2)
+        extra = {"trials": history.frame, "profile": profile}
     from sim.calibration.outputs import check_run, truth_loss, write_outputs
 
     def check_progress(rep: int, month: int, months: int) -> None:
@@ -161,3 +188,31 @@ def _calibrate_into(
     return write_outputs(
         cal, out, best=best, check=check, session=session, figures=figures, **extra
     )
+
+
+def split_option(
+    holdout_from: str | None, holdout_fraction: float | None, seed: int | None = None
+) -> dict | None:
+    """The ``split`` the command line asks for (None: the targets file's own).
+
+    ``seed`` (``--seed``) draws the held-out fraction; without it, ``settings.seed``.
+    """
+    if holdout_from is not None and holdout_fraction is not None:
+        raise UserError("--holdout-from and --holdout-fraction: expected one of them")
+    if holdout_from is not None:
+        from sim.months import parse_month
+
+        try:
+            year, month = parse_month(holdout_from)
+        except ValueError:
+            raise UserError(
+                f"--holdout-from: expected a month YYYY-MM, got {holdout_from!r}"
+            ) from None
+        return {"holdout_from": f"{year:04d}-{month:02d}"}
+    if holdout_fraction is not None:
+        if not 0 < holdout_fraction < 1:
+            raise UserError(
+                f"--holdout-fraction: expected a fraction between 0 and 1, got {holdout_fraction}"
+            )
+        return {"holdout_fraction": holdout_fraction, "seed": seed}
+    return None

@@ -25,10 +25,10 @@ MISSING_PENALTY = 1.0e4  # z**2 charged for a moment the run cannot compute
 
 
 def arrays(moments: list[Moment]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Observed values, standard errors and weights as arrays (moment order)."""
+    """Observed values, standard errors and loss weights (0 if held out), in moment order."""
     obs = np.array([m.observed for m in moments], dtype=np.float64)
     se = np.array([m.se for m in moments], dtype=np.float64)
-    w = np.array([m.weight for m in moments], dtype=np.float64)
+    w = np.array([0.0 if m.holdout else m.weight for m in moments], dtype=np.float64)
     return obs, se, w
 
 
@@ -54,7 +54,11 @@ def smm_loss(moments: list[Moment], values: np.ndarray) -> float:
 
 
 def fit_table(moments: list[Moment], values: np.ndarray) -> pd.DataFrame:
-    """One row per moment: observed, se, simulated mean and 5/50/95 % band, z, weight."""
+    """One row per moment: observed, simulated, z and their context.
+
+    Columns: split (train or test), observed, se, simulated mean and 5/50/95 % band, z,
+    loss weight (0 when held out) and contribution to the loss.
+    """
     obs, se, w = arrays(moments)
     mean = simulated_means(values)
     with warnings.catch_warnings():
@@ -67,6 +71,7 @@ def fit_table(moments: list[Moment], values: np.ndarray) -> pd.DataFrame:
             "moment": [m.label for m in moments],
             "kind": [m.kind for m in moments],
             "month": [m.month for m in moments],
+            "split": ["test" if m.holdout else "train" for m in moments],
             "observed": obs,
             "se": se,
             "simulated": mean,

@@ -124,8 +124,15 @@ def run_optuna(
     scheduler: str | None = None,
     resume: bool = False,
     progress: Progress | None = None,
+    pool: Any = None,
 ) -> TrialHistory:
-    """Run (or finish) ``settings.trials`` optuna trials; every trial stored at once."""
+    """Run (or finish) ``settings.trials`` optuna trials; every trial stored at once.
+
+    ``pool``: an open executor to run on (the caller's, shared with the profile);
+    without one, an executor is opened from ``workers``, ``executor`` and ``scheduler``.
+    """
+    from contextlib import nullcontext
+
     import optuna
 
     from sim.sweep.executors import open_executor
@@ -148,7 +155,12 @@ def run_optuna(
     best: float | None = None
     ran_now, seconds, n_workers = 0, 0.0, 1
     kind = "dask" if scheduler is not None else executor
-    with open_executor(workers, kind=kind, scheduler=scheduler) as pool:  # type: ignore[arg-type]
+    opened = (
+        nullcontext(pool)
+        if pool is not None
+        else open_executor(workers, kind=kind, scheduler=scheduler)  # type: ignore[arg-type]
+    )
+    with opened as pool:
         n_workers = pool.workers
         for b, first in enumerate(range(0, total, batch)):
             study.sampler = make_sampler(method, sampler_seed(settings.seed, b), len(names))

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from sim.calibration.statistics import moment_values
-from sim.calibration.targets import MARKET_KINDS, SHARE_KINDS, Calibration, date_of_month
+from sim.calibration.targets import MARKET_KINDS, SHARE_KINDS, Calibration
+from sim.months import first_day
 from sim.plots import STYLES, new_figure, save_figure
 
 UNITS = {
@@ -74,15 +76,11 @@ def save_figures(
     from sim.calibration.outputs import abc_search, plausible_trials
 
     text = caption(cal, check.replications, int(summary["evaluations"]))
-    paths = []
-    for target in dict.fromkeys(fit["target"]):
-        paths.append(
-            fit_figure(cal, target, fit, check, out / f"fit_{safe_name(target)}.png", text)
-        )
+    paths = fit_figures(cal, out, fit, check, text)
     if trials is not None:
         paths.append(loss_history(trials, out / "loss_history.png", text))
         paths.append(trial_scatter(cal, trials, summary, out / "parameters.png", text))
-        near = plausible_trials(trials, len(best), len(cal.moments))
+        near = plausible_trials(trials, len(best), len(cal.train))
         pts = near.rename(columns={f"param.{p.name}": p.name for p in cal.spec.parameters})
         paths.append(
             pairs(cal, pts, None, best, out / "correlations.png", text, "plausible trials")
@@ -106,6 +104,16 @@ def save_figures(
 
 
 # --------------------------------------------------------------------------- fit
+def fit_figures(
+    cal: Calibration, out: Path, fit: pd.DataFrame, check: Any, text: str
+) -> list[Path]:
+    """``fit_<target>.png`` for every target (held-out observations hollow)."""
+    return [
+        fit_figure(cal, target, fit, check, out / f"fit_{safe_name(target)}.png", text)
+        for target in dict.fromkeys(fit["target"])
+    ]
+
+
 def _scale(kind: str, values: np.ndarray) -> tuple[float, str]:
     """Display factor and unit label of a statistic."""
     unit = UNITS.get(kind, kind)
@@ -132,10 +140,27 @@ def fit_figure(
     return _points_figure(cal, target, moments, rows, path, text)
 
 
-def _month_ends(months: Any, start: str) -> pd.DatetimeIndex:
-    """Last day of the calendar month each model month ends."""
-    first = pd.to_datetime([date_of_month(int(t), start) + "-01" for t in months])
-    return first + pd.offsets.MonthEnd(0)
+def _month_dates(months: Any, start: str) -> pd.DatetimeIndex:
+    """Plot date of each model month: the first day of its month, as the run tables have it."""
+    return pd.to_datetime([first_day(int(t), start) for t in months])
+
+
+def _observed(ax, x, obs, err, held, fmt, color, label) -> None:
+    """Observed values with +-2 se bars: filled markers if fitted, hollow if held out."""
+    for mask, face, what in ((~held, color, "observed"), (held, "white", "held out")):
+        if mask.any():
+            ax.errorbar(
+                np.asarray(x)[mask],
+                obs[mask],
+                yerr=err[mask],
+                fmt=fmt,
+                color=color,
+                markerfacecolor=face,
+                markersize=5,
+                capsize=2,
+                linestyle="none",
+                label=f"{label}: {what}" if label else what,
+            )
 
 
 def _series_figure(cal, target, moments, rows, check, path, text) -> Path:
@@ -161,7 +186,7 @@ def _series_figure(cal, target, moments, rows, check, path, text) -> Path:
     factor, unit = _scale(kind, rows["observed"].to_numpy(dtype=float))
     fig, ax = new_figure(figsize=(8.0, 4.6))
     all_months = np.arange(first, T + 1)
-    dates = _month_ends(all_months, start)
+    dates = _month_dates(all_months, start)
     for s, ((op, seg), idx) in enumerate(series.items()):
         proto = moments[idx[0]]
         path_moments = [dataclasses.replace(proto, month=int(t)) for t in all_months]
@@ -182,22 +207,18 @@ def _series_figure(cal, target, moments, rows, check, path, text) -> Path:
         )
         if check.replications > 1:
             ax.fill_between(dates, q[0], q[2], color="0.6", alpha=0.3, linewidth=0)
-        obs_dates = _month_ends([moments[k].month for k in idx], start)
+        obs_dates = _month_dates([moments[k].month for k in idx], start)
         obs = rows.loc[idx, "observed"].to_numpy(dtype=float) * factor
         err = 2.0 * rows.loc[idx, "se"].to_numpy(dtype=float) * factor
-        ax.errorbar(
-            obs_dates,
-            obs,
-            yerr=err,
-            fmt=marker,
-            color=color,
-            markersize=5,
-            capsize=2,
-            linestyle="none",
-            label=f"{name}: observed",
-        )
+        held = np.array([moments[k].holdout for k in idx], dtype=bool)
+        _observed(ax, obs_dates, obs, err, held, marker, color, name)
+    split = cal.spec.split
+    if split is not None and split.holdout_from is not None and any(m.holdout for m in moments):
+        edge = pd.Timestamp(f"{split.holdout_from}-01") - pd.Timedelta(days=15)
+        ax.axvline(edge, color="0.3", linestyle=":", linewidth=1.0)
+        ax.annotate(" held out ->", (edge, 0.97), xycoords=("data", "axes fraction"), fontsize=7)
     ax.set_ylabel(unit)
-    ax.set_xlabel("month (end of)")
+    ax.set_xlabel("calendar month")
     ax.set_title(f"{target}: observed (markers, +-2 se) vs simulated (lines, 5-95 % band)")
     ax.legend(fontsize=7, ncol=2, frameon=False)
     ax.grid(alpha=0.3)
@@ -217,9 +238,8 @@ def _points_figure(cal, target, moments, rows, path, text) -> Path:
     sim = rows["simulated"].to_numpy(dtype=float) * factor
     lo = rows["sim_p5"].to_numpy(dtype=float) * factor
     hi = rows["sim_p95"].to_numpy(dtype=float) * factor
-    ax.errorbar(
-        x - 0.12, obs, yerr=err, fmt="o", color="black", capsize=3, label="observed (+-2 se)"
-    )
+    held = np.array([m.holdout for m in moments], dtype=bool)
+    _observed(ax, x - 0.12, obs, err, held, "o", "black", "")
     ax.vlines(x + 0.12, lo, hi, color="0.45", linewidth=3, alpha=0.6, label="simulated 5-95 %")
     ax.plot(
         x + 0.12,
@@ -238,7 +258,7 @@ def _points_figure(cal, target, moments, rows, path, text) -> Path:
         fontsize=8,
     )
     ax.set_ylabel(unit)
-    ax.set_title(f"{target}: observed vs simulated")
+    ax.set_title(f"{target}: observed (+-2 se) vs simulated")
     ax.legend(fontsize=7, frameon=False)
     ax.grid(alpha=0.3, axis="y")
     ax.set_xlim(-0.6, n - 0.4)
@@ -309,7 +329,7 @@ def trial_scatter(
 
     params = cal.spec.parameters
     ok = trials[np.isfinite(trials["loss"].to_numpy(dtype=float))]
-    near = plausible_trials(trials, len(params), len(cal.moments))
+    near = plausible_trials(trials, len(params), len(cal.train))
     best = summary["best_parameters"]
     rows, cols = _grid(len(params))
     fig, axes = new_figure(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
@@ -331,6 +351,44 @@ def trial_scatter(
         ax.grid(alpha=0.3)
     return _finish_parameter_grid(
         fig, axes, len(params), "Trials: loss against each parameter", text, path
+    )
+
+
+def profile_figure(
+    cal: Calibration, profile: pd.DataFrame, summary: dict[str, Any], path: Path
+) -> Path:
+    """Loss along each parameter with the others at their best, the interval shaded."""
+    params = cal.spec.parameters
+    best = summary["best_parameters"]
+    text = caption(cal, int(summary["check_replications"]), int(summary["evaluations"]))
+    rows, cols = _grid(len(params))
+    fig, axes = new_figure(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
+    for ax, p in zip(axes.flat, params, strict=False):
+        u = summary["uncertainty"][p.name]
+        part = profile[profile["parameter"] == p.name].sort_values("value")
+        ax.plot(part["value"], part["loss"], "o-", markersize=3, color="black", label="loss")
+        ax.axvspan(u["low"], u["high"], color="0.8", label="68 % interval")
+        ax.axvline(best[p.name], color="black", linewidth=1, label="best")
+        if p.truth is not None:
+            ax.axvline(p.truth, color="black", linestyle="--", linewidth=1, label="truth")
+        finite = part["loss"][np.isfinite(part["loss"])]
+        if len(finite) and finite.max() > 10 * finite.min() > 0:
+            ax.set_yscale("log")  # a loss over decades; else a linear scale keeps its labels
+        if p.log:
+            ax.set_xscale("log")
+            if p.high >= 10 * p.low:  # decade labels suffice; minor ones would overlap
+                ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(p.low, p.high)
+        ax.set_xlabel(f"{p.name}: {u['identification']}", fontsize=8)
+        ax.set_ylabel("loss")
+        ax.grid(alpha=0.3)
+    return _finish_parameter_grid(
+        fig,
+        axes,
+        len(params),
+        "Profile: loss along each parameter, the others at their best",
+        text,
+        path,
     )
 
 

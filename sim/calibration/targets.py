@@ -13,7 +13,7 @@ was expected, so the CLI can print it and exit 2.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import hashlib
 import json
 import math
@@ -26,10 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sim.calibration.survey import REASONS, SurveyDesign
 from sim.errors import UserError
 from sim.io import read_yaml_mapping
+from sim.months import date_of_month, month_of_date
 from sim.scenario import (
     Scenario,
     format_validation_error,
     load_scenario,
+    with_months,
     with_overrides,
 )
 
@@ -156,7 +158,8 @@ class Columns(Spec):
     sd: str | None = Field(None, description="Standard deviation of the answers (means, with n).")
     month: str | None = Field(None, description="Model month (integer).")
     date: str | None = Field(
-        None, description="Calendar month YYYY-MM, meaning the end of that month."
+        None,
+        description="Calendar month YYYY-MM: the model month labelled so (month = date - simulation.start).",
     )
     operator: str | None = Field(None, description="Operator.")
     segment: str | None = Field(None, description="Segment.")
@@ -301,7 +304,39 @@ class Settings(Spec):
         le=256,
         description="Trials asked of optuna at once; fixed, so results do not depend on --workers.",
     )
+    profile: int = Field(
+        8,
+        ge=0,
+        le=100,
+        description="tpe/cmaes: points per parameter of the loss profile after the search "
+        "(identification; 0: none).",
+    )
     abc: AbcSettings = Field(default_factory=AbcSettings)
+
+
+class Split(Spec):
+    """Which observations are held out of the fit, to score the forecast on them."""
+
+    holdout_from: str | None = Field(
+        None,
+        pattern=r"^\d{4}-\d{2}$",
+        description="Series: observations dated this month (YYYY-MM) or later are held out.",
+    )
+    holdout_fraction: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Rows: this fraction of the observations, drawn with seed, is held out.",
+    )
+    seed: int | None = Field(
+        None, ge=0, description="Seed of the holdout_fraction draw (default: settings.seed)."
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Split:
+        if (self.holdout_from is None) == (self.holdout_fraction is None):
+            raise ValueError("give exactly one of holdout_from or holdout_fraction")
+        return self
 
 
 class TargetsFile(Spec):
@@ -316,6 +351,7 @@ class TargetsFile(Spec):
     data: dict[str, DataTable] = Field(default_factory=dict)
     targets: list[Target] = Field(min_length=1)
     settings: Settings = Field(default_factory=Settings)
+    split: Split | None = Field(None, description="Observations held out of the fit.")
 
     @model_validator(mode="after")
     def _unique(self) -> TargetsFile:
@@ -353,6 +389,7 @@ class Moment:
     generation: int | None = None
     bands: tuple[int, ...] | None = None
     reason: str | None = None
+    holdout: bool = False
 
     @property
     def key(self) -> str:
@@ -369,6 +406,17 @@ class Calibration:
     scenario: Scenario
     moments: list[Moment]
     surveys: list[SurveyDesign] = field(default_factory=list)
+    base: Scenario | None = None
+
+    @property
+    def forecast_base(self) -> Scenario:
+        """The base scenario without the calibration-only run settings (:data:`RUN_SIZE`)."""
+        return self.base if self.base is not None else self.scenario
+
+    @property
+    def train(self) -> list[Moment]:
+        """The moments the fit uses."""
+        return [m for m in self.moments if not m.holdout]
 
     @property
     def settings(self) -> Settings:
@@ -383,6 +431,7 @@ class Calibration:
         spec = self.spec.model_dump(mode="json")
         spec["settings"].pop("trials", None)
         spec["settings"].pop("check_replications", None)
+        spec["settings"].pop("profile", None)
         spec["settings"]["abc"].pop("simulations", None)
         spec["settings"]["abc"].pop("generations", None)
         payload = {
@@ -399,6 +448,8 @@ def load_calibration(
     settings: dict[str, Any] | None = None,
     *,
     expand: bool = True,
+    scenario: str | Path | None = None,
+    split: dict[str, Any] | None = None,
 ) -> Calibration:
     """Read, validate and expand a targets file.
 
@@ -408,6 +459,9 @@ def load_calibration(
         settings: changes to ``settings`` (the command line's ``--trials`` and so on).
         expand: read the data and build the moments (False: only the scenario,
             parameters and surveys, e.g. to simulate the data of a synthetic example).
+        scenario: score this scenario file instead of fitting the file's base scenario:
+            the targets file's ``set`` and parameters are not applied.
+        split: replaces the file's ``split`` (the command line's ``--holdout-*``).
 
     Raises:
         UserError: one message naming the file, the field and what was expected.
@@ -425,24 +479,91 @@ def load_calibration(
             if isinstance(abc, dict):
                 abc["simulations"] = given.pop("trials")
         raw["settings"].update(given)
+    if split:
+        raw["split"] = split
     try:
         spec = TargetsFile.model_validate(raw)
     except ValidationError as exc:
         raise UserError(format_validation_error(exc, raw, str(path))) from None
-    folder = path.parent
-    scenario_path = folder / spec.scenario
+    if scenario is not None:
+        base = run = load_scenario(scenario, list(overrides or []))
+    else:
+        base, run = _base_scenario(path, spec, list(overrides or []))
+        _check_parameters(path, spec, run)
+    surveys = _check_surveys(path, spec, run)
+    moments = []
+    for target in spec.targets if expand else []:
+        moments.extend(_expand(path, target, spec, run))
+    if spec.split is not None and expand:
+        moments = _split(path, spec, moments, run)
+    return Calibration(
+        spec=spec, path=path, scenario=run, moments=moments, surveys=surveys, base=base
+    )
+
+
+# Run settings that only size the calibration's runs: the calibrated scenario keeps the
+# base scenario's own (its horizon, population, replications and seed), so it forecasts.
+RUN_SIZE = ("population.size", "simulation.months", "simulation.replications", "simulation.seed")
+
+
+def _base_scenario(
+    path: Path, spec: TargetsFile, overrides: list[str]
+) -> tuple[Scenario, Scenario]:
+    """The base scenario with the model's overrides, and the same sized for the fit.
+
+    ``set`` and ``--set`` entries on :data:`RUN_SIZE` paths size the calibration's runs
+    only; ``simulation.months`` drops the events after the calibration's last month.
+    """
+    scenario_path = path.parent / spec.scenario
     if not scenario_path.is_file():
-        raise UserError(f"{path}: scenario: file not found: {scenario_path}")
+        raise UserError(f"{path}: scenario: {_missing(spec.scenario, path)}")
+    changes = [*spec.set, *overrides]
+    sizing = [c for c in changes if c.partition("=")[0].strip() in RUN_SIZE]
     try:
-        scenario = load_scenario(scenario_path, list(spec.set) + list(overrides or []))
+        base = load_scenario(scenario_path, [c for c in changes if c not in sizing])
+        run = base
+        for change in sizing:
+            key, _, value = change.partition("=")
+            if key.strip() == "simulation.months" and value.strip().isdigit():
+                run, _ = with_months(run, int(value), source="set")
+            else:
+                run = with_overrides(run, [change], source="set")
     except UserError as exc:
         raise UserError(f"{path}: scenario {spec.scenario}: {exc}") from None
-    _check_parameters(path, spec, scenario)
-    surveys = _check_surveys(path, spec, scenario)
-    moments = []
-    for k, target in enumerate(spec.targets if expand else []):
-        moments.extend(_expand(path, k, target, spec, scenario))
-    return Calibration(spec=spec, path=path, scenario=scenario, moments=moments, surveys=surveys)
+    return base, run
+
+
+def _split(path: Path, spec: TargetsFile, moments: list[Moment], sc: Scenario) -> list[Moment]:
+    """The moments with the held-out ones marked (see :class:`Split`)."""
+    split = spec.split
+    assert split is not None
+    if split.holdout_from is not None:
+        first = month_of_date(split.holdout_from, sc.simulation.start)
+        if not 1 <= first <= sc.simulation.months:
+            raise UserError(
+                f"{path}: split.holdout_from: {split.holdout_from} is month {first}; expected "
+                f"a month of the run, {date_of_month(1, sc.simulation.start)} .. "
+                f"{date_of_month(sc.simulation.months, sc.simulation.start)}"
+            )
+        out = [
+            dataclasses.replace(m, holdout=m.month is not None and m.month >= first)
+            for m in moments
+        ]
+        what = f"split.holdout_from {split.holdout_from}"
+    else:
+        seed = spec.settings.seed if split.seed is None else split.seed
+        draw = {m.key: hashlib.sha256(f"{seed}:{m.key}".encode()).hexdigest() for m in moments}
+        n_out = max(1, round(float(split.holdout_fraction or 0.0) * len(moments)))
+        held = set(sorted(draw, key=draw.__getitem__)[:n_out])
+        out = [dataclasses.replace(m, holdout=m.key in held) for m in moments]
+        what = f"split.holdout_fraction {split.holdout_fraction}"
+    n_held = sum(m.holdout for m in out)
+    if n_held == 0 or n_held == len(out):
+        left = "no observation" if n_held == 0 else "every observation"
+        raise UserError(
+            f"{path}: {what} holds out {left} of {len(out)}; expected some to fit and some to test"
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- parameters
@@ -560,23 +681,7 @@ def _check_surveys(path: Path, spec: TargetsFile, scenario: Scenario) -> list[Su
 
 
 # --------------------------------------------------------------------------- targets
-def month_of_date(text: str, start: str) -> int:
-    """Model month whose end is the end of calendar month ``YYYY-MM`` (month 0 ends before start)."""
-    year, month = (int(x) for x in str(text).strip()[:7].split("-"))
-    y0, m0 = (int(x) for x in start.split("-"))
-    return (year * 12 + month) - (y0 * 12 + m0) + 1
-
-
-def date_of_month(month: int, start: str) -> str:
-    """``YYYY-MM`` of the calendar month that ends at model month ``month``."""
-    y0, m0 = (int(x) for x in start.split("-"))
-    y, m = divmod(m0 - 2 + month, 12)
-    return dt.date(y0 + y, m + 1, 1).strftime("%Y-%m")
-
-
-def _expand(
-    path: Path, k: int, target: Target, spec: TargetsFile, scenario: Scenario
-) -> list[Moment]:
+def _expand(path: Path, target: Target, spec: TargetsFile, scenario: Scenario) -> list[Moment]:
     """The moments of one target: one inline observation or one per data row."""
     where = f"{path}: targets[{target.name}]"
     st = target.statistic
@@ -627,6 +732,7 @@ def _expand(
             raise UserError(f"{where}: unknown operator {operator!r}; known: {ops}")
         if segment is not None and segment not in segs:
             raise UserError(f"{where}: unknown segment {segment!r}; known: {segs}")
+        _check_row(where, row, st.kind)
         se = _standard_error(where, target, row, st.kind)
         label = _label(month, operator, segment, row.get("group_label", group), scenario)
         out.append(
@@ -699,6 +805,30 @@ def _inline_row(obs: Observed, month: int | None) -> dict[str, Any]:
     return row
 
 
+def _check_row(where: str, row: dict[str, Any], kind: str) -> None:
+    """Refuse an observation no standard error or loss can be computed from."""
+    names = row.get("columns", {})
+    at = row.get("where", "")
+
+    def bad(key: str, expected: str) -> UserError:
+        name = names.get(key, f"observed.{key}")
+        return UserError(f"{where}: {name}{at} is {row[key]!r}; expected {expected}")
+
+    for key in ("value", "se", "n", "sd", "weight"):
+        if key in row and not math.isfinite(float(row[key])):
+            raise bad(key, "a finite number")
+    if "n" in row and not row["n"] >= 1:
+        raise bad("n", "a sample size of at least 1")
+    if "se" in row and not row["se"] > 0:
+        raise bad("se", "a standard error above 0")
+    if "sd" in row and not row["sd"] >= 0:
+        raise bad("sd", "a standard deviation of at least 0")
+    if "weight" in row and not row["weight"] >= 0:
+        raise bad("weight", "a weight of at least 0")
+    if kind in SHARE_KINDS and not 0.0 <= float(row["value"]) <= 1.0:
+        raise bad("value", f"a share between 0 and 1 ({kind} is a proportion)")
+
+
 def _standard_error(where: str, target: Target, row: dict[str, Any], kind: str) -> float:
     """The observed value's standard error: given, from n (and sd), or from the target."""
     value = float(row["value"])
@@ -727,6 +857,18 @@ def _standard_error(where: str, target: Target, row: dict[str, Any], kind: str) 
     return se
 
 
+def _missing(name: str, targets: Path) -> str:
+    """Why a file named in a targets file is missing, and where it was looked for."""
+    if Path(name).is_absolute():
+        return f"file not found: {name}"
+    return (
+        f"file not found: {name!r}, relative to the targets file's folder "
+        f"{targets.parent.resolve()} (so {(targets.parent / name).resolve()}); a copied "
+        "targets file needs its scenario and data beside it at the same relative paths, "
+        "or absolute paths"
+    )
+
+
 def _data_rows(
     path: Path, target: Target, spec: TargetsFile, scenario: Scenario
 ) -> list[dict[str, Any]]:
@@ -742,7 +884,7 @@ def _data_rows(
     file = path.parent / table.file
     where = f"{path}: data.{name}"
     if not file.is_file():
-        raise UserError(f"{where}.file: file not found: {file}")
+        raise UserError(f"{where}.file: {_missing(table.file, path)}")
     try:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -764,7 +906,10 @@ def _data_rows(
         raw_value = rec[cols["value"]].strip()
         if raw_value == "":
             continue  # not reported at this row (e.g. a count missing that month)
-        row: dict[str, Any] = {"where": at}
+        row: dict[str, Any] = {
+            "where": at,
+            "columns": {k: f"column {c!r}" for k, c in cols.items() if c is not None},
+        }
         for key in ("value", "se", "n", "sd", "weight"):
             column = cols[key]
             if column is None or rec[column].strip() == "":

@@ -13,6 +13,7 @@ from sim.cli import (  # noqa: F401
     listing,  # list
     report,  # report
     run,  # run, validate, schema
+    score,  # score
     sweep,  # sweep, sensitivity
 )
 from sim.cli.common import app

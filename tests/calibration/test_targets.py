@@ -10,12 +10,7 @@ from pathlib import Path
 import pytest
 from calkit import write_calibration, write_yaml
 
-from sim.calibration.targets import (
-    apply_parameters,
-    date_of_month,
-    load_calibration,
-    month_of_date,
-)
+from sim.calibration.targets import apply_parameters, load_calibration
 from sim.errors import UserError
 
 
@@ -52,12 +47,12 @@ def test_moments_follow_the_declared_column_mapping(folder):
     for m in cal.moments:
         by_target.setdefault(m.target, []).append(m)
     assert [m.label for m in by_target["shares"]] == [
-        "A, 2009-03",
-        "B, 2009-03",
-        "C, 2009-03",
-        "A, 2009-06",
-        "B, 2009-06",
-        "C, 2009-06",
+        "A, 2009-04",
+        "B, 2009-04",
+        "C, 2009-04",
+        "A, 2009-07",
+        "B, 2009-07",
+        "C, 2009-07",
     ]
     assert all(m.se == 0.01 for m in by_target["shares"])  # the target's se: the CSV has none
     assert [m.month for m in by_target["churn"]] == [1, 2, 3, 4, 5, 6]
@@ -68,13 +63,6 @@ def test_moments_follow_the_declared_column_mapping(folder):
     assert 0 < intention.se < 0.5 and intention.se == pytest.approx(
         ((p * 300 / 3 + 0.5) / (300 / 3 + 1)) ** 0.5, rel=1.0
     )
-
-
-def test_a_date_is_the_end_of_its_calendar_month():
-    assert month_of_date("2008-12", "2009-01") == 0
-    assert month_of_date("2009-10", "2009-01") == 10
-    assert month_of_date("2012-09", "2009-01") == 45
-    assert date_of_month(45, "2009-01") == "2012-09"
 
 
 def test_parameters_are_written_to_their_paths_and_scaled(folder):

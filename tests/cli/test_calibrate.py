@@ -112,3 +112,47 @@ def test_bad_options_exit_2(targets, tmp_path):
     )
     result = invoke("calibrate", targets, "--method", "annealing")
     assert result.exit_code == 2 and "annealing" in result.output
+
+
+def _with_panel(targets: Path, folder: Path, edit) -> Path:
+    """A copy of the targets file and its data whose panel.csv first row ``edit`` changes."""
+    for name in ("targets.yaml", "scenario.yaml", "market.csv", "satisfaction.csv"):
+        (folder / name).write_bytes((targets.parent / name).read_bytes())
+    panel = pd.read_csv(targets.parent / "panel.csv")
+    edit(panel)
+    panel.to_csv(folder / "panel.csv", index=False)
+    return folder / "targets.yaml"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("n", 0, "expected a sample size of at least 1"),
+        ("n", -3, "expected a sample size of at least 1"),
+        ("value", 1.4, "expected a share between 0 and 1"),
+        ("value", -0.1, "expected a share between 0 and 1"),
+    ],
+)
+def test_bad_data_exit_2_naming_file_row_and_column(targets, tmp_path, column, value, expected):
+    def edit(panel: pd.DataFrame) -> None:
+        panel.loc[0, column] = value
+
+    bad = _with_panel(targets, tmp_path, edit)
+    result = invoke("calibrate", bad, "--out", tmp_path / "o")
+    assert_user_error(result, "targets.yaml", f"column '{column}'", "panel.csv line 2", expected)
+
+
+def test_a_missing_data_column_is_named(targets, tmp_path):
+    bad = _with_panel(targets, tmp_path, lambda panel: panel.pop("n"))
+    result = invoke("calibrate", bad, "--out", tmp_path / "o")
+    assert_user_error(result, "data.panel.columns.n", "no column 'n'", "panel.csv")
+
+
+def test_a_copied_targets_file_names_the_missing_relative_path(targets, tmp_path):
+    copy = tmp_path / "elsewhere" / "targets.yaml"
+    copy.parent.mkdir()
+    copy.write_bytes(targets.read_bytes())
+    result = invoke("calibrate", copy, "--out", tmp_path / "o")
+    assert_user_error(
+        result, "scenario: file not found: 'scenario.yaml'", "relative to the targets file's folder"
+    )

@@ -22,8 +22,8 @@ def test_china_scenario_reads_its_reported_points() -> None:
     points = plots.reported_points(spec)
     assert points is not None
     last = points[points["date"] == points["date"].max()].set_index("operator")
-    # 2012-09 (plotted at 2012-10-01, where model month 45 ends): all three operators
-    assert str(points["date"].max().date()) == "2012-10-01"
+    # 2012-09 (plotted at 2012-09-01, the date of model month 45): all three operators
+    assert str(points["date"].max().date()) == "2012-09-01"
     assert last["share"].sum() == pytest.approx(1.0)
     assert last.loc["Unicom", "handsets_3g"] == pytest.approx(66.86e6)
     assert np.isnan(points["share"]).sum() > 0  # months with a missing operator have none
