@@ -71,9 +71,9 @@ def field_dtypes(record: type[NamedTuple]) -> dict[str, np.dtype]:
 VISIBLE_DTYPES = field_dtypes(Visible)
 PRIVATE_DTYPES = field_dtypes(Private)
 # bytes per slot: visible fields twice (read and write buffers), private once
-BYTES_PER_AGENT = 2 * sum(dt.itemsize for dt in VISIBLE_DTYPES.values()) + sum(
-    dt.itemsize for dt in PRIVATE_DTYPES.values()
-)
+VISIBLE_BYTES = 2 * sum(dt.itemsize for dt in VISIBLE_DTYPES.values())
+PRIVATE_BYTES = sum(dt.itemsize for dt in PRIVATE_DTYPES.values())
+BYTES_PER_AGENT = VISIBLE_BYTES + PRIVATE_BYTES
 
 
 def _zeros(record: type[NamedTuple], dtypes: dict[str, np.dtype], capacity: int) -> Any:
