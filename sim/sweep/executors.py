@@ -66,6 +66,21 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def auto_workers(runs: int, run_bytes: int, available: int | None) -> int:
+    """Concurrent runs for ``--workers 0``: single-threaded runs side by side.
+
+    One run per core, unless fewer runs than cores remain or memory holds fewer
+    (``available // run_bytes``); each then gets ``cores // workers`` threads. On this
+    project's 2-core machine two one-thread runs side by side finished more runs per
+    minute than one run on two threads (docs/sweeps.md, "Throughput"): the month kernel
+    gains 1.5x from a second thread, the rest of a run (set-up, tables, metrics) nothing,
+    while side by side both parts gain 2x. Two threads per run win only when the runs
+    are too few or too big to run side by side, which is what the limits choose.
+    """
+    fit = cores() if available is None else available // max(1, run_bytes)
+    return max(1, min(cores(), runs, fit))
+
+
 def threads_per_worker(workers: int) -> int:
     """Numba threads for each of ``workers`` concurrent runs on this machine."""
     return max(1, cores() // max(1, workers))
