@@ -86,6 +86,9 @@ def test_dask_local_cluster_gives_the_same_results() -> None:
     with open_executor(2, kind="dask") as ex:
         assert ex.workers == 2
         check(collect(ex.map_unordered(math.sqrt, ITEMS)))
+        # two workers on one host share its cores: no oversubscription
+        threads = {r for _, r in ex.map_unordered(numba_threads, [0, 1, 2, 3])}
+        assert threads == {threads_per_worker(2)}
 
 
 def test_unreachable_scheduler_is_a_user_error(monkeypatch) -> None:
