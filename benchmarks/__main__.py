@@ -22,7 +22,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 def run_module(module: str, *args: object) -> dict:
     """Run ``python -m benchmarks.<module> args`` in a fresh process; its JSON line."""
     cmd = [sys.executable, "-m", f"benchmarks.{module}", *(str(a) for a in args)]
-    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[2:])} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

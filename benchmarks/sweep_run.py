@@ -20,8 +20,8 @@ CONFIGS = {
     "1 run x 2 threads": {"workers": 1, "executor": "local"},
     "2 runs x 1 thread": {"workers": 2, "executor": "local"},
     "auto (--workers 0)": {"workers": 0, "executor": "local"},
-    "dask, 1 worker": {"workers": 1, "executor": "dask"},
-    "dask, 2 workers": {"workers": 2, "executor": "dask"},
+    "dask 1 worker": {"workers": 1, "executor": "dask"},
+    "dask 2 workers": {"workers": 2, "executor": "dask"},
 }
 
 
@@ -41,11 +41,9 @@ def measure(runs: int, n: int, months: int, repeats: int, configs: list[str]) ->
     total = 0
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeats):
-            for c in configs:
+            for k, c in enumerate(configs):
                 t0 = time.perf_counter()
-                outcome = run_sweep(
-                    loaded, Path(tmp) / f"{r}-{len(rows[c])}-{c[:4]}", **CONFIGS[c], figures=False
-                )
+                outcome = run_sweep(loaded, Path(tmp) / f"{r}-{k}", **CONFIGS[c], figures=False)
                 wall = time.perf_counter() - t0
                 total = outcome.total
                 workers[c] = outcome.workers
