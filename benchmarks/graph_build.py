@@ -81,7 +81,7 @@ def measure(n: int, threads: int, repeats: int, base: str | None = None) -> dict
             for g in graphs
         )
         nbytes = graphs[0].nbytes
-        del graphs
+        del graphs, g  # the next build's peak holds no earlier graph
     return {
         "n": n,
         "threads": threads,
