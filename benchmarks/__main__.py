@@ -20,21 +20,82 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def run_one(n: int, months: int, threads: int, options: list[str] | None = None) -> dict:
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks.engine_run",
-        "--n",
-        str(n),
-        "--months",
-        str(months),
-        "--threads",
-        str(threads),
-        *(options or []),
-    ]
-    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+def run_module(module: str, *args: object) -> dict:
+    """Run ``python -m benchmarks.<module> args`` in a fresh process; its JSON line."""
+    cmd = [sys.executable, "-m", f"benchmarks.{module}", *(str(a) for a in args)]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[2:])} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_one(n: int, months: int, threads: int, options: list[str] | None = None) -> dict:
+    return run_module(
+        "engine_run", "--n", n, "--months", months, "--threads", threads, *(options or [])
+    )
+
+
+def scale_rows() -> dict:
+    """Issue 17's rows: graph build, a national-scale run with entry, sweep throughput.
+
+    The 10^8 x 60 run takes about an hour and 20 GiB: it runs when TELSIM_BENCH_BIG=1;
+    otherwise 3 x 10^7 runs 6 months, grows its state to the last month's, and its time
+    is extrapolated (the row says so).
+    """
+    graph = [run_module("graph_build", "--n", n, "--repeats", 3) for n in (10**6, 10**7)]
+    if os.environ.get("TELSIM_BENCH_BIG") == "1":
+        big = run_module("big_run", "--n", 10**8, "--months", 60)
+    else:
+        big = run_module("big_run", "--n", 3 * 10**7, "--months", 60, "--run-months", 6)
+    sweep = run_module("sweep_run", "--runs", 16, "--repeats", 2)
+    return {"graph": graph, "big": big, "sweep": sweep}
+
+
+def scale_markdown(scale: dict) -> list[str]:
+    """The section of docs/performance.md for :func:`scale_rows`."""
+    lines = [
+        "",
+        "## Scale and throughput (issue 17)",
+        "",
+        "Graph build, `small_world(N, 10, 0.1)` (`python -m benchmarks.graph_build`), 2 threads,",
+        "best of 3:",
+        "",
+        "| N | seconds | nodes/s | CPU ns/node | peak RSS (MiB) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for g in scale["graph"]:
+        lines.append(
+            f"| {g['n']:,} | {g['best_seconds']:.2f} | {g['nodes_per_second'] / 1e6:.1f} M | "
+            f"{g['cpu_ns_per_node']:.0f} | {g['peak_rss_bytes'] / 2**20:,.0f} |"
+        )
+    b = scale["big"]
+    how = (
+        f"{b['months_run']} months run, the rest extrapolated at the measured rate"
+        if b["extrapolated"]
+        else "all months run"
+    )
+    lines += [
+        "",
+        f"National scale (`python -m benchmarks.big_run`): N = {b['n']:,} x {b['months']} months",
+        f"with entry ({b['slots']:,} slots), {b['threads']} threads, {how}:",
+        f"{b['wall_seconds']:,.0f} s ({b['build_seconds']:.0f} s set-up, graph {b['graph_seconds']:.0f} s),",
+        f"peak RSS {b['peak_rss_bytes'] / 2**30:.1f} GiB ({b['peak_rss_build_bytes'] / 2**30:.1f} GiB",
+        f"after the build), {b['bytes_per_live_agent']:.0f} bytes per live agent; the run's own",
+        f"estimate (`sim.runner.estimate_memory`) was {b['estimate_bytes'] / 2**30:.1f} GiB.",
+        "",
+        "Sweep throughput (`python -m benchmarks.sweep_run`), runs per minute of",
+        f"{scale['sweep']['n']:,} x {scale['sweep']['months']} runs ({scale['sweep']['runs']} runs, each repeat):",
+        "",
+        "| executor | workers | runs/min | minutes for 1,000 runs (best) |",
+        "|---|---:|---|---:|",
+    ]
+    sw = scale["sweep"]
+    for name, rates in sw["runs_per_minute"].items():
+        lines.append(
+            f"| {name} | {sw['workers'][name]} | {', '.join(f'{r:.1f}' for r in rates)} | "
+            f"{sw['minutes_for_1000_runs'][name]:.1f} |"
+        )
+    return lines
 
 
 def floor_per_agent_step(
@@ -74,6 +135,7 @@ def markdown(
     extra: dict | None = None,
     versus: list[dict] | None = None,
     profile: dict | None = None,
+    scale: dict | None = None,
 ) -> str:
     lines = [
         "# Performance",
@@ -167,6 +229,8 @@ def markdown(
             "10^7 at 148 s.",
             "Interleaving the four tie fields into one 8-byte record made no difference.",
         ]
+    if scale:
+        lines += scale_markdown(scale)
     dashboard = RESULTS / "dashboard.json"
     if dashboard.is_file():  # python -m benchmarks.dashboard_latency (needs Chromium)
         from benchmarks.dashboard_latency import markdown as dashboard_markdown
@@ -191,8 +255,19 @@ def main() -> None:
         help="comma-separated N:threads pairs",
     )
     ap.add_argument("--months", type=int, default=60)
+    ap.add_argument(
+        "--only-scale",
+        action="store_true",
+        help="only issue 17's rows: write benchmarks/results/scale.json, print their section",
+    )
     args = ap.parse_args()
     from sim.io import write_json, write_text
+
+    if args.only_scale:
+        scale = scale_rows()
+        write_json(RESULTS / "scale.json", scale)
+        print("\n".join(scale_markdown(scale)))
+        return
 
     run_one(10_000, 3, 1)  # warm the numba cache so no row pays the compile
     rows = []
@@ -225,6 +300,7 @@ def main() -> None:
     from benchmarks import dashboard_latency, profile_kernel
 
     profile = profile_kernel.profile(1_000_000)
+    scale = scale_rows()
     if dashboard_latency.chromium():
         subprocess.run([sys.executable, "-m", "benchmarks.dashboard_latency"], cwd=ROOT, check=True)
     command = (
@@ -240,10 +316,12 @@ def main() -> None:
             "extra": extra,
             "reference_vs_engine": versus,
             "kernel_profile": profile,
+            "scale": scale,
         },
     )
     write_text(
-        ROOT / "docs" / "performance.md", markdown(rows, command, machine, extra, versus, profile)
+        ROOT / "docs" / "performance.md",
+        markdown(rows, command, machine, extra, versus, profile, scale),
     )
 
 

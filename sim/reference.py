@@ -1086,6 +1086,7 @@ class ReferenceModel(MonthlyModel):
         super().__init__(spec, seed=seed, graph=graph)
         t0 = time.perf_counter()
         initial = self.world.state
+        initial.reserve(initial.capacity)  # one agent per slot, entrants included
         self.n_active = initial.n_active
         self.subscribers = [SubscriberAgent(self, i, initial) for i in range(initial.capacity)]
         indptr, indices = self.graph.indptr.tolist(), self.graph.indices.tolist()

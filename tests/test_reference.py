@@ -25,6 +25,7 @@ from conftest import make_scenario
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.engine import layout as L
 from sim.engine.state import PRIVATE_DTYPES, VISIBLE_DTYPES
 from sim.errors import UserError
 from sim.market.model import MarketModel
@@ -656,8 +657,13 @@ def test_state_matches_engine_every_month(name: str, tmp_path: Path) -> None:
             ref.step()
         a, b = fast.state, ref.state
         assert a.n_active == b.n_active
+        # the engine's private fields grow with entry: compare the slots it holds, and
+        # check that the others are still empty on both sides
+        m = a.reserved
+        assert a.n_active <= m <= a.capacity == b.capacity
+        assert np.all(a.operator[m:] == L.NO_OPERATOR) and np.all(b.operator[m:] == L.NO_OPERATOR)
         for field in (*VISIBLE_DTYPES, *PRIVATE_DTYPES):  # month t's; nxt is scratch
-            x, y = getattr(a, field), getattr(b, field)
+            x, y = getattr(a, field)[:m], getattr(b, field)[:m]
             assert np.array_equal(x, y), (
                 f"month {t}: {field} differs at {np.flatnonzero(x != y)[:5]}"
             )

@@ -43,10 +43,13 @@ def sweep(
         typer.Option(
             "--workers",
             "-w",
-            min=1,
-            help="Concurrent runs (local processes or LocalCluster workers).",
+            min=0,
+            help=(
+                "Concurrent runs (local processes or LocalCluster workers); 0 (default) "
+                "chooses: one single-threaded run per core, as runs and memory allow."
+            ),
         ),
-    ] = 1,
+    ] = 0,
     executor: ExecutorOpt = ExecutorKind.local,
     scheduler: SchedulerOpt = None,
     resume: Annotated[

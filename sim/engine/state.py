@@ -1,8 +1,12 @@
 """Subscriber state: one numpy array per attribute (structure of arrays).
 
-Slots ``0..capacity-1`` are pre-allocated for the initial population and for every
-market entrant the run will see; a slot is a customer once its operator is set
-(``NO_OPERATOR`` marks an empty slot).
+Slots ``0..capacity-1`` are the initial population and every market entrant the run will
+see; a slot is a customer once its operator is set (``NO_OPERATOR`` marks an empty slot).
+The visible fields span every slot from the start, because ties of today's customers
+point at future entrants' slots and the kernels read their operator. The private fields
+are read by their owner only, so they are allocated for the slots in use and grow as
+entrants arrive (:meth:`SubscriberState.reserve`): a long run with entry does not hold
+the private state of its last month's entrants from month 0.
 
 The fields are declared once, as the two record types the kernels take:
 :class:`Visible` (what ties read: operator, satisfaction, handset generation,
@@ -69,9 +73,9 @@ def field_dtypes(record: type[NamedTuple]) -> dict[str, np.dtype]:
 VISIBLE_DTYPES = field_dtypes(Visible)
 PRIVATE_DTYPES = field_dtypes(Private)
 # bytes per slot: visible fields twice (read and write buffers), private once
-BYTES_PER_AGENT = 2 * sum(dt.itemsize for dt in VISIBLE_DTYPES.values()) + sum(
-    dt.itemsize for dt in PRIVATE_DTYPES.values()
-)
+VISIBLE_BYTES = 2 * sum(dt.itemsize for dt in VISIBLE_DTYPES.values())
+PRIVATE_BYTES = sum(dt.itemsize for dt in PRIVATE_DTYPES.values())
+BYTES_PER_AGENT = VISIBLE_BYTES + PRIVATE_BYTES
 
 
 def _zeros(record: type[NamedTuple], dtypes: dict[str, np.dtype], capacity: int) -> Any:
@@ -79,27 +83,82 @@ def _zeros(record: type[NamedTuple], dtypes: dict[str, np.dtype], capacity: int)
 
 
 class SubscriberState:
-    """All subscriber arrays, length ``capacity``; ``n_active`` slots are in the market.
+    """All subscriber arrays; ``n_active`` slots are in the market.
 
-    ``now`` and ``nxt`` are the read and write buffers of the visible fields, ``private``
-    the rest. Reading ``state.operator`` (or any field by name) gives the current
-    month's array.
+    ``now`` and ``nxt`` are the read and write buffers of the visible fields, length
+    ``capacity``; ``private`` the rest, length ``reserved`` (at most ``capacity``).
+    Reading ``state.operator`` (or any field by name) gives the current month's array.
+    ``traits`` draws the private traits of slots added by :meth:`reserve` (None: the
+    state cannot grow).
     """
 
-    def __init__(self, n_active: int, now: Visible, nxt: Visible, private: Private):
+    def __init__(
+        self,
+        n_active: int,
+        now: Visible,
+        nxt: Visible,
+        private: Private,
+        traits: SlotTraits | None = None,
+    ):
         self.n_active = n_active
         self.now = now
         self.nxt = nxt
         self.private = private
+        self.traits = traits
 
     @classmethod
-    def allocate(cls, capacity: int) -> SubscriberState:
-        """Zeroed arrays for ``capacity`` slots, all empty (operator = NO_OPERATOR)."""
+    def allocate(cls, capacity: int, reserved: int | None = None) -> SubscriberState:
+        """Zeroed arrays, all slots empty (operator = NO_OPERATOR).
+
+        Args:
+            capacity: slots of the visible fields (every slot of the run).
+            reserved: slots of the private fields (default: all).
+        """
         now = _zeros(Visible, VISIBLE_DTYPES, capacity)
         nxt = _zeros(Visible, VISIBLE_DTYPES, capacity)
         now.operator.fill(NO_OPERATOR)
         nxt.operator.fill(NO_OPERATOR)
-        return cls(0, now, nxt, _zeros(Private, PRIVATE_DTYPES, capacity))
+        size = capacity if reserved is None else min(capacity, reserved)
+        return cls(0, now, nxt, _zeros(Private, PRIVATE_DTYPES, size))
+
+    @property
+    def reserved(self) -> int:
+        """Slots the private fields hold now (the slots ``reserve`` has made room for)."""
+        return self.private[0].shape[0]
+
+    def reserve(self, n: int) -> None:
+        """Make room for slots ``0..n-1`` in every private field, growing by a quarter.
+
+        Growth is geometric (capped at ``capacity``), so a run copies each slot a few times
+        at most. Fields are replaced one at a time, so the peak is the state plus one
+        field; new slots get their month-0 traits from ``traits`` (the same draws as if
+        they had been allocated up front) and are copied to both visible buffers, which
+        agree on slots not yet in the market.
+        """
+        old = self.reserved
+        if n <= old:
+            return
+        if self.traits is None:
+            raise ValueError(f"state of {old} private slots cannot grow to {n}: no traits")
+        size = min(self.capacity, max(n, old + old // 4))
+        record = type(self.private)
+        arrays = list(self.private)
+        self.private = None  # the list holds the only references: each old array goes
+        for k, array in enumerate(arrays):  # when its replacement is in
+            grown = np.zeros(size, dtype=array.dtype)
+            grown[:old] = array
+            arrays[k] = grown
+            del array
+        self.private = record(*arrays)
+        self._draw(old)
+
+    def _draw(self, lo: int) -> None:
+        """Month-0 traits of slots ``lo..reserved-1``, both visible buffers alike."""
+        traits = self.traits
+        _synthesize(lo, traits.n_initial, traits.keys, traits.dist, self.now, self.private)
+        hi = self.reserved
+        for name in self.now._fields:
+            getattr(self.nxt, name)[lo:hi] = getattr(self.now, name)[lo:hi]
 
     def __getattr__(self, name: str) -> np.ndarray:
         """A field of the current month by name (``state.operator``, ``state.plan``)."""
@@ -111,7 +170,7 @@ class SubscriberState:
 
     @property
     def capacity(self) -> int:
-        """Number of pre-allocated slots."""
+        """Number of slots of the run (initial population and every entrant)."""
         return self.now.operator.shape[0]
 
     @property
@@ -130,6 +189,7 @@ class SubscriberState:
             Visible(*(a.copy() for a in self.now)),
             Visible(*(a.copy() for a in self.nxt)),
             Private(*(a.copy() for a in self.private)),
+            self.traits,
         )
 
 
@@ -218,12 +278,21 @@ class InitialKeys(NamedTuple):
         return cls(**keys)
 
 
+class SlotTraits(NamedTuple):
+    """What drawing a slot's month-0 traits needs: the keys, the tables, the initial count."""
+
+    keys: InitialKeys
+    dist: InitialDistributions
+    n_initial: int
+
+
 def synthesize(
     capacity: int,
     n_initial: int,
     seed: int,
     dist: InitialDistributions,
     rows: PopulationRows | None = None,
+    reserved: int | None = None,
 ) -> SubscriberState:
     """Draw the month-0 population into a fresh state; later slots get traits only.
 
@@ -231,21 +300,41 @@ def synthesize(
     theirs); the first ``n_initial`` slots also get an operator, plan, tenure, contract,
     satisfaction and bundle. Draws use the ``INIT_*`` streams, so they are a pure
     function of (seed, slot). With ``rows`` (a population file) each initial slot then
-    takes a row and its traits (:func:`_rows_kernel`).
+    takes a row and its traits (:func:`_rows_kernel`). ``reserved`` (at least
+    ``n_initial``; default all) is how many slots get private fields now; the state
+    draws the others' as it grows (:meth:`SubscriberState.reserve`).
     """
-    state = SubscriberState.allocate(capacity)
-    keys = InitialKeys.for_seed(seed)
-    _synthesize(n_initial, keys, dist, state.now, state.private)
+    reserved = capacity if reserved is None else max(n_initial, min(capacity, reserved))
+    state = SubscriberState.allocate(capacity, reserved)
+    state.traits = SlotTraits(InitialKeys.for_seed(seed), dist, n_initial)
+    state._draw(0)
     if rows is not None:
-        _rows_kernel(n_initial, keys, dist, rows, state.now, state.private)
+        _rows_kernel(n_initial, state.traits.keys, dist, rows, state.now, state.private)
+        for name in state.now._fields:
+            getattr(state.nxt, name)[:n_initial] = getattr(state.now, name)[:n_initial]
     if dist.trust_tenure > 0.0:  # month-0 trust grows with tenure (float64, stored float32)
         tenure = state.private.tenure[:n_initial].astype(np.float64)
         trust = dist.trust_0 + dist.trust_tenure * (1.0 - np.exp(-tenure / dist.trust_tau))
         state.private.trust[:n_initial] = trust.astype(np.float32)
-    for name in ("operator", "handset_gen", "satisfaction"):
-        getattr(state.nxt, name)[:] = getattr(state.now, name)
     state.n_active = n_initial
     return state
+
+
+def slot_segments(capacity: int, seed: int, dist: InitialDistributions) -> np.ndarray:
+    """The segment of every slot (uint8), as :func:`synthesize` draws it, for graphs by segment.
+
+    Drawn apart from the state, whose private fields may not cover every slot yet.
+    """
+    return _segments(capacity, InitialKeys.for_seed(seed).segment, dist.segment_cdf)
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _segments(n, key, segment_cdf):
+    """Segment draws of slots ``0..n-1`` (the first draw of :func:`_synthesize_chunk`)."""
+    out = np.empty(n, dtype=np.uint8)
+    for i in numba.prange(n):
+        out[i] = _pick(segment_cdf, uniform_at(key, i))
+    return out
 
 
 @numba.njit(cache=True, inline="always")
@@ -262,16 +351,17 @@ def _pick(cdf, u):
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _synthesize(n_initial, keys, dist, now, private):
-    """Month-0 draws, chunk by chunk in parallel.
+def _synthesize(lo, n_initial, keys, dist, now, private):
+    """Month-0 draws of slots ``lo..`` (to the private fields' length), chunk by chunk.
 
     Every field is written, so the work sits in a called chunk function: numba drops
     writes made through a record's field directly in a ``prange`` body (see
     ``sim.engine.kernels.month_kernel``). It runs once a run, so speed matters little.
     """
     n = private.segment.shape[0]
-    for c in numba.prange(-(-n // CHUNK)):
-        _synthesize_chunk(c * CHUNK, min(n, (c + 1) * CHUNK), n_initial, keys, dist, now, private)
+    for c in numba.prange(-(-(n - lo) // CHUNK)):
+        start = lo + c * CHUNK
+        _synthesize_chunk(start, min(n, start + CHUNK), n_initial, keys, dist, now, private)
 
 
 @numba.njit(cache=True)

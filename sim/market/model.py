@@ -76,6 +76,7 @@ class MarketModel(MonthlyModel):
 
         st = self.state
         n_after = st.n_active + int(self.entrants[t])
+        st.reserve(n_after)
         acc = self._acc.first(n_chunks(n_after))
         month_kernel(
             st.n_active,

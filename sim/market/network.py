@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -19,10 +19,11 @@ from sim.errors import UserError
 from sim.scenario import Network
 
 
-def build_graph(spec: Network, n: int, segment: np.ndarray, seed: int) -> g.Graph:
+def build_graph(spec: Network, n: int, segment: Callable[[], np.ndarray], seed: int) -> g.Graph:
     """The CSR graph over ``n`` subscriber slots for a network spec.
 
     With ``mixing: global`` no graph is built: social terms come from population means.
+    ``segment()`` gives every slot's segment, drawn only for a graph that needs it.
     """
     if spec.mixing == "global" or spec.mean_degree == 0:
         return g.empty(n)
@@ -31,7 +32,9 @@ def build_graph(spec: Network, n: int, segment: np.ndarray, seed: int) -> g.Grap
     if spec.kind == "scale_free":
         return g.scale_free(n, spec.mean_degree, seed)
     if spec.kind == "households":
-        return g.households(n, spec.mean_degree, spec.household_size, spec.homophily, segment, seed)
+        return g.households(
+            n, spec.mean_degree, spec.household_size, spec.homophily, segment(), seed
+        )
     if spec.kind == "edge_list":
         return from_edge_list(spec.path, n)
     return g.from_networkx(_networkx_graph(spec, n, seed), n)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.engine.graph import Graph
-from sim.engine.state import SubscriberState, synthesize
+from sim.engine.state import SubscriberState, slot_segments, synthesize
 from sim.market.events import Timeline
 from sim.market.network import build_graph
 from sim.market.tables import MarketTables, build_tables, initial_distributions
@@ -40,8 +40,18 @@ def entrants_by_month(scenario: Scenario) -> np.ndarray:
 
 
 def capacity(scenario: Scenario) -> int:
-    """Subscriber slots a run allocates: the initial population plus every entrant."""
+    """Subscriber slots of a run: the initial population plus every entrant.
+
+    The graph and the visible fields span them all; the private fields start with
+    :func:`first_reservation` slots and grow as entrants arrive.
+    """
     return scenario.population.size + int(entrants_by_month(scenario).sum())
+
+
+def first_reservation(scenario: Scenario) -> int:
+    """Slots with private fields at month 0: the initial population and month 1's entrants."""
+    entrants = entrants_by_month(scenario)
+    return scenario.population.size + int(entrants[1] if entrants.size > 1 else 0)
 
 
 @dataclass
@@ -52,7 +62,8 @@ class World:
         tables: the market tables after month 0's events.
         timeline: the scenario's events by month (month 0's already applied).
         entrants: market entrants in each month 0..months.
-        state: the month-0 subscriber arrays, with a slot for every entrant.
+        state: the month-0 subscriber arrays, with a slot for every entrant (private
+            fields for the first ones: ``state.reserve`` grows them).
         graph: the social graph over all slots.
         timings: wall seconds of the set-up phases ("synthesis", "graph").
     """
@@ -82,11 +93,11 @@ def build_world(spec: Scenario, seed: int, graph: Graph | None = None) -> World:
     entrants = entrants_by_month(spec)
     slots = capacity(spec)
     dist, rows = initial_distributions(spec, tables)
-    state = synthesize(slots, spec.population.size, seed, dist, rows)
+    state = synthesize(slots, spec.population.size, seed, dist, rows, first_reservation(spec))
     synthesis = time.perf_counter() - t0
     t0 = time.perf_counter()
     if graph is None:
-        graph = build_graph(spec.network, slots, state.segment, seed)
+        graph = build_graph(spec.network, slots, lambda: slot_segments(slots, seed, dist), seed)
     if graph.n_nodes != slots:
         raise ValueError(f"graph has {graph.n_nodes} nodes, the run needs {slots}")
     timings = {"synthesis": synthesis, "graph": time.perf_counter() - t0}

@@ -66,6 +66,21 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def auto_workers(runs: int, run_bytes: int, available: int | None) -> int:
+    """Concurrent runs for ``--workers 0``: single-threaded runs side by side.
+
+    One run per core, unless fewer runs than cores remain or memory holds fewer
+    (``available // run_bytes``); each then gets ``cores // workers`` threads. On this
+    project's 2-core machine two one-thread runs side by side finished more runs per
+    minute than one run on two threads (docs/sweeps.md, "Throughput"): the month kernel
+    gains 1.5x from a second thread, the rest of a run (set-up, tables, metrics) nothing,
+    while side by side both parts gain 2x. Two threads per run win only when the runs
+    are too few or too big to run side by side, which is what the limits choose.
+    """
+    fit = cores() if available is None else available // max(1, run_bytes)
+    return max(1, min(cores(), runs, fit))
+
+
 def threads_per_worker(workers: int) -> int:
     """Numba threads for each of ``workers`` concurrent runs on this machine."""
     return max(1, cores() // max(1, workers))
@@ -292,21 +307,41 @@ class PoolExecutor(Executor):
 _DASK_LOCK = threading.Lock()
 
 
-def _dask_call[T, R](fn: Callable[[T], R], item: T) -> R | Failure:
+def _dask_call[T, R](fn: Callable[[T], R], item: T, threads: dict[str, int]) -> R | Failure:
     """Run one item on a Dask worker.
 
-    Numba threads are set to the worker host's cores divided by the worker's task
+    Numba threads come from ``threads`` (worker address -> threads, see
+    :func:`_numba_threads`), else the worker host's cores divided by the worker's task
     threads; when a worker runs several tasks at once they are serialised by a lock, as
     concurrent parallel kernels from one process would only compete for the same cores.
     """
     from dask.distributed import get_worker
 
-    nthreads = max(1, get_worker().state.nthreads)
-    threads = max(1, cores() // nthreads)
+    worker = get_worker()
+    nthreads = max(1, worker.state.nthreads)
     if nthreads == 1:
-        return _guarded(fn, item, threads)
+        return _guarded(fn, item, threads.get(worker.address, cores()))
     with _DASK_LOCK:
-        return _guarded(fn, item, cores())
+        return _guarded(fn, item, threads.get(worker.address, cores()))
+
+
+def _numba_threads(client: Any) -> dict[str, int]:
+    """Numba threads per worker: its host's cores shared by all task threads on that host.
+
+    Several workers on one host (a LocalCluster, ``dask worker --nworkers 4``) would
+    otherwise each start a thread per core and oversubscribe it. A worker that runs its
+    tasks one at a time (several task threads) gets its host's share of all of them.
+    """
+    workers = client.scheduler_info()["workers"]
+    host_cores = client.run(cores)
+    on_host: dict[str, int] = {}
+    for info in workers.values():
+        on_host[info["host"]] = on_host.get(info["host"], 0) + max(1, info["nthreads"])
+    out = {}
+    for address, info in workers.items():
+        share = host_cores.get(address, 1) // on_host[info["host"]]
+        out[address] = max(1, share * max(1, info["nthreads"]))
+    return out
 
 
 class DaskExecutor(Executor):
@@ -315,6 +350,7 @@ class DaskExecutor(Executor):
     def __init__(self, client: Any):
         self._client = client
         self.workers = max(1, sum(client.nthreads().values()))
+        self._threads = _numba_threads(client)
 
     def map_unordered(
         self, fn: Callable[[T], R], items: Sequence[T]
@@ -328,7 +364,7 @@ class DaskExecutor(Executor):
 
         def submit() -> Any:
             i = todo.pop()
-            future = self._client.submit(_dask_call, fn, items[i], pure=False)
+            future = self._client.submit(_dask_call, fn, items[i], self._threads, pure=False)
             index[future.key] = i
             return future
 

@@ -24,7 +24,7 @@ from sim.errors import UserError
 from sim.io import atomic_write, write_json, write_text
 from sim.scenario import Scenario, dump_yaml
 from sim.sweep.designs import DesignPoints, make_design
-from sim.sweep.executors import Failure, open_executor
+from sim.sweep.executors import Failure, auto_workers, open_executor
 from sim.sweep.metrics import compute_metrics, metric_names, timeseries
 from sim.sweep.spec import LoadedSweep, Sweep
 from sim.sweep.store import RunStore
@@ -52,7 +52,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     """Run one task (in a worker): its metrics, and its monthly table when kept."""
     from sim.runner import run
 
-    result = run(task.scenario, seed=task.seed, replications=1, overrides=task.values)
+    result = run(task.scenario, seed=task.seed, replications=1, overrides=task.values, digest=False)
     return {
         "metrics": compute_metrics(task.spec, result),
         "timeseries": timeseries(result) if task.keep_timeseries else None,
@@ -120,7 +120,9 @@ def run_sweep(
         loaded: the validated sweep (see :func:`sim.sweep.spec.load_sweep`).
         out: output folder; it holds the resumable store and the outputs
             (:func:`sim.outdir.open_results_dir`, kind "sweep").
-        workers: concurrent runs (local pool or LocalCluster).
+        workers: concurrent runs (local pool or LocalCluster); 0 chooses
+            (:func:`~sim.sweep.executors.auto_workers`: single-threaded runs side by side,
+            as many as cores, runs and memory allow).
         executor: "local" or "dask".
         scheduler: address of an existing Dask scheduler.
         resume: continue a store that already holds runs of this sweep.
@@ -176,6 +178,8 @@ def _run_into(
     started = time.perf_counter()
     n_workers = 1
     kind = "dask" if scheduler is not None else executor
+    if workers == 0:
+        workers = _auto_workers(loaded.scenario, len(pending))
     if pending:
         with open_executor(workers, kind=kind, scheduler=scheduler) as pool:  # type: ignore[arg-type]
             n_workers = pool.workers
@@ -204,6 +208,13 @@ def _run_into(
     )
     write_outputs(loaded, store, outcome, figures=figures)
     return outcome
+
+
+def _auto_workers(scenario: Scenario, runs: int) -> int:
+    """``--workers 0``: as many one-thread runs side by side as cores, runs and memory allow."""
+    from sim.runner import available_memory, estimate_memory
+
+    return auto_workers(runs, estimate_memory(scenario), available_memory())
 
 
 def _failed_count(store: RunStore) -> int:

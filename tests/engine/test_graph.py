@@ -226,3 +226,50 @@ def test_from_networkx_relabels_non_integer_nodes_and_pads_n() -> None:
 def test_from_networkx_rejects_out_of_range_ids() -> None:
     with pytest.raises(ValueError, match=r"0\.\.2"):
         G.from_networkx(nx.Graph([(0, 7), (1, 2)]), n=3)
+
+
+# --------------------------------------------------------------------------- row-wise builds
+
+
+def watts_strogatz_edge_list(n: int, k: int, rewire: float, seed: int) -> G.Graph:
+    """The small world's definition as an edge list, each edge drawn on its own counter."""
+    from sim.engine.rng import Stream, uniform_array
+
+    half = k // 2
+    e = np.arange(n * half)
+    near, j = e // half, e % half + 1
+    decide = uniform_array(seed, int(Stream.GRAPH_REWIRE), 0, e.size)
+    x = uniform_array(seed, int(Stream.GRAPH_REWIRE), 1, e.size)
+    other = (x * (n - 1)).astype(np.int64)
+    other += other >= near
+    far = np.where(decide < rewire, other, (near + j) % n)
+    return G.csr_from_edges(n, near, far)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(3, 200),
+    k=st.integers(0, 30),
+    rewire=st.sampled_from([0.0, 0.05, 0.5, 1.0]),
+    seed=st.integers(0, 2**40),
+)
+def test_small_world_rows_match_the_edge_list_definition(
+    n: int, k: int, rewire: float, seed: int
+) -> None:
+    """The row-wise build gives exactly the CSR of the lattice-then-rewire edge list."""
+    k = min(k, n - 1) // 2 * 2
+    assert same(G.small_world(n, k, rewire, seed), watts_strogatz_edge_list(n, k, rewire, seed))
+
+
+def test_group_pairs_is_the_stable_grouping() -> None:
+    from sim.engine.grouping import block_shift, group_pairs
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    keys = rng.integers(0, n, 40_000).astype(np.int32)
+    vals = rng.integers(0, n, 40_000).astype(np.int32)
+    ptr, out = group_pairs(n, keys, vals, False, block_shift(n))
+    keep = keys != vals
+    order = np.argsort(keys[keep], kind="stable")
+    assert np.array_equal(out, vals[keep][order])
+    assert np.array_equal(ptr, np.searchsorted(keys[keep][order], np.arange(n + 1)))

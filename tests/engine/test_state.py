@@ -117,3 +117,42 @@ def test_a_field_is_declared_once_with_its_dtype():
     assert set(PRIVATE_DTYPES) == set(Private._fields)
     with pytest.raises(AttributeError, match="no field"):
         st.not_a_field  # noqa: B018
+
+
+def _same_slots(a: SubscriberState, b: SubscriberState, m: int) -> bool:
+    return all(
+        np.array_equal(getattr(x, name)[:m], getattr(y, name)[:m])
+        for x, y in ((a.now, b.now), (a.nxt, b.nxt), (a.private, b.private))
+        for name in x._fields
+    )
+
+
+def test_private_fields_grow_to_what_an_up_front_allocation_holds():
+    full = synthesize(3000, 1000, seed=4, dist=_dist())
+    st = synthesize(3000, 1000, seed=4, dist=_dist(), reserved=1100)
+    assert st.reserved == 1100 and st.capacity == 3000
+    assert _same_slots(st, full, 1100)
+    st.reserve(1050)  # already there
+    assert st.reserved == 1100
+    st.reserve(1101)  # grows by a quarter
+    assert st.reserved == 1375 and _same_slots(st, full, 1375)
+    st.reserve(2900)
+    assert st.reserved == 2900 and _same_slots(st, full, 2900)
+    st.reserve(10**6)  # never past the run's slots
+    assert st.reserved == 3000 and _same_slots(st, full, 3000)
+    assert all(a.dtype == full.private[k].dtype for k, a in enumerate(st.private))
+
+
+def test_growth_keeps_what_the_run_wrote():
+    st = synthesize(2000, 1000, seed=4, dist=_dist(), reserved=1000)
+    st.private.tenure[:1000] = 7
+    st.private.trust[999] = 0.25
+    st.reserve(1500)
+    assert (st.tenure[:1000] == 7).all() and st.trust[999] == np.float32(0.25)
+    assert (st.tenure[1000:] == 0).all() and (st.operator[1000:] == NO_OPERATOR).all()
+
+
+def test_a_state_without_traits_cannot_grow():
+    st = SubscriberState.allocate(10, reserved=5)
+    with pytest.raises(ValueError, match="cannot grow"):
+        st.reserve(6)

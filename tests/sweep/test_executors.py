@@ -86,6 +86,9 @@ def test_dask_local_cluster_gives_the_same_results() -> None:
     with open_executor(2, kind="dask") as ex:
         assert ex.workers == 2
         check(collect(ex.map_unordered(math.sqrt, ITEMS)))
+        # two workers on one host share its cores: no oversubscription
+        threads = {r for _, r in ex.map_unordered(numba_threads, [0, 1, 2, 3])}
+        assert threads == {threads_per_worker(2)}
 
 
 def test_unreachable_scheduler_is_a_user_error(monkeypatch) -> None:
@@ -119,3 +122,14 @@ def test_a_dying_worker_costs_only_its_own_item() -> None:
     failed = [i for i, r in results.items() if isinstance(r, Failure)]
     assert failed == [3]
     assert {i: r for i, r in results.items() if i != 3} == {i: i * i for i in range(8) if i != 3}
+
+
+def test_auto_workers_runs_one_single_threaded_run_per_core_as_runs_and_memory_allow() -> None:
+    from sim.sweep.executors import auto_workers, cores
+
+    c = cores()
+    assert auto_workers(1000, 10**8, None) == c
+    assert auto_workers(1000, 10**8, 10**12) == c
+    assert auto_workers(1, 10**8, 10**12) == 1  # one run: all cores' threads go to it
+    assert auto_workers(1000, 10**9, 10**9) == 1  # memory for one run only
+    assert auto_workers(1000, 10**9, 10**8) == 1  # never below one

@@ -63,15 +63,19 @@ def test_rows_parameters_and_common_random_numbers(serial: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("workers", "executor"), [(2, "local"), (2, "dask")], ids=["pool2", "dask-local-cluster"]
+    ("workers", "executor"),
+    [(2, "local"), (2, "dask"), (0, "local")],
+    ids=["pool2", "dask-local-cluster", "auto"],
 )
 def test_same_rows_whatever_the_executor(
     serial: Path, sweep_path: Path, tmp_path: Path, workers: int, executor: str
 ) -> None:
+    from sim.sweep.executors import cores
+
     outcome = run_sweep(
         load_sweep(sweep_path), tmp_path / "o", workers=workers, executor=executor, figures=False
     )
-    assert outcome.workers == 2 and outcome.failed == 0
+    assert outcome.workers == (workers or cores()) and outcome.failed == 0
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "o/runs.parquet"), pd.read_parquet(serial / "runs.parquet")
     )
