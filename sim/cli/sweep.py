@@ -227,7 +227,13 @@ def sensitivity(
         if not folder.is_dir():
             raise UserError(f"{folder}: sweep folder not found")
         started = time.perf_counter()
-        table = write_sensitivity(folder, metric, resamples=resamples, conf=conf, figures=figures)
+        from sim.outdir import update_results_dir
+
+        # like a report: written into a copy under the folder's lock, swapped in whole
+        with update_results_dir(folder, "sweep") as staging:
+            table = write_sensitivity(
+                staging, metric, resamples=resamples, conf=conf, figures=figures
+            )
     except UserError as exc:
         fail(str(exc))
     _print_indices(table, folder, time.perf_counter() - started, conf)

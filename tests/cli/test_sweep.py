@@ -17,6 +17,7 @@ import yaml
 from clikit import assert_user_error, invoke
 from conftest import base_raw
 
+from sim.outdir import update_results_dir
 from sim.sweep import executors
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,6 +169,13 @@ def test_a_quick_sobol_look_ends_with_a_warning_and_no_variance_chart(tmp_path: 
     assert "With N = 4 base samples, raise --samples" in warning
     assert (out / "sensitivity.json").is_file()
     assert not (out / "sensitivity_final_share.png").exists()
+    # a second writer is refused while the folder is being written, and leaves it whole
+    before = (out / "sensitivity.json").read_bytes()
+    with update_results_dir(out, "sweep"):
+        assert_user_error(invoke("sensitivity", out), "being written by another telsim process")
+    assert (out / "sensitivity.json").read_bytes() == before
+    assert invoke("sensitivity", out).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
 def test_mistakes_exit_2_with_one_message(tmp_path: Path, monkeypatch) -> None:
