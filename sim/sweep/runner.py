@@ -172,6 +172,11 @@ def _run_into(
     names = metric_names(loaded.spec, loaded.scenario)
     done = store.finished()
     pending = [t for t in tasks if t.index not in done]
+    series_notes: list[str] = []
+    if loaded.spec.keep_timeseries and done:  # a stored row implies its series: check them
+        redo = _damaged_series(out, store)
+        series_notes = [f"{TIMESERIES}/{name} ({why})" for name, why in redo.values()]
+        pending += [t for t in tasks if t.index in redo]  # their rows stay: series only
     failed = int(_failed_count(store))
     if on_start is not None:
         on_start(len(done), len(tasks))
@@ -190,6 +195,8 @@ def _run_into(
                     failed += 1
                 elif result["timeseries"] is not None:
                     _write_timeseries(out, task, result["timeseries"])
+                if task.index in done:  # re-run for its damaged series only
+                    continue
                 store.append(task.index, _row(task, result, names))
                 stored += 1
                 if progress is not None:
@@ -204,7 +211,8 @@ def _run_into(
         seconds=seconds,
         workers=n_workers,
         executor=kind if (kind == "dask" or workers > 1) else "serial",
-        notes=[f"{part} was damaged; its runs ran again" for part in store.damaged],
+        notes=[f"{part} was damaged; its runs ran again" for part in store.damaged]
+        + [f"{part} was missing or damaged; its run ran again" for part in series_notes],
     )
     write_outputs(loaded, store, outcome, figures=figures)
     return outcome
@@ -215,6 +223,30 @@ def _auto_workers(scenario: Scenario, runs: int) -> int:
     from sim.runner import available_memory, estimate_memory
 
     return auto_workers(runs, estimate_memory(scenario), available_memory())
+
+
+def _damaged_series(out: Path, store: RunStore) -> dict[int, tuple[str, str]]:
+    """Finished runs without a whole time series part: index -> (part name, what is wrong).
+
+    Runs are deterministic, so running one again rewrites the same series.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = store.frame()
+    ok = df[df["error"].isna()] if "error" in df else df
+    damaged = {}
+    for index in ok["index"].astype(int):
+        name = f"run-{index:07d}.parquet"
+        path = out / TIMESERIES / name
+        if not path.is_file():
+            damaged[index] = (name, "missing")
+            continue
+        try:
+            pq.read_metadata(path)
+        except (OSError, pa.ArrowException) as exc:
+            damaged[index] = (name, " ".join(str(exc).split()) or type(exc).__name__)
+    return damaged
 
 
 def _failed_count(store: RunStore) -> int:

@@ -59,3 +59,22 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(
             pd.read_parquet(killed / name), pd.read_parquet(straight / name), check_exact=True
         )
+
+
+def test_a_missing_or_damaged_series_is_run_again_on_resume(tmp_path: Path) -> None:
+    """A stored row implies its time series: a lost or truncated one is rewritten, same bytes."""
+    loaded = load_sweep(write_sweep(tmp_path, small_sweep(keep_timeseries=True)))
+    out = tmp_path / "out"
+    run_sweep(loaded, out, figures=False)
+    runs = pd.read_parquet(out / "runs.parquet")
+    series = pd.read_parquet(out / "timeseries.parquet")
+    truncated = out / "timeseries" / "run-0000002.parquet"
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    (out / "timeseries" / "run-0000005.parquet").unlink()
+    outcome = run_sweep(loaded, out, resume=True, figures=False)
+    assert outcome.ran_now == 2
+    notes = " ".join(outcome.notes)
+    assert "timeseries/run-0000005.parquet (missing)" in notes, notes
+    assert "timeseries/run-0000002.parquet (" in notes, notes
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), runs)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "timeseries.parquet"), series)
