@@ -1028,6 +1028,39 @@ class Reported(Spec):
     scale: float = Field(1.0, gt=0, description="Multiplier turning the columns into subscribers.")
 
 
+# --------------------------------------------------------------------------- calibration record
+class CalibrationRecord(Spec):
+    """Where a scenario's behavioural numbers come from: the fit that set them.
+
+    Reports and ``telsim run`` read it for their caveat (:mod:`sim.report.caveat`);
+    ``telsim calibrate`` writes it into the calibrated scenario. Text fields, for people.
+    """
+
+    calibrated: bool = Field(
+        True, description="False: the scenario is explicitly not calibrated (illustrative)."
+    )
+    against: str = Field(
+        min_length=1, description="What it was fitted to, e.g. reported subscriber series."
+    )
+    period: str | None = Field(
+        None, description="Calendar span of those data, e.g. 2009-01..2012-09."
+    )
+    method: str | None = Field(None, description="How: optimiser or ABC, trials, targets file.")
+    fit: str | None = Field(None, description="In-sample fit, e.g. rms z per target.")
+    out_of_sample: str | None = Field(None, description="Fit on data held out of the fit.")
+    date: str | None = Field(None, description="When it was calibrated (YYYY-MM-DD).")
+    source: str | None = Field(
+        None, description="Where the full record is (a doc, a results folder)."
+    )
+    notes: str | None = Field(None, description="Known gaps and caveats of the fit.")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        """YAML reads an unquoted 2026-12-01 as a date: keep it as the text it was."""
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+
 # --------------------------------------------------------------------------- scenario
 class Scenario(Spec):
     """A complete market scenario."""
@@ -1060,6 +1093,10 @@ class Scenario(Spec):
     events: list[Event] = Field(default_factory=list)
     reported: Reported | None = Field(
         None, description="Reported series of the real market, overlaid on the run's figures."
+    )
+    calibration: CalibrationRecord | None = Field(
+        None,
+        description="The fit its numbers come from (none: not calibrated); shown in reports.",
     )
 
     @model_validator(mode="after")

@@ -376,15 +376,35 @@ def calibrated_scenario(cal: Calibration, best: dict[str, float], summary: dict[
     """
     base = cal.forecast_base
     name = f"{base.name}_calibrated"
-    scenario = with_overrides(
-        apply_parameters(base, cal.spec.parameters, best), {"name": name}, source="calibrate"
-    )
     fit, loss, st = summary["fit"], summary["loss"], cal.settings
     test = fit["test"]
     tested = (
         f"; held out ({summary['split']}): {test['moments']} moments, rms z {test['rms_z']}"
         if test["moments"]
         else ""
+    )
+    record = {  # the caveat of its reports (sim.report.caveat)
+        "against": f"the targets of {cal.path.name} "
+        f"({', '.join(t.name for t in cal.spec.targets)})",
+        "method": f"{st.method}, {summary['evaluations']} evaluations, seed {st.seed}",
+        "fit": f"rms z {fit['train']['rms_z']} over {fit['train']['moments']} fitted moments ("
+        + ", ".join(
+            f"{target} {parts['train']['rms_z']}"
+            for target, parts in fit["by_target"].items()
+            if "train" in parts
+        )
+        + ")",
+        "out_of_sample": f"rms z {test['rms_z']} over {test['moments']} held-out moments "
+        f"({summary['split']})"
+        if test["moments"]
+        else None,
+        "date": str(summary["provenance"]["created"])[:10],
+        "source": "telsim calibrate (summary.json, fit.csv beside this file)",
+    }
+    scenario = with_overrides(
+        apply_parameters(base, cal.spec.parameters, best),
+        {"name": name, "calibration": {k: v for k, v in record.items() if v is not None}},
+        source="calibrate",
     )
     lines = [
         f"Calibrated scenario '{name}': base scenario '{base.name}' with the parameters fitted by",

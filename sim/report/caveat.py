@@ -3,24 +3,14 @@
 The caveat is read from the scenario itself, so a report, ``telsim run``'s terminal summary
 and anything else that prints it say the same thing.
 
-Calibration record (the reader is tolerant on purpose: the scenario schema grows a
-calibration header in its own time). It is the scenario's ``calibration`` attribute, or
-its ``provenance`` attribute (or that one's ``calibration`` section), read as a mapping
-(a pydantic model is dumped). These keys are understood, every one optional:
-
-- ``calibrated``: false says the scenario is explicitly *not* calibrated;
-- ``against`` / ``targets`` / ``data`` / ``target``: what it was fitted to (text or list);
-- ``period`` / ``window`` / ``fitted_to``: the calendar span of those data;
-- ``method`` / ``fit`` / ``out_of_sample`` (or ``forecast``, ``validation``) / ``date``
-  (or ``calibrated_on``) / ``source`` / ``notes``: shown as given.
-
-Any other key with a plain value is listed after those. No record at all means "not
-calibrated": the report says so rather than guess.
+Calibration record: the scenario's ``calibration`` field
+(:class:`sim.scenario.CalibrationRecord`), which ``telsim calibrate`` writes into the
+calibrated scenario and a hand-written scenario may carry. None means "not calibrated":
+the report says so rather than guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +21,6 @@ import pandas as pd
 from sim import plots
 from sim.plots import FEW_REPLICATIONS
 from sim.report import fmt
-
-_AGAINST = ("against", "targets", "target", "data")
-_PERIOD = ("period", "window", "fitted_to")
-_OUT_OF_SAMPLE = ("out_of_sample", "forecast", "validation")
-_DATE = ("date", "calibrated_on")
-_SHOWN = ("method", "fit", "source", "notes")
-_KNOWN = {"calibrated", "calibration", *_AGAINST, *_PERIOD, *_OUT_OF_SAMPLE, *_DATE, *_SHOWN}
 
 
 @dataclass(frozen=True)
@@ -53,47 +36,10 @@ class Caveat:
         return " ".join([self.headline, *self.lines])
 
 
-def calibration_record(scenario: Any) -> dict[str, Any] | None:
-    """The scenario's calibration record as a mapping, or None when it carries none."""
-    for name in ("calibration", "provenance"):
-        data = _mapping(getattr(scenario, name, None))
-        if not data:
-            continue
-        inner = _mapping(data.get("calibration"))
-        if inner:
-            data = {**{k: v for k, v in data.items() if k != "calibration"}, **inner}
-        return data
-    return None
-
-
-def _mapping(value: Any) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if hasattr(value, "model_dump"):
-        value = value.model_dump()
-    return dict(value) if isinstance(value, Mapping) else None
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(_text(v) for v in value)
-    if isinstance(value, Mapping):
-        return "; ".join(f"{k} {_text(v)}" for k, v in value.items())
-    return str(value).strip()
-
-
-def _first(record: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
-    for key in keys:
-        value = record.get(key)
-        if value not in (None, "", [], {}):
-            return _text(value)
-    return None
-
-
 def calibration_lines(scenario: Any) -> tuple[bool, str, list[str]]:
     """(calibrated, headline, details) from the scenario's calibration record."""
-    record = calibration_record(scenario)
-    if record is None or record.get("calibrated") is False:
+    record = getattr(scenario, "calibration", None)
+    if record is None or not record.calibrated:
         why = "" if record is None else " (its calibration record says calibrated: false)"
         return (
             False,
@@ -104,28 +50,20 @@ def calibration_lines(scenario: Any) -> tuple[bool, str, list[str]]:
                 "comparison of policies on the same assumptions, not as predictions."
             ],
         )
-    against = _first(record, _AGAINST) or "data it does not name"
-    period = _first(record, _PERIOD)
-    headline = f"Calibrated against {against}" + (f" ({period})." if period else ".")
-    lines = []
-    for label, keys in (
-        ("Method", ("method",)),
-        ("Calibrated on", _DATE),
-        ("Fit", ("fit",)),
-        ("Out of sample", _OUT_OF_SAMPLE),
-        ("Source", ("source",)),
-        ("Notes", ("notes",)),
-    ):
-        value = _first(record, keys)
-        if value:
-            lines.append(f"{label}: {value.rstrip('.')}.")
-    extra = [
-        f"{k}: {_text(v)}"
-        for k, v in record.items()
-        if k not in _KNOWN and v not in (None, "", [], {}) and not isinstance(v, Mapping)
+    period = f" ({record.period})" if record.period else ""
+    headline = f"Calibrated against {record.against.rstrip('.')}{period}."
+    lines = [
+        f"{label}: {value.strip().rstrip('.')}."
+        for label, value in (
+            ("Method", record.method),
+            ("Calibrated on", record.date),
+            ("Fit", record.fit),
+            ("Out of sample", record.out_of_sample),
+            ("Source", record.source),
+            ("Notes", record.notes),
+        )
+        if value
     ]
-    if extra:
-        lines.append("Also recorded: " + "; ".join(extra) + ".")
     lines.append(
         "A calibrated model reproduces the market it was fitted to; outside that period "
         "and for policies it never saw, its numbers are scenarios, not validated forecasts."

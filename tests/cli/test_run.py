@@ -472,5 +472,7 @@ def test_run_summary_fits_80_columns_and_says_how_far_to_trust_it(tmp_path: Path
     assert "…" not in result.stdout
     text = " ".join(result.stdout.split())
     assert "China Unicom" in text and "(CNY)" in text
-    assert "Not calibrated." in text and "Only 2 replications" in text
+    assert "Calibrated against China Mobile, China Unicom and China Telecom" in text
+    assert "Out of sample: the same fit made on data to 2011-12" in text
+    assert "Only 2 replications" in text
     assert "reported data (china_subscribers.csv)" in text

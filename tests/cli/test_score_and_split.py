@@ -61,8 +61,14 @@ def test_the_calibrated_scenario_forecasts(split_fit, targets, tmp_path):
     assert calibrated.name == "caltest_calibrated"
     assert calibrated.simulation.months == base.simulation.months
     assert calibrated.population.size == base.population.size
+    record = calibrated.calibration  # what its reports' caveat says
+    assert record is not None and record.calibrated
+    assert targets.name in record.against and record.method.startswith("tpe")
+    assert record.fit.startswith("rms z ") and "held-out moments" in record.out_of_sample
     result = invoke("run", split_fit / "calibrated_scenario.yaml", "--out", tmp_path / "run")
     assert result.exit_code == 0, result.output
+    report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    assert f"Calibrated against the targets of {targets.name}" in report
 
 
 def test_run_size_settings_are_not_baked_in(targets, tmp_path):

@@ -1,9 +1,9 @@
-"""The caveat: calibration record read tolerantly, match to reported data, few replications."""
+"""The caveat: the calibration record, the match to reported data, few replications."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,17 +12,20 @@ from conftest import make_scenario
 
 from sim.report.caveat import (
     calibration_lines,
-    calibration_record,
     caveat,
     model_errors,
     reported_data,
     validation_line,
 )
 from sim.runner import run
+from sim.scenario import CalibrationRecord, load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def _with(**attrs: Any) -> SimpleNamespace:
-    return SimpleNamespace(**attrs)
+def _calibrated(**record: Any) -> Any:
+    """The report kit's scenario with a calibration record (validated like a file's)."""
+    return reportkit.scenario().model_copy(update={"calibration": CalibrationRecord(**record)})
 
 
 def test_no_record_means_not_calibrated() -> None:
@@ -31,46 +34,36 @@ def test_no_record_means_not_calibrated() -> None:
     assert "not a forecast" in lines[0]
 
 
-@pytest.mark.parametrize(
-    "scenario",
-    [
-        _with(calibration={"against": "subscribers 2009-2012", "method": "CMA-ES"}),
-        _with(
-            provenance={"calibration": {"targets": ["subscribers 2009-2012"], "method": "CMA-ES"}}
-        ),
-        _with(provenance={"against": "subscribers 2009-2012", "method": "CMA-ES"}),
-    ],
-    ids=["calibration", "provenance.calibration", "provenance"],
-)
-def test_record_where_the_schema_may_put_it(scenario: Any) -> None:
+def test_a_record_names_what_it_was_fitted_to_and_how_well() -> None:
+    scenario = _calibrated(
+        against="subscribers",
+        period="2009-01 .. 2012-09",
+        method="CMA-ES.",
+        fit="rms z 1.53",
+        out_of_sample="rms z 2.98",
+        date=dt.date(2026, 12, 1),  # YAML reads an unquoted date as a date
+    )
     calibrated, headline, lines = calibration_lines(scenario)
-    assert calibrated and headline == "Calibrated against subscribers 2009-2012."
-    assert "Method: CMA-ES." in lines
+    assert calibrated and headline == "Calibrated against subscribers (2009-01 .. 2012-09)."
+    assert lines[:4] == [
+        "Method: CMA-ES.",
+        "Calibrated on: 2026-12-01.",
+        "Fit: rms z 1.53.",
+        "Out of sample: rms z 2.98.",
+    ]
     assert "not validated forecasts" in lines[-1]
 
 
-def test_record_fields_and_unknown_keys() -> None:
-    record = {
-        "targets": "calibration/china_3g_2009_2012.yaml",
-        "period": "2009-01 to 2012-09",
-        "fit": {"rms_z": 1.17},
-        "date": "2026-11-30",
-        "seed": 2009,
-    }
-    _, headline, lines = calibration_lines(_with(provenance=record))
-    assert headline == (
-        "Calibrated against calibration/china_3g_2009_2012.yaml (2009-01 to 2012-09)."
-    )
-    assert "Fit: rms_z 1.17." in lines and "Calibrated on: 2026-11-30." in lines
-    assert "Also recorded: seed: 2009." in lines
-
-
-def test_explicitly_not_calibrated_and_model_records() -> None:
-    calibrated, _, lines = calibration_lines(_with(calibration={"calibrated": False}))
+def test_explicitly_not_calibrated() -> None:
+    calibrated, _, lines = calibration_lines(_calibrated(calibrated=False, against="x"))
     assert not calibrated and "calibrated: false" in lines[0]
-    model = SimpleNamespace(model_dump=lambda: {"against": "x"})
-    assert calibration_record(_with(calibration=model)) == {"against": "x"}
-    assert calibration_record(_with(calibration=None, provenance={})) is None
+
+
+def test_the_shipped_china_scenario_says_it_is_calibrated_and_how_well() -> None:
+    china = load_scenario(ROOT / "scenarios" / "china_3g_2009.yaml")
+    calibrated, headline, lines = calibration_lines(china)
+    assert calibrated and headline.startswith("Calibrated against China Mobile")
+    assert any(line.startswith("Out of sample: ") for line in lines)
 
 
 def _reported_run(tmp_path: Path, csv_text: str) -> Any:
