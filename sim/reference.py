@@ -1111,6 +1111,15 @@ class ReferenceModel(MonthlyModel):
         """Subscribers in the market, in slot order."""
         return [a for a in self.subscribers[: self.n_active] if a.operator is not None]
 
+    def risk_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every slot's churn-risk score (``SubscriberAgent.churn_risk``) and its operator."""
+        risk = np.full(self.n_active, -1.0)
+        operator = np.full(self.n_active, L.NO_OPERATOR, dtype=np.uint8)
+        for a in self.customers():
+            risk[a.slot] = a.churn_risk()
+            operator[a.slot] = a.operator
+        return risk, operator
+
     @property
     def state(self) -> SubscriberState:
         """A snapshot of every slot as the engine's arrays (read-only use: tests, sizes)."""

@@ -25,6 +25,7 @@ from conftest import make_scenario
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.engine import layout as L
 from sim.engine.state import PRIVATE_DTYPES, VISIBLE_DTYPES
 from sim.errors import UserError
 from sim.market.model import MarketModel
@@ -32,7 +33,7 @@ from sim.reference import ReferenceModel
 from sim.runner import run
 from sim.scenario import EVENT_KINDS, Scenario, dump_yaml, with_overrides
 
-TABLES = ("operators", "segments", "switching", "cohorts")
+TABLES = ("operators", "segments", "switching", "cohorts", "risk")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -663,6 +664,10 @@ def test_state_matches_engine_every_month(name: str, tmp_path: Path) -> None:
             )
         for acc in ("counts", "sums", "flows", "offers", "cohorts"):
             assert np.array_equal(getattr(fast, acc)[t], getattr(ref, acc)[t]), (t, acc)
+        (risk_a, op_a), (risk_b, op_b) = fast.risk_scores(), ref.risk_scores()
+        assert np.array_equal(op_a, op_b), t
+        mine = op_a != L.NO_OPERATOR
+        assert np.array_equal(risk_a[mine], risk_b[mine]), f"month {t}: churn risk differs"
 
 
 def test_replications_agree() -> None:
