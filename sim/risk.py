@@ -6,8 +6,8 @@ targets by value, turns the score into a chance of leaving the way an operator w
 customers' mean chance is its churn rate of the month just completed, capped at 1.
 This module takes that chance over one month for every customer, from the state after
 a month (what the next month's decisions see), and keeps per operator its mean,
-quantiles and the customers above each threshold of :data:`THRESHOLDS` (a survival
-histogram). It is kept every 12 months and in the last month (:func:`risk_months`):
+quantiles and the customers above each threshold (a survival histogram; the columns
+are :data:`sim.metrics.RISK_METRICS`). It is kept every 12 months and in the last month (:func:`risk_months`):
 often enough to follow a trend, and one pass over the customers a year costs little.
 """
 
@@ -19,41 +19,24 @@ import numpy as np
 import pandas as pd
 
 from sim.market.operators import leave_probability
+from sim.metrics import (
+    RISK_METRICS,
+    RISK_QUANTILES,
+    RISK_THRESHOLDS,
+    at_risk_column,
+    leave_quantile_column,
+)
 
 if TYPE_CHECKING:
     from sim.market.loop import MonthlyModel
 
-# Chances of leaving next month the table counts customers above (fractions).
-THRESHOLDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
-# Quantiles of the chance of leaving kept per operator.
-QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
+THRESHOLDS, QUANTILES = RISK_THRESHOLDS, RISK_QUANTILES
 EVERY = 12  # months between two risk distributions
-
-
-def threshold_column(threshold: float) -> str:
-    """``at_risk_5pct`` for 0.05: the customers above ``threshold`` a month."""
-    return f"at_risk_{threshold * 100:g}pct"
-
-
-def quantile_column(q: float) -> str:
-    """``leave_p90`` for 0.9: that quantile of the chance of leaving next month."""
-    return f"leave_p{q * 100:g}"
-
-
-AT_RISK_COLUMNS = tuple(threshold_column(t) for t in THRESHOLDS)
-QUANTILE_COLUMNS = tuple(quantile_column(q) for q in QUANTILES)
+AT_RISK_COLUMNS = tuple(at_risk_column(t) for t in THRESHOLDS)
+QUANTILE_COLUMNS = tuple(leave_quantile_column(q) for q in QUANTILES)
 # Per operator and month of risk_months: customers, their mean and quantile chances of
 # leaving next month, and the customers above each threshold (scaled); agents unscaled.
-RISK_COLUMNS = (
-    "month",
-    "replication",
-    "operator",
-    "customers",
-    "leave_mean",
-    *QUANTILE_COLUMNS,
-    *AT_RISK_COLUMNS,
-    "agents",
-)
+RISK_COLUMNS = ("month", "replication", "operator", *(m.name for m in RISK_METRICS), "agents")
 
 
 def risk_months(months: int) -> frozenset[int]:
@@ -64,6 +47,7 @@ def risk_months(months: int) -> frozenset[int]:
 def risk_summary(model: MonthlyModel, risk: np.ndarray, operator: np.ndarray) -> np.ndarray:
     """Per operator row: customers, mean, quantiles and counts above each threshold.
 
+    The columns are those of :data:`~sim.metrics.RISK_METRICS`, in order.
     ``risk`` and ``operator`` cover slots ``0..n_active`` (``model.risk_scores()``);
     the chance uses the churn of ``model.month``, the month just completed. Rows of
     operators without customers are all zero.
@@ -85,31 +69,22 @@ def risk_summary(model: MonthlyModel, risk: np.ndarray, operator: np.ndarray) ->
 def risk_frame(model: MonthlyModel, replication: int, scale: float) -> pd.DataFrame:
     """The risk table of one finished replication (customer counts scaled by ``scale``)."""
     names = model.tables.operator_names
-    rows = []
-    for month in sorted(model.risk):
-        summary = model.risk[month]
-        for j, name in enumerate(names):
-            row = summary[j]
-            if row[0] == 0:
-                continue
-            counts = row[2 + len(QUANTILES) :]
-            rows.append(
-                {
-                    "month": month,
-                    "replication": replication,
-                    "operator": name,
-                    "customers": row[0] * scale,
-                    "leave_mean": row[1],
-                    **dict(zip(QUANTILE_COLUMNS, row[2 : 2 + len(QUANTILES)], strict=True)),
-                    **dict(zip(AT_RISK_COLUMNS, counts * scale, strict=True)),
-                    "agents": np.int64(row[0]),
-                }
-            )
+    factor = np.array([scale if m.scaled else 1.0 for m in RISK_METRICS])
+    rows = [
+        {
+            "month": month,
+            "replication": replication,
+            "operator": name,
+            **dict(zip(RISK_COLUMNS[3:-1], model.risk[month][j] * factor, strict=True)),
+            "agents": np.int64(model.risk[month][j, 0]),
+        }
+        for month in sorted(model.risk)
+        for j, name in enumerate(names)
+        if model.risk[month][j, 0] > 0
+    ]
     return pd.DataFrame(rows, columns=list(RISK_COLUMNS)) if rows else empty_risk()
 
 
 def empty_risk() -> pd.DataFrame:
     """A risk table without rows (a run folder written before it existed)."""
     return pd.DataFrame({c: pd.Series(dtype="object") for c in RISK_COLUMNS})
-
-
