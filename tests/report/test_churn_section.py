@@ -16,7 +16,7 @@ def test_parts_and_cohorts_of_every_operator() -> None:
     section = churn_section(result)
     assert section is not None
     operators = result.operators["operator"].nunique()
-    parts, cohort_table, risk = section.tables
+    parts, cohort_table, _ = section.tables
     assert len(parts.rows) == operators
     assert len(cohort_table.columns) == 3 + operators
     cohorts = {row[1] for row in cohort_table.rows}
