@@ -54,7 +54,7 @@ def test_customers_at_risk_of_every_operator_at_the_last_month() -> None:
     assert table is not None
     last = result.risk[result.risk["month"] == result.scenario.simulation.months]
     assert len(table.rows) == last["operator"].nunique() == 4  # D entered at month 4
-    assert len(table.columns) == 8
+    assert len(table.columns) == 9
     section = churn_section(result)
     assert section is not None and section.tables[-1] == table
     assert "after month 12" in section.note
