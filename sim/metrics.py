@@ -57,6 +57,7 @@ COUNTS: dict[str, int] = {
     "ported": L.C_PORTED,
     "buyouts": L.C_BUYOUT,
     "service_failures": L.C_FAILURES,
+    "winbacks": L.C_WINBACKS,
 }
 # Output name of each float accumulator column; a ``*_sum`` is a numerator of a mean
 # and does not reach the tables itself.
@@ -160,6 +161,11 @@ METRICS: tuple[Metric, ...] = (
         "Subscribers won, as operators report them: switches in plus new-to-market lines.",
     ),
     _count("switchers_in", "switches in", "Subscribers won from another operator."),
+    _count(
+        "winbacks",
+        "win-backs",
+        "Switches in of the operator's own recent leavers who took its win-back offer.",
+    ),
     _count(
         "entrants",
         "new-to-market adds",

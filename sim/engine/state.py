@@ -58,6 +58,8 @@ class Private(NamedTuple):
     )
     away: U8  # months since the subscriber disconnected (left the market), 0: not a leaver
     failures: F32  # recent service failures, decaying (failure_decay a month)
+    left_from: U8  # operator a customer last switched away from (NO_OPERATOR: none, or won back)
+    since_left: U8  # months since that switch (saturates at 255)
 
 
 def field_dtypes(record: type[NamedTuple]) -> dict[str, np.dtype]:
@@ -99,7 +101,9 @@ class SubscriberState:
         nxt = _zeros(Visible, VISIBLE_DTYPES, capacity)
         now.operator.fill(NO_OPERATOR)
         nxt.operator.fill(NO_OPERATOR)
-        return cls(0, now, nxt, _zeros(Private, PRIVATE_DTYPES, capacity))
+        private = _zeros(Private, PRIVATE_DTYPES, capacity)
+        private.left_from.fill(NO_OPERATOR)
+        return cls(0, now, nxt, private)
 
     def __getattr__(self, name: str) -> np.ndarray:
         """A field of the current month by name (``state.operator``, ``state.plan``)."""
