@@ -47,6 +47,9 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 RUN_FILES = ("scenario.yaml", "summary.json", *TABLE_COLUMNS)
+# Columns added after run folders were written, and their value in a folder without
+# them (true there: the mechanism did not exist when it ran).
+ADDED_COLUMNS: dict[str, float] = {"winbacks": 0.0}
 # Churn, gross adds and stock by cohort (sim/cohorts.py); optional when reading, as run
 # folders written before it lack it.
 COHORTS_FILE = "cohorts.parquet"
@@ -346,6 +349,10 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         df = pd.read_parquet(path)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise UserError(f"{path}: not a readable Parquet table: {exc}") from None
+    added = [c for c in ADDED_COLUMNS if c in columns and c not in df.columns]
+    if added:
+        df = df.assign(**{c: ADDED_COLUMNS[c] for c in added})
+        df = df.loc[:, [c for c in columns if c in df] + [c for c in df if c not in columns]]
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise UserError(
