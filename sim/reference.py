@@ -191,7 +191,8 @@ class Market:
             plus ``b.portability`` (number portability on).
         knowledge: ``K_max (1 - exp(-t / tau_K))`` by tenure t.
         retention: per operator (budget per month in agent money, discount, offer months,
-            value targeting 1.0 / risk 0.0, budget share, value months) this month.
+            value targeting 1.0 / risk 0.0, budget share, value months, win-back months
+            and bonus; ``layout.R_*``) this month.
     """
 
     ops: list[OperatorView]
@@ -302,7 +303,9 @@ class SubscriberAgent(mesa.Agent):
     ``satisfaction``, ``handset_gen``, ``switched``. Private: ``plan``, ``segment``,
     ``tenure``, ``contract_left``, ``expectation``, ``trust``, ``annoyance``,
     ``retention_left``, ``retention_discount``, ``bundled``, ``spend`` (individual
-    factor) and ``expired`` (a contract ran out last month without re-contracting).
+    factor), ``expired`` (a contract ran out last month without re-contracting) and
+    the rest of :class:`~sim.engine.state.Private` (``left_from`` and ``since_left`` for
+    win-backs among them).
     """
 
     def __init__(self, model: ReferenceModel, slot: int, st: SubscriberState):
@@ -1047,7 +1050,8 @@ class ReferenceOperator(OperatorAgent):
         money limit. The budget is real money, divided by ``represents / size``.
         """
         m = self.model
-        budget, discount, months, by_value, share, value_months = m.market.retention[self.row][:6]
+        terms = m.market.retention[self.row][: L.R_WINBACK_MONTHS]
+        budget, discount, months, by_value, share, value_months = terms
         if (budget <= 0 and share <= 0) or discount <= 0 or not m.market.ops[self.row].active:
             return 0
         mine = [a for a in m.customers() if a.operator == self.row]
