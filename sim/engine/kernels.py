@@ -418,6 +418,21 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
     return last
 
 
+@numba.njit(**_INLINE)
+def winback_operator(o, left_from, since_left, market):
+    """The former operator offering this customer a win-back (-1: none).
+
+    ``left_from`` is the operator the customer last switched away from, ``since_left``
+    the months since; the offer stands while that operator is in the market and fewer
+    than its ``winback_months`` have passed.
+    """
+    if left_from == NO_OPERATOR or left_from == o or market.ops[left_from, O_ACTIVE] == 0.0:
+        return -1
+    if since_left < market.retention[left_from, R_WINBACK_MONTHS]:
+        return int(left_from)
+    return -1
+
+
 # --------------------------------------------------------------------------- step 5 helper
 @numba.njit(**_INLINE)
 def consider_probability(sat, expired, saw_offer, switched_share, fails, s, beh, seg):
@@ -725,12 +740,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 if beh.beta_marketing != 0.0:
                     adv = advertiser(o, uniform_at(keys.advertiser, i), ops)
             pr = consider_probability(sat, expired[i], saw, sw_share, fails, s, beh, seg)
-            # a recent leaver's former operator may offer a win-back
-            back = -1
-            lf = left_from[i]
-            if (lf != NO_OPERATOR and lf != o and ops[lf, O_ACTIVE] != 0.0
-                    and since_left[i] < market.retention[lf, R_WINBACK_MONTHS]):
-                back = int(lf)
+            back = winback_operator(o, left_from[i], since_left[i], market)
             j = o
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
