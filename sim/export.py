@@ -1,7 +1,8 @@
 """A run's tables for the people who open them in a spreadsheet: CSV files or one workbook.
 
-``csv`` writes ``operators.csv``, ``segments.csv``, ``switching.csv`` and ``summary.csv``
-beside the Parquet tables; ``xlsx`` writes ``<scenario>.xlsx`` with a ``summary`` sheet
+``csv`` writes ``operators.csv``, ``segments.csv``, ``switching.csv``, ``risk.csv`` (the
+customers at risk, for run folders that have it) and ``summary.csv`` beside the Parquet
+tables; ``xlsx`` writes ``<scenario>.xlsx`` with a ``summary`` sheet
 (the key numbers per operator with their 5/50/95 % bands), an ``about`` sheet (what ran,
 and how far to trust it) and one sheet per table. Every file is written atomically.
 """
@@ -19,6 +20,7 @@ from sim.results import RunResult
 
 FORMATS = ("csv", "xlsx")
 TABLES = ("operators", "segments", "switching")
+OPTIONAL_TABLES = ("risk",)  # exported when the run folder has them (newer runs)
 EXCEL_ROWS = 1_048_576  # rows in a worksheet, header included
 # summary.json's per-operator quantities, in the order of the report's key numbers
 _QUANTITIES = (
@@ -84,13 +86,14 @@ def export_run(run_dir: str | Path, fmt: str, result: RunResult | None = None) -
     folder = Path(run_dir)
     result = result if result is not None else RunResult.load(folder)
     summary = summary_table(result)
+    tables = (*TABLES, *(n for n in OPTIONAL_TABLES if not getattr(result, n).empty))
     if fmt == "csv":
         paths = [
             atomic_write(folder / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
-            for name, df in [*((n, getattr(result, n)) for n in TABLES), ("summary", summary)]
+            for name, df in [*((n, getattr(result, n)) for n in tables), ("summary", summary)]
         ]
         return paths
-    for name in TABLES:
+    for name in tables:
         rows = len(getattr(result, name)) + 1
         if rows > EXCEL_ROWS:
             raise UserError(
@@ -98,7 +101,7 @@ def export_run(run_dir: str | Path, fmt: str, result: RunResult | None = None) -
                 f"{EXCEL_ROWS - 1:,}; expected --format csv for a run this large"
             )
     sheets = {"summary": summary, "about": about_table(result)}
-    sheets |= {name: getattr(result, name) for name in TABLES}
+    sheets |= {name: getattr(result, name) for name in tables}
 
     def write(path: Path) -> None:
         with pd.ExcelWriter(path, engine="openpyxl") as book:

@@ -57,6 +57,7 @@ COUNTS: dict[str, int] = {
     "ported": L.C_PORTED,
     "buyouts": L.C_BUYOUT,
     "service_failures": L.C_FAILURES,
+    "winbacks": L.C_WINBACKS,
 }
 # Output name of each float accumulator column; a ``*_sum`` is a numerator of a mean
 # and does not reach the tables itself.
@@ -161,6 +162,11 @@ METRICS: tuple[Metric, ...] = (
     ),
     _count("switchers_in", "switches in", "Subscribers won from another operator."),
     _count(
+        "winbacks",
+        "win-backs",
+        "Switches in of the operator's own recent leavers who took its win-back offer.",
+    ),
+    _count(
         "entrants",
         "new-to-market adds",
         "Newcomers to the market who joined the operator (new lines, leavers coming back).",
@@ -264,6 +270,57 @@ METRICS: tuple[Metric, ...] = (
     ),
 )
 METRIC: dict[str, Metric] = {m.name: m for m in METRICS}
+
+# The customers-at-risk table (sim/risk.py, ``risk.parquet``): per operator, every 12
+# months and the last, the distribution of each customer's chance of leaving next month.
+# Chances the table counts customers above, and the quantiles it keeps (fractions).
+RISK_THRESHOLDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+RISK_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
+
+
+def at_risk_column(threshold: float) -> str:
+    """``at_risk_5pct`` for 0.05: the customers whose chance of leaving is above it."""
+    return f"at_risk_{threshold * 100:g}pct"
+
+
+def leave_quantile_column(q: float) -> str:
+    """``leave_p90`` for 0.9: that quantile of the chance of leaving next month."""
+    return f"leave_p{q * 100:g}"
+
+
+RISK_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "customers", "customers", "subscribers", SUM, True, "Customers at the end of the month."
+    ),
+    Metric(
+        "leave_mean",
+        "mean chance of leaving",
+        "fraction per month",
+        MEAN,
+        False,
+        "Mean chance of leaving next month: the month's churn rate unless chances reach 1.",
+    ),
+    *(
+        Metric(
+            leave_quantile_column(q),
+            f"chance of leaving, {q * 100:g}th percentile",
+            "fraction per month",
+            MEAN,
+            False,
+            f"{q * 100:g} % of customers have at most this chance of leaving next month"
+            " (pooled: a customer-weighted mean, an approximation).",
+        )
+        for q in RISK_QUANTILES
+    ),
+    *(
+        _count(
+            at_risk_column(t),
+            f"at risk > {t * 100:g} %",
+            f"Customers whose chance of leaving next month is above {t * 100:g} %.",
+        )
+        for t in RISK_THRESHOLDS
+    ),
+)
 OPERATOR_COLUMNS: tuple[str, ...] = tuple(m.name for m in METRICS)
 SEGMENT_COLUMNS: tuple[str, ...] = tuple(m.name for m in METRICS if m.segments)
 SCALED_COLUMNS: tuple[str, ...] = tuple(m.name for m in METRICS if m.scaled)

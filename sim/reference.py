@@ -191,7 +191,8 @@ class Market:
             plus ``b.portability`` (number portability on).
         knowledge: ``K_max (1 - exp(-t / tau_K))`` by tenure t.
         retention: per operator (budget per month in agent money, discount, offer months,
-            value targeting 1.0 / risk 0.0, budget share, value months) this month.
+            value targeting 1.0 / risk 0.0, budget share, value months, win-back months
+            and bonus; ``layout.R_*``) this month.
     """
 
     ops: list[OperatorView]
@@ -302,7 +303,9 @@ class SubscriberAgent(mesa.Agent):
     ``satisfaction``, ``handset_gen``, ``switched``. Private: ``plan``, ``segment``,
     ``tenure``, ``contract_left``, ``expectation``, ``trust``, ``annoyance``,
     ``retention_left``, ``retention_discount``, ``bundled``, ``spend`` (individual
-    factor) and ``expired`` (a contract ran out last month without re-contracting).
+    factor), ``expired`` (a contract ran out last month without re-contracting) and
+    the rest of :class:`~sim.engine.state.Private` (``left_from`` and ``since_left`` for
+    win-backs among them).
     """
 
     def __init__(self, model: ReferenceModel, slot: int, st: SubscriberState):
@@ -544,12 +547,13 @@ class SubscriberAgent(mesa.Agent):
                 break
         return chosen._replace(utility=best.utility + mu * math.log(total))
 
-    def logit_choice(self, own: int | None, lock: float) -> int | None:
+    def logit_choice(self, own: int | None, lock: float, back: int | None = None) -> int | None:
         """Multinomial-logit pick among the available operators; fills ``self.offers``.
 
         The own operator (None for a market entrant) is valued with the current plan and
         retention discount and no lock-in; every other active operator with its best
-        plan, minus the lock-in. The choice draw picks by inverse CDF over operators in
+        plan, minus the lock-in; the former operator making a win-back offer (``back``)
+        gains its win-back bonus. The choice draw picks by inverse CDF over operators in
         index order. Returns the chosen operator (``own`` if nothing is available).
         """
         m = self.model
@@ -571,6 +575,8 @@ class SubscriberAgent(mesa.Agent):
             utility = offer.utility + (op.brand + social)
             if j == self.advertiser:  # the offer seen this month makes its operator salient
                 utility += b.beta_marketing
+            if j == back:
+                utility += mk.retention[j][L.R_WINBACK_BONUS]
             self.offers[j] = offer._replace(utility=utility)
         if not self.offers:
             return own
@@ -618,6 +624,7 @@ class SubscriberAgent(mesa.Agent):
         self.contract_left = 0
         self.retention_left = 0
         self.expired = 0
+        self.left_from = L.NO_OPERATOR  # out of the market: no rival to win back from
         m.tally.count(self.operator, self.segment, L.C_CHURN)
         m.tally.count(self.operator, self.segment, L.C_DISCONNECT)
         return True
@@ -761,8 +768,21 @@ class SubscriberAgent(mesa.Agent):
         plan (even if withdrawn) with the retention discount. Sets ``self.choice``.
         """
         self.choice = self.operator
+        self.back = self.winback_offer()
         if self.considering:
-            self.choice = self.logit_choice(self.operator, self.lock)
+            self.choice = self.logit_choice(self.operator, self.lock, self.back)
+
+    def winback_offer(self) -> int | None:
+        """The former operator that offers this customer a win-back, if any.
+
+        docs/model.md, win-backs: a customer who switched away from operator k less than
+        k's ``winback_months`` ago (and was not won back since) gets k's offer while k is
+        in the market.
+        """
+        k = self.left_from
+        if k == L.NO_OPERATOR or k == self.operator or not self.model.market.ops[k].active:
+            return None
+        return k if self.since_left < self.model.market.retention[k][L.R_WINBACK_MONTHS] else None
 
     def switch_or_stay(self) -> None:
         """Step 7, switch or stay.
@@ -782,6 +802,15 @@ class SubscriberAgent(mesa.Agent):
             bought_out = self.contract_left > 0
             self.count_cohorts(o, L.X_CHURN)
             self.join(j, self.offers[j])
+            self.since_left = 0
+            if j == self.back:  # won back: the programme's discount from next month
+                m.tally.count(j, s, L.C_WINBACKS)
+                terms = m.market.retention[j]
+                self.retention_left = int(terms[L.R_OFFER_MONTHS])
+                self.retention_discount = f32(terms[L.R_DISCOUNT])
+                self.left_from = L.NO_OPERATOR
+            else:
+                self.left_from = o
             self.count_cohorts(j, L.X_ADDS)
             self.switched_next = 1
             m.tally.count(o, s, L.C_CHURN)
@@ -803,6 +832,7 @@ class SubscriberAgent(mesa.Agent):
         self.trust = f32(self.trust_new)
         self.failures = f32(self.failures_new)
         self.tenure = min(self.tenure + 1, 65535)  # uint16 in the engine
+        self.since_left = min(self.since_left + 1, 255)  # uint8 in the engine
         self.retention_left = max(self.retention_left - 1, 0)
         ended = 0
         if self.contract_left > 0:
@@ -1020,7 +1050,8 @@ class ReferenceOperator(OperatorAgent):
         money limit. The budget is real money, divided by ``represents / size``.
         """
         m = self.model
-        budget, discount, months, by_value, share, value_months = m.market.retention[self.row]
+        terms = m.market.retention[self.row][: L.R_WINBACK_MONTHS]
+        budget, discount, months, by_value, share, value_months = terms
         if (budget <= 0 and share <= 0) or discount <= 0 or not m.market.ops[self.row].active:
             return 0
         mine = [a for a in m.customers() if a.operator == self.row]
@@ -1111,6 +1142,15 @@ class ReferenceModel(MonthlyModel):
     def customers(self) -> list[SubscriberAgent]:
         """Subscribers in the market, in slot order."""
         return [a for a in self.subscribers[: self.n_active] if a.operator is not None]
+
+    def risk_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every slot's churn-risk score (``SubscriberAgent.churn_risk``) and its operator."""
+        risk = np.full(self.n_active, -1.0)
+        operator = np.full(self.n_active, L.NO_OPERATOR, dtype=np.uint8)
+        for a in self.customers():
+            risk[a.slot] = a.churn_risk()
+            operator[a.slot] = a.operator
+        return risk, operator
 
     @property
     def state(self) -> SubscriberState:

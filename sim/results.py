@@ -27,6 +27,7 @@ from sim.metrics import (
     accumulator_columns,
     ratios,
 )
+from sim.risk import RISK_COLUMNS, empty_risk, risk_frame
 from sim.scenario import Scenario, dump_yaml, load_scenario
 
 if TYPE_CHECKING:
@@ -46,9 +47,14 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 RUN_FILES = ("scenario.yaml", "summary.json", *TABLE_COLUMNS)
+# Columns added after run folders were written, and their value in a folder without
+# them (true there: the mechanism did not exist when it ran).
+ADDED_COLUMNS: dict[str, float] = {"winbacks": 0.0}
 # Churn, gross adds and stock by cohort (sim/cohorts.py); optional when reading, as run
 # folders written before it lack it.
 COHORTS_FILE = "cohorts.parquet"
+# The distribution of churn risk (sim/risk.py); optional when reading, as above.
+RISK_FILE = "risk.parquet"
 
 
 def scale_factor(scenario: Scenario) -> float:
@@ -125,6 +131,7 @@ def model_tables(model: MarketModel, replication: int) -> dict[str, pd.DataFrame
                 if col in df:
                     df[col] = df[col] * scale
     out["cohorts"] = cohort_frame(model, replication, scale)
+    out["risk"] = risk_frame(model, replication, scale)
     return out
 
 
@@ -203,6 +210,8 @@ class RunResult:
         switching: month x replication x from_operator x to_operator flows.
         cohorts: month x replication x operator x cohort stock, churners, gross adds
             (:mod:`sim.cohorts`; empty for a folder written before cohorts existed).
+        risk: month x replication x operator distribution of the chance of leaving next
+            month, every 12 months and the last (:mod:`sim.risk`; empty for older folders).
         provenance: version, scenario hash, seeds, threads, wall time, phase timings.
     """
 
@@ -211,6 +220,7 @@ class RunResult:
     segments: pd.DataFrame
     switching: pd.DataFrame
     cohorts: pd.DataFrame = field(default_factory=empty_cohorts)
+    risk: pd.DataFrame = field(default_factory=empty_risk)
     provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -274,7 +284,7 @@ class RunResult:
         """Write tables (Parquet), summary.json, scenario.yaml and figures, each atomically."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("operators", "segments", "switching", "cohorts"):
+        for name in ("operators", "segments", "switching", "cohorts", "risk"):
             df = getattr(self, name)
             atomic_write(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
         write_text(out / "scenario.yaml", dump_yaml(self.scenario))
@@ -308,13 +318,14 @@ class RunResult:
             )
         summary = _read_summary(folder / "summary.json")
         tables = {name: _read_table(folder / name, cols) for name, cols in TABLE_COLUMNS.items()}
-        cohorts = folder / COHORTS_FILE
+        cohorts, risk = folder / COHORTS_FILE, folder / RISK_FILE
         return cls(
             scenario=load_scenario(folder / "scenario.yaml"),
             operators=tables["operators.parquet"],
             segments=tables["segments.parquet"],
             switching=tables["switching.parquet"],
             cohorts=_read_table(cohorts, COHORT_COLUMNS) if cohorts.is_file() else empty_cohorts(),
+            risk=_read_table(risk, RISK_COLUMNS) if risk.is_file() else empty_risk(),
             provenance=summary.get("provenance") or {},
         )
 
@@ -338,6 +349,10 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         df = pd.read_parquet(path)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise UserError(f"{path}: not a readable Parquet table: {exc}") from None
+    added = [c for c in ADDED_COLUMNS if c in columns and c not in df.columns]
+    if added:
+        df = df.assign(**{c: ADDED_COLUMNS[c] for c in added})
+        df = df.loc[:, [c for c in columns if c in df] + [c for c in df if c not in columns]]
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise UserError(

@@ -141,6 +141,7 @@ def run(
         "segments": [],
         "switching": [],
         "cohorts": [],
+        "risk": [],
     }
     timings: dict[str, float] = {}
     seeds = [replication_seed(sim_spec.seed, r) for r in range(sim_spec.replications)]
@@ -164,6 +165,7 @@ def run(
         segments=pd.concat(parts["segments"], ignore_index=True),
         switching=pd.concat(parts["switching"], ignore_index=True),
         cohorts=pd.concat(parts["cohorts"], ignore_index=True),
+        risk=pd.concat(parts["risk"], ignore_index=True),
         provenance=provenance,
     )
 

@@ -487,6 +487,18 @@ class Retention(Spec):
         le=240,
         description="Months of margin counted as a customer's value (value targeting): margin x bill x value_months.",
     )
+    winback_months: int = Field(
+        0,
+        ge=0,
+        le=24,
+        description="Win-backs: customers who switched to a rival within this many months get an offer to return (0: none).",
+    )
+    winback_bonus: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description="Appeal of the win-back offer in the choice (utility units); a customer won back gets the programme's discount for offer_months, counted as retention cost.",
+    )
 
 
 class LoyaltyTier(Spec):

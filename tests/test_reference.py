@@ -33,7 +33,7 @@ from sim.reference import ReferenceModel
 from sim.runner import run
 from sim.scenario import EVENT_KINDS, Scenario, dump_yaml, with_overrides
 
-TABLES = ("operators", "segments", "switching", "cohorts")
+TABLES = ("operators", "segments", "switching", "cohorts", "risk")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -411,6 +411,25 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     ),
     # v2 churn: market exit by plan type and segment, life events, leavers coming back,
     # prepaid plans, ported switches, a shift of a segment's disconnection hazard
+    # win-backs: A within a retention programme, C with win-backs only (no step-2 offers)
+    "winbacks": _busy(
+        **{
+            "population.contracts": {"share_on_contract": 0.3},
+            "operators.A.retention": {
+                "budget_share": 0.02,
+                "discount": 0.2,
+                "offer_months": 3,
+                "winback_months": 6,
+                "winback_bonus": 1.5,
+            },
+            "operators.C.retention": {
+                "discount": 0.3,
+                "offer_months": 2,
+                "winback_months": 3,
+                "winback_bonus": 3.0,
+            },
+        }
+    ),
     "market_exit": _busy(
         **{
             "network": {"kind": "small_world", "mean_degree": 6},
@@ -634,6 +653,9 @@ def test_scenarios_exercise_what_they_claim(tmp_path: Path) -> None:
     assert totals["buyouts"] > 0 and totals["buyout_fees"] > 0 and totals["service_failures"] > 0
     # leavers come back (reentry_prob): more new-to-market adds than scheduled entrants
     assert totals["entrants"] > scenario("market_exit", tmp_path).population.size * 0.02 * 14
+    won = run(scenario("winbacks", tmp_path)).operators.groupby("operator").sum(numeric_only=True)
+    assert (won.loc[["A", "C"], "winbacks"] > 0).all() and won.loc["B", "winbacks"] == 0
+    assert won.loc["C", "retention_cost"] > 0 and won.loc["C", "retention_offers"] == 0
 
 
 @pytest.mark.parametrize(
@@ -644,6 +666,7 @@ def test_scenarios_exercise_what_they_claim(tmp_path: Path) -> None:
         "stay_out_and_retry",
         "devices_generations",
         "market_exit",
+        "winbacks",
     ],
 )
 def test_state_matches_engine_every_month(name: str, tmp_path: Path) -> None:
@@ -669,6 +692,10 @@ def test_state_matches_engine_every_month(name: str, tmp_path: Path) -> None:
             )
         for acc in ("counts", "sums", "flows", "offers", "cohorts"):
             assert np.array_equal(getattr(fast, acc)[t], getattr(ref, acc)[t]), (t, acc)
+        (risk_a, op_a), (risk_b, op_b) = fast.risk_scores(), ref.risk_scores()
+        assert np.array_equal(op_a, op_b), t
+        mine = op_a != L.NO_OPERATOR
+        assert np.array_equal(risk_a[mine], risk_b[mine]), f"month {t}: churn risk differs"
 
 
 def test_replications_agree() -> None:

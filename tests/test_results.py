@@ -39,6 +39,18 @@ def test_tables_have_the_declared_columns_in_order(run_dir: Path) -> None:
         assert tuple(pd.read_parquet(run_dir / name).columns) == columns
 
 
+def test_a_folder_written_before_winbacks_loads_with_none(saved: RunResult, run_dir: Path) -> None:
+    for name in ("operators", "segments"):
+        path = run_dir / f"{name}.parquet"
+        pd.read_parquet(path).drop(columns=["winbacks"]).to_parquet(path, index=False)
+    loaded = RunResult.load(run_dir)
+    pd.testing.assert_frame_equal(
+        loaded.operators, saved.operators.assign(winbacks=0.0), check_dtype=False
+    )
+    assert tuple(loaded.segments.columns) == tuple(saved.segments.columns)
+    assert (loaded.segments["winbacks"] == 0).all()
+
+
 @pytest.mark.parametrize("name", RUN_FILES)
 def test_missing_file_is_named(run_dir: Path, name: str) -> None:
     (run_dir / name).unlink()

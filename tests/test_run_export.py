@@ -28,6 +28,7 @@ def test_csv_files_are_the_tables(saved: Path) -> None:
     paths = export_run(saved, "csv")
     assert sorted(p.name for p in paths) == [
         "operators.csv",
+        "risk.csv",
         "segments.csv",
         "summary.csv",
         "switching.csv",
@@ -35,6 +36,8 @@ def test_csv_files_are_the_tables(saved: Path) -> None:
     result = RunResult.load(saved)
     back = pd.read_csv(saved / "operators.csv", parse_dates=["date"])
     pd.testing.assert_frame_equal(back, result.operators, check_dtype=False)
+    risk = pd.read_csv(saved / "risk.csv")
+    pd.testing.assert_frame_equal(risk, result.risk, check_dtype=False)
     assert not list(saved.glob(".*.tmp"))
 
 
@@ -42,9 +45,9 @@ def test_workbook_has_the_summary_and_one_sheet_per_table(saved: Path) -> None:
     (path,) = export_run(saved, "xlsx")
     assert path.name == "test.xlsx"
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["summary", "about", "operators", "segments", "switching"]
+    assert list(sheets) == ["summary", "about", "operators", "segments", "switching", "risk"]
     result = RunResult.load(saved)
-    for name in ("operators", "segments", "switching"):
+    for name in ("operators", "segments", "switching", "risk"):
         table = getattr(result, name)
         assert sheets[name].shape == table.shape, name
         assert list(sheets[name].columns) == list(table.columns)
@@ -71,3 +74,13 @@ def test_unknown_format_and_too_long_a_table(saved: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr("sim.export.EXCEL_ROWS", 10)
     with pytest.raises(UserError, match="expected --format csv"):
         export_run(saved, "xlsx")
+
+
+def test_a_folder_without_the_risk_table_exports_the_others(saved: Path, tmp_path: Path) -> None:
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(saved, old)
+    (old / "risk.parquet").unlink()
+    names = sorted(p.name for p in export_run(old, "csv"))
+    assert names == ["operators.csv", "segments.csv", "summary.csv", "switching.csv"]

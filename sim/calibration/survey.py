@@ -48,6 +48,7 @@ from sim.engine.kernels import (
     new_scratch,
     offer_seen_probability,
     social_signals,
+    winback_operator,
 )
 from sim.engine.rng import Stream, stream_key, uniform_at
 
@@ -368,6 +369,7 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
             p,
             discount,
             -1,
+            winback_operator(o, private.left_from[i], private.since_left[i], market),
             0.0,
             0.0,
             beh,

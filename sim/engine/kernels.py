@@ -35,6 +35,7 @@ from sim.engine.layout import (
     C_SUBS,
     C_SWITCH_IN,
     C_SWITCH_OUT,
+    C_WINBACKS,
     CHUNK,
     F_BUYOUT,
     F_L_ECON,
@@ -68,6 +69,10 @@ from sim.engine.layout import (
     P_ONNET,
     P_PREPAID,
     P_SUBSIDY,
+    R_DISCOUNT,
+    R_OFFER_MONTHS,
+    R_WINBACK_BONUS,
+    R_WINBACK_MONTHS,
     S_DISCONNECT,
     S_IMIT,
     S_INNOV,
@@ -351,14 +356,16 @@ def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
 
 
 @numba.njit(**_CALL)
-def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, u_choice, u_plan, beh, market,
-           scratch):
+def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_plan, beh,
+           market, scratch):
     """Step 6: multinomial-logit choice among available operators.
 
     ``o`` is the current operator (``NO_OPERATOR`` for a market entrant, who has no
     lock-in and no own plan). Each rival is valued with its best eligible plan; the own
     operator with the current plan and retention discount; the advertiser whose offer
-    was seen (``adv``, -1: none) gains ``beta_marketing``. Reads ``scratch.f`` and
+    was seen (``adv``, -1: none) gains ``beta_marketing``; the former operator whose
+    win-back offer the customer gets (``back``, -1: none) gains its win-back bonus.
+    Reads ``scratch.f`` and
     ``scratch.wom``, fills ``scratch.util`` (logit weights), ``plan_of`` and ``gen_of``
     and returns the chosen operator.
     """
@@ -384,6 +391,8 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, u_choice, u_plan, b
         u += ops[j, O_BRAND] + m_soc * (beh.beta_social * f[j] + beh.beta_wom * wom[j])
         if j == adv:
             u += beh.beta_marketing
+        if j == back:
+            u += market.retention[j, R_WINBACK_BONUS]
         util[j] = u
         scratch.gen_of[j] = g_after
         if u > u_max:
@@ -407,6 +416,21 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, u_choice, u_plan, b
             if target < acc:
                 return j
     return last
+
+
+@numba.njit(**_INLINE)
+def winback_operator(o, left_from, since_left, market):
+    """The former operator offering this customer a win-back (-1: none).
+
+    ``left_from`` is the operator the customer last switched away from, ``since_left``
+    the months since; the offer stands while that operator is in the market and fewer
+    than its ``winback_months`` have passed.
+    """
+    if left_from == NO_OPERATOR or left_from == o or market.ops[left_from, O_ACTIVE] == 0.0:
+        return -1
+    if since_left < market.retention[left_from, R_WINBACK_MONTHS]:
+        return int(left_from)
+    return -1
 
 
 # --------------------------------------------------------------------------- step 5 helper
@@ -611,6 +635,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
     retention_discount, bundled = private.retention_discount, private.bundled
     spend, expired, adopt_rank = private.spend, private.expired, private.adopt_rank
     away, failures = private.away, private.failures
+    left_from, since_left = private.left_from, private.since_left
     # Without any operator's failure rate (constant over a run: entrants' rows exist from
     # the start) every subscriber's recent failures stay 0: skip reading and writing them.
     failing = False
@@ -625,7 +650,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             expectation=expectation, trust=trust, annoyance=annoyance,
             retention_left=retention_left, retention_discount=retention_discount,
             bundled=bundled, spend=spend, expired=expired, adopt_rank=adopt_rank, away=away,
-            failures=failures,
+            failures=failures, left_from=left_from, since_left=since_left,
         )
         scratch = new_scratch(n_ops, plans.shape[0])
         f, wom = scratch.f, scratch.wom
@@ -675,6 +700,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 contract_left[i] = 0
                 retention_left[i] = 0
                 expired[i] = 0
+                left_from[i] = NO_OPERATOR  # out of the market: no rival to win back from
                 ccnt[o, s, C_CHURN] += 1
                 ccnt[o, s, C_DISCONNECT] += 1
                 add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, market.tiers,
@@ -714,12 +740,13 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 if beh.beta_marketing != 0.0:
                     adv = advertiser(o, uniform_at(keys.advertiser, i), ops)
             pr = consider_probability(sat, expired[i], saw, sw_share, fails, s, beh, seg)
+            back = winback_operator(o, left_from[i], since_left[i], market)
             j = o
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
                 # step 6: choice
                 j = choose(o, g, s, adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2], p,
-                           discount, adv, uniform_at(keys.choice, i),
+                           discount, adv, back, uniform_at(keys.choice, i),
                            uniform_at(keys.plan_choice, i), beh, market, scratch)
             if j != o:
                 # step 7: switch
@@ -728,6 +755,14 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, market.tiers,
                             ccoh)
                 _join(i, j, np_, g, g2, f[j], beh, market, nxt_c, private_c, csm)
+                since_left[i] = 0
+                if j == back:  # won back: the programme's discount from next month
+                    ccnt[j, s, C_WINBACKS] += 1
+                    retention_left[i] = int(market.retention[j, R_OFFER_MONTHS])
+                    retention_discount[i] = market.retention[j, R_DISCOUNT]
+                    left_from[i] = NO_OPERATOR
+                else:
+                    left_from[i] = o
                 add_cohorts(j, np_, contract_left[i], 0, spend_i, bundled[i], X_ADDS, plans,
                             market.tiers, ccoh)
                 sw_n[i] = 1
@@ -755,6 +790,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             if failing:
                 failures[i] = fails
             tenure[i] = min(ten + 1, 65535)
+            since_left[i] = min(since_left[i] + 1, 255)
             retention_left[i] = max(ret - 1, 0)
             ended = 0
             if cl > 0:
@@ -817,7 +853,7 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
 @numba.njit(**_CALL)
 def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm, ccoh):
     """A market entrant picks an operator by the logit, without lock-in, and joins it."""
-    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, adv,
+    j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, adv, -1,
                u_choice, u_plan, beh, market, scratch)
     if j == NO_OPERATOR:  # no operator offers this segment anything: stays out of the market
         nxt.operator[i] = NO_OPERATOR

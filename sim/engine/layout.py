@@ -35,7 +35,8 @@ C_GEN2, C_GEN3, C_GEN4, C_GEN5 = 6, 7, 8, 9  # subscribers by handset generation
 C_SWITCH_OUT, C_SWITCH_IN, C_DISCONNECT, C_PORTED = 10, 11, 12, 13
 C_BUYOUT = 14  # switches out inside a contract (the customer bought the contract out)
 C_FAILURES = 15  # service failures customers suffered (dropped calls, billing errors)
-N_COUNTS = 16
+C_WINBACKS = 16  # switches in of the operator's own recent leavers, won back by its offer
+N_COUNTS = 17
 
 # float accumulators per (operator, segment)
 F_REVENUE, F_SUBSIDY, F_RETENTION, F_SAT, F_L_ECON, F_L_KNOW, F_L_EMO = 0, 1, 2, 3, 4, 5, 6
@@ -54,3 +55,11 @@ X_SUBS, X_CHURN, X_ADDS = 0, 1, 2  # cohort columns: stock, churners, gross adds
 N_COHORT_COLS = 3
 
 CHUNK = 16384  # subscribers per accumulator chunk: fixed, so float sums never depend on threads
+
+# Retention programme table (MarketTables.retention, (J, N_RETENTION_COLS)): budget per
+# month (agent money), discount, offer months, value targeting (1.0) or risk (0.0),
+# budget share, value months, then the win-back offer to recent leavers: how many months
+# after leaving a former customer is approached, and the offer's utility bonus.
+R_BUDGET, R_DISCOUNT, R_OFFER_MONTHS, R_BY_VALUE, R_SHARE, R_VALUE_MONTHS = 0, 1, 2, 3, 4, 5
+R_WINBACK_MONTHS, R_WINBACK_BONUS = 6, 7
+N_RETENTION_COLS = 8

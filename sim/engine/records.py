@@ -35,6 +35,8 @@ class MarketView(NamedTuple):
             network of each generation (1 without a device market).
         dev_cost: (J, 6) that handset's price this month (currency; 0 without one).
         potential: (S, 6) market potential of each generation in each segment.
+        retention: (J, N_RETENTION_COLS) retention programmes (``layout.R_*``; the kernels
+            read the win-back columns).
     """
 
     seg: np.ndarray
@@ -48,6 +50,7 @@ class MarketView(NamedTuple):
     dev_avail: np.ndarray
     dev_cost: np.ndarray
     potential: np.ndarray
+    retention: np.ndarray
 
 
 class MeanField(NamedTuple):

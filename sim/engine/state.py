@@ -62,6 +62,8 @@ class Private(NamedTuple):
     )
     away: U8  # months since the subscriber disconnected (left the market), 0: not a leaver
     failures: F32  # recent service failures, decaying (failure_decay a month)
+    left_from: U8  # operator a customer last switched away from (NO_OPERATOR: none, or won back)
+    since_left: U8  # months since that switch (saturates at 255)
 
 
 def field_dtypes(record: type[NamedTuple]) -> dict[str, np.dtype]:
@@ -119,7 +121,9 @@ class SubscriberState:
         now.operator.fill(NO_OPERATOR)
         nxt.operator.fill(NO_OPERATOR)
         size = capacity if reserved is None else min(capacity, reserved)
-        return cls(0, now, nxt, _zeros(Private, PRIVATE_DTYPES, size))
+        private = _zeros(Private, PRIVATE_DTYPES, size)
+        private.left_from.fill(NO_OPERATOR)  # left no operator (slots drawn later: _synthesize)
+        return cls(0, now, nxt, private)
 
     @property
     def reserved(self) -> int:
@@ -372,6 +376,7 @@ def _synthesize_chunk(lo, hi, n_initial, keys, dist, now, private):
     population's.
     """
     for i in range(lo, hi):
+        private.left_from[i] = NO_OPERATOR  # no operator left yet (win-backs)
         s = _pick(dist.segment_cdf, uniform_at(keys.segment, i))
         private.segment[i] = s
         private.spend[i] = 1.0 + dist.spend_spread * (2.0 * uniform_at(keys.spend, i) - 1.0)

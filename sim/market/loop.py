@@ -22,6 +22,7 @@ from sim.engine.records import MeanField, n_cohorts
 from sim.market.events import Timeline
 from sim.market.tables import MarketTables
 from sim.market.world import World, build_world
+from sim.risk import risk_months, risk_summary
 from sim.scenario import Scenario
 
 
@@ -63,6 +64,7 @@ class MonthlyModel(mesa.Model):
         n_coh = n_cohorts(self.tables.tiers.shape[1])
         self.cohorts = np.zeros((months + 1, n_ops, n_coh, L.N_COHORT_COLS), dtype=np.int64)
         self.mean_field = MeanField.empty(spec.network.mixing == "global", n_ops)
+        self.risk: dict[int, np.ndarray] = {}
         self._update_mean_field(first=True)
 
     def shares(self, month: int) -> np.ndarray:
@@ -72,11 +74,27 @@ class MonthlyModel(mesa.Model):
         return subs / total if total else subs.astype(float)
 
     def run_months(self, progress: Callable[[int], None] | None = None) -> None:
-        """Run to the scenario's last month; ``progress(month)`` is called after each."""
-        while self.month < self.spec.simulation.months:
+        """Run to the scenario's last month; ``progress(month)`` is called after each.
+
+        After each month of :func:`~sim.risk.risk_months` the distribution of churn
+        risk is kept in ``risk[month]`` (:func:`~sim.risk.risk_summary`).
+        """
+        last = self.spec.simulation.months
+        keep = risk_months(last)
+        while self.month < last:
             self.step()
+            if self.month in keep:
+                self.risk[self.month] = risk_summary(self, *self.risk_scores())
             if progress is not None:
                 progress(self.month)
+
+    def risk_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """Step 2's churn-risk score of every slot in use, and its operator, from now.
+
+        Returns ``(risk, operator)`` over slots ``0..n_active``; slots out of the market
+        have operator ``layout.NO_OPERATOR`` (their risk is not read).
+        """
+        raise NotImplementedError
 
     def _apply_events(self, t: int, since: float) -> float:
         """Step 1: events scheduled for month ``t`` change the market tables."""

@@ -110,6 +110,12 @@ class MarketModel(MonthlyModel):
         ret = self.tables.retention
         if not np.any(((ret[:, 0] > 0) | (ret[:, 4] > 0)) & (self.tables.ops[:, L.O_ACTIVE] > 0)):
             return
+        risk, _ = self.risk_scores()
+        for agent in self.operator_agents:
+            self.offers[t, agent.row] = agent.target_retention(risk)
+
+    def risk_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every slot's churn-risk score (:func:`churn_risk_kernel`) and its operator."""
         st = self.state
         risk = churn_risk_kernel(
             st.n_active,
@@ -120,8 +126,7 @@ class MarketModel(MonthlyModel):
             self.mean_field,
             self.tables.n_operators,
         )
-        for agent in self.operator_agents:
-            self.offers[t, agent.row] = agent.target_retention(risk)
+        return risk, st.operator[: st.n_active]
 
     def _census(self) -> None:
         """Month-0 levels; expectations start at the value customers perceive now."""

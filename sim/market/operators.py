@@ -94,7 +94,7 @@ class OperatorAgent(mesa.Agent):
         made.
         """
         t, st = self.model.tables, self.model.state
-        budget, discount, months, by_value, share, _ = t.retention[self.row]
+        budget, discount, months, by_value, share = t.retention[self.row, : L.R_VALUE_MONTHS]
         if (budget <= 0 and share <= 0) or discount <= 0 or not self.active:
             return 0
         n = st.n_active
@@ -138,7 +138,7 @@ class OperatorAgent(mesa.Agent):
         slot) while the cumulative cost fits the budget (if any), at most ``cap``.
         """
         t, st = self.model.tables, self.model.state
-        budget, discount, months, _, _, value_months = t.retention[self.row]
+        budget, discount, months, _, _, value_months = t.retention[self.row, : L.R_WINBACK_MONTHS]
         seg = st.segment[mine]
         bill = t.plans[st.plan[mine], L.P_FEE] * (
             st.spend[mine].astype(np.float64) * t.seg[seg, L.S_SPEND]

@@ -61,8 +61,9 @@ class MarketTables:
             rollouts by generation; coverage moves linearly from ``coverage_from`` to
             ``coverage_to`` over ``ramp_months`` starting at month ``ramp_start``.
         outage: (J,) relative quality drop now in force.
-        retention: (J, 6) budget per month (agent money), discount, offer months,
-            value targeting (1.0) or risk (0.0), budget share, value months.
+        retention: (J, N_RETENTION_COLS) budget per month (agent money), discount, offer
+            months, value targeting (1.0) or risk (0.0), budget share, value months,
+            win-back months and bonus (``layout.R_*``).
         eff_q: (J, 6) network quality a handset of each generation gets (this month).
         ktab: knowledge lock-in by tenure in months.
         standard_names: device-market standards, in ``scenario.devices`` order.
@@ -204,7 +205,7 @@ def build_tables(scenario: Scenario) -> MarketTables:
     shape = (n_ops, L.MAX_GENERATION + 1)
     cov_from, cov_to, ramp_start = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     ramp_months, perf = np.zeros(shape), np.zeros(shape)
-    retention = np.zeros((n_ops, 6))
+    retention = np.zeros((n_ops, L.N_RETENTION_COLS))
     scale = (
         scenario.population.represents / scenario.population.size
         if scenario.population.represents
@@ -235,6 +236,8 @@ def build_tables(scenario: Scenario) -> MarketTables:
                 1.0 if r.targeting == "value" else 0.0,
                 r.budget_share,
                 r.value_months,
+                r.winback_months,
+                r.winback_bonus,
             )
         own_plans = list(op.plans) + [e.plan for e in launches if e.operator == op.name]
         for k, plan in enumerate(own_plans):

@@ -4,7 +4,7 @@ Reported churn is switches out plus disconnections, gross adds switches in plus
 new-to-market lines (docs/model.md, market exit); the cohort table gives monthly churn
 by contract status, tenure band, bundle, loyalty tier and segment
 (``cohorts.parquet``). Rates pool replications and months 1..T: churners over the
-stock a month earlier.
+stock a month earlier. Customers at risk (``risk.parquet``, sim/risk.py) close it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim import plots
+from sim.metrics import at_risk_column, leave_quantile_column
 from sim.report import fmt
 from sim.report.content import Section, Table
 from sim.report.figures import currency_unit
@@ -92,6 +93,48 @@ def cohort_table(result: RunResult) -> Table:
     return Table(columns, rows, [False, False] + [True] * (len(columns) - 2))
 
 
+# Thresholds of the report's table (risk.parquet has more): shipped markets churn 0.2-2 %
+# a month, so 1 % separates their customers; 5-20 % show a market in upheaval.
+AT_RISK_SHOWN = (0.01, 0.05, 0.1, 0.2)
+
+
+def risk_table(result: RunResult) -> Table | None:
+    """Per operator at the last month: chance of leaving next month, customers at risk.
+
+    Each cell is the median over replications; None for a run folder without the risk
+    table.
+    """
+    r = result.risk
+    if r.empty:
+        return None
+    labels = plots.operator_labels(result)
+    last = r[r["month"] == r["month"].max()]
+    rows = []
+    for name, group in last.groupby("operator", sort=False):
+        med = group.drop(columns=["operator"]).median(numeric_only=True)
+        cells = [
+            labels.get(name, name),
+            fmt.count(med["customers"]),
+            fmt.pct(med["leave_mean"], 2),
+            fmt.pct(med[leave_quantile_column(0.5)], 2),
+            fmt.pct(med[leave_quantile_column(0.9)], 2),
+        ]
+        for t in AT_RISK_SHOWN:
+            n = med[at_risk_column(t)]
+            share = n / med["customers"] if med["customers"] > 0 else 0.0
+            cells.append(f"{fmt.count(n)} ({fmt.pct(share, 0)})")
+        rows.append(cells)
+    columns = [
+        "Operator",
+        "Customers",
+        "Mean chance of leaving (%/month)",
+        "Median chance",
+        "90th percentile",
+        *(f"At risk: above {t * 100:g} %/month" for t in AT_RISK_SHOWN),
+    ]
+    return Table(columns, rows, [False] + [True] * (len(columns) - 1))
+
+
 def churn_section(result: RunResult) -> Section | None:
     """The section, or None for a run folder written before cohorts existed."""
     if result.cohorts.empty:
@@ -105,4 +148,15 @@ def churn_section(result: RunResult) -> Section | None:
         "CLV gross: margin on the bill before retention discounts; net: margin on what was "
         "paid less handset subsidies; both over the last 12 months, as the key numbers' CLV."
     )
-    return Section("churn", "Churn", note=note, tables=[churn_parts(result), cohort_table(result)])
+    tables = [churn_parts(result), cohort_table(result)]
+    risk = risk_table(result)
+    if risk is not None:
+        month = int(result.risk["month"].max())
+        note += (
+            f" Customers at risk (last table, after month {month}): each customer's chance "
+            "of leaving next month, the retention programme's risk score scaled so that an "
+            "operator's mean is its churn that month (capped at 1); risk.parquet has it every "
+            "12 months with more quantiles and thresholds."
+        )
+        tables.append(risk)
+    return Section("churn", "Churn", note=note, tables=tables)

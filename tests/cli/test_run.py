@@ -30,6 +30,7 @@ RUN_FILES = {
     "segments.parquet",
     "switching.parquet",
     "cohorts.parquet",
+    "risk.parquet",
     "summary.json",
     "scenario.yaml",
     "shares.png",

@@ -28,7 +28,13 @@ LINUX_ONLY = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "china_3g_2009.yaml"
 PRICE_WAR = ROOT / "scenarios" / "price_war.yaml"
-TABLES = {"operators.parquet", "segments.parquet", "switching.parquet", "cohorts.parquet"}
+TABLES = {
+    "operators.parquet",
+    "segments.parquet",
+    "switching.parquet",
+    "cohorts.parquet",
+    "risk.parquet",
+}
 BARE = {".telsim.json", "summary.json", "scenario.yaml", *TABLES}
 FIGURES = {"shares.png", "churn.png", "switching.png"}
 

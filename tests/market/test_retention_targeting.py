@@ -93,3 +93,19 @@ def test_retention_roi_reports_saved_customers_cost_and_net_revenue():
     assert a["saved_customers"] > 0
     assert a["roi"] == a["net_revenue_effect"] / a["retention_cost"]
     assert (roi.loc[["B", "C"], ["offers", "retention_cost"]] == 0).all().all()
+
+
+def test_a_winback_offer_brings_recent_leavers_back():
+    """Common random numbers: A's win-back offer wins back leavers, at a retention cost."""
+    size = {"population.size": 3_000}
+    offer = {"discount": 0.2, "offer_months": 3, "winback_months": 6, "winback_bonus": 2.0}
+    without = operator_a(**size)
+    with_offer = operator_a(**size, **{"operators.A.retention": offer})
+    assert without["winbacks"].sum() == 0 and without["retention_cost"].sum() == 0
+    assert with_offer["winbacks"].sum() > 0
+    assert with_offer["switchers_in"].sum() > without["switchers_in"].sum() + 0.5 * (
+        with_offer["winbacks"].sum()
+    )
+    assert with_offer["subscribers"].iloc[-1] > without["subscribers"].iloc[-1]
+    assert with_offer["retention_cost"].sum() > 0
+    assert with_offer["retention_offers"].sum() == 0  # no budget: win-backs only
