@@ -34,14 +34,19 @@ def kernels_cached() -> bool | None:
 
 
 class CompileNote:
-    """``compiling kernels (first run only)… done in N s`` around the first simulated month."""
+    """``compiling kernels (first run only)… done in N s`` around the first simulated month.
+
+    On a terminal that is one line, printed when done (the live bar says "compiling"
+    meanwhile); in a log, the start is a line of its own at once and the duration a second
+    line, so that an error in between (a population too large) starts a line of its own.
+    """
 
     def __init__(self, console: Console, quiet: bool = False) -> None:
         self.console = console
         self.pending = not quiet and kernels_cached() is False
         self.started = time.perf_counter()
-        if self.pending and not console.is_terminal:  # a log gets the start at once
-            console.print(COMPILING, end="", highlight=False)
+        if self.pending and not console.is_terminal:  # a log gets the start at once, as
+            console.print(COMPILING, highlight=False)  # a whole line: an error may follow it
             console.file.flush()
 
     @property
@@ -54,11 +59,11 @@ class CompileNote:
         if not self.pending:
             return
         self.pending = False
-        took = f" done in {time.perf_counter() - self.started:,.0f} s"
+        seconds = f"{time.perf_counter() - self.started:,.0f} s"
         if self.console.is_terminal:
-            self.console.print(COMPILING + took, highlight=False)
+            self.console.print(f"{COMPILING} done in {seconds}", highlight=False)
         else:
-            self.console.print(took, highlight=False)
+            self.console.print(f"kernels compiled in {seconds}", highlight=False)
 
 
 class PlainProgress:
