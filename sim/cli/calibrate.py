@@ -16,7 +16,9 @@ from rich.markup import escape
 from sim.cli.common import (
     ExecutorKind,
     ExecutorOpt,
+    FiguresOpt,
     OverwriteOpt,
+    QuietOpt,
     SchedulerOpt,
     SetOpt,
     app,
@@ -84,10 +86,8 @@ def calibrate(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the calibration in --out.")
     ] = False,
-    figures: Annotated[
-        bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
-    ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    figures: FiguresOpt = True,
+    quiet: QuietOpt = False,
     overwrite: OverwriteOpt = False,
     holdout_from: HoldoutFromOpt = None,
     holdout_fraction: HoldoutFractionOpt = None,

@@ -36,6 +36,8 @@ PopulationOpt = Annotated[
     int | None,
     typer.Option("--population", "-n", min=10, help="Subscriber agents at month 0."),
 ]
+FiguresOpt = Annotated[bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 MonthsOpt = Annotated[int | None, typer.Option("--months", "-m", min=1, help="Months to simulate.")]
 OverwriteOpt = Annotated[
     bool,

@@ -15,9 +15,11 @@ import typer
 from rich.markup import escape
 
 from sim.cli.common import (
+    FiguresOpt,
     MonthsOpt,
     OverwriteOpt,
     PopulationOpt,
+    QuietOpt,
     SetOpt,
     app,
     err,
@@ -78,10 +80,8 @@ def compare(
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="numba threads (default: all cores).")
     ] = None,
-    figures: Annotated[
-        bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
-    ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    figures: FiguresOpt = True,
+    quiet: QuietOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Compare policies: the same seeds for all, differences with paired confidence intervals."""

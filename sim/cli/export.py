@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.common import app, fail, out
+from sim.cli.common import QuietOpt, app, fail, out
 from sim.cli.interrupt import interrupted
 from sim.errors import UserError
 
@@ -54,7 +54,7 @@ def export(
             "summary, an about sheet and one sheet per table (repeatable).",
         ),
     ] = [Format.xlsx],  # noqa: B006  (typer reads the default; it is never changed)
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write a run's tables as CSV files or an Excel workbook into its folder."""
     try:

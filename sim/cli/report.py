@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.common import app, err, fail, out
+from sim.cli.common import QuietOpt, app, err, fail, out
 from sim.cli.interrupt import interrupted
 from sim.errors import UserError
 
@@ -27,7 +27,7 @@ def report(
     run_dir: Annotated[
         Path, typer.Argument(help="A results folder written by telsim run.", show_default=False)
     ],
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write report.html (self-contained) and report.md with figures into a run folder."""
     try:

@@ -17,9 +17,11 @@ import typer
 from rich.markup import escape
 
 from sim.cli.common import (
+    FiguresOpt,
     MonthsOpt,
     OverwriteOpt,
     PopulationOpt,
+    QuietOpt,
     ScenarioArg,
     SetOpt,
     app,
@@ -64,9 +66,7 @@ def run(
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="numba threads (default: all cores).")
     ] = None,
-    figures: Annotated[
-        bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
-    ] = True,
+    figures: FiguresOpt = True,
     report: Annotated[
         bool | None,
         typer.Option(
@@ -75,7 +75,7 @@ def run(
             show_default=False,
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
     overwrite: OverwriteOpt = False,
     formats: FormatOpt = None,
     engine: Annotated[

@@ -12,7 +12,9 @@ import typer
 from rich.markup import escape
 
 from sim.cli.common import (
+    FiguresOpt,
     OverwriteOpt,
+    QuietOpt,
     ScenarioArg,
     SetOpt,
     app,
@@ -58,10 +60,8 @@ def score(
     set_: SetOpt = None,
     holdout_from: HoldoutFromOpt = None,
     holdout_fraction: HoldoutFractionOpt = None,
-    figures: Annotated[
-        bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
-    ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    figures: FiguresOpt = True,
+    quiet: QuietOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Score any scenario against a targets file: fit table, rms z per target, figures."""

@@ -16,7 +16,9 @@ from rich.markup import escape
 from sim.cli.common import (
     ExecutorKind,
     ExecutorOpt,
+    FiguresOpt,
     OverwriteOpt,
+    QuietOpt,
     SchedulerOpt,
     SetOpt,
     app,
@@ -64,10 +66,8 @@ def sweep(
         typer.Option("--replications", "-r", min=1, help="Replace replications per point."),
     ] = None,
     set_: SetOpt = None,
-    figures: Annotated[
-        bool, typer.Option("--figures/--no-figures", help="Write PNG figures.")
-    ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    figures: FiguresOpt = True,
+    quiet: QuietOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Run a sweep file: every design point x replication, resumable, into one folder."""
