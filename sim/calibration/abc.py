@@ -49,13 +49,36 @@ ABC_STREAM = 1901  # derives the numpy seed of each (re)start of pyabc
 Progress = Callable[[int, int, float | None], None]
 
 
+def on_log_scale(p: Parameter) -> bool:
+    """Whether ABC samples the parameter as ``log10`` of its value.
+
+    A log-uniform prior is uniform in ``log10``: sampling there keeps pyabc's Gaussian
+    perturbation kernel in the geometry of the prior. On the natural scale the prior's
+    density changes by ``high / low`` across the bounds, so the importance weights
+    ``prior / proposal`` pile onto the few particles near the lower bound and the
+    effective sample size collapses. The posterior is the same either way (a change of
+    variables); :func:`natural` maps particles back.
+    """
+    return p.prior.kind == "loguniform"
+
+
+def natural(p: Parameter, value: float) -> float:
+    """A particle's coordinate as the parameter's value."""
+    return float(10.0**value) if on_log_scale(p) else float(value)
+
+
 def prior(p: Parameter) -> Any:
-    """The pyabc random variable of a parameter's prior (truncated to its bounds)."""
+    """The pyabc random variable of a parameter's prior (truncated to its bounds).
+
+    Log-uniform priors are returned as uniform on ``[log10 low, log10 high]``
+    (:func:`on_log_scale`).
+    """
     import pyabc
 
     pr = p.prior
-    if pr.kind == "loguniform":
-        return pyabc.RV("loguniform", p.low, p.high)
+    if on_log_scale(p):
+        low, high = np.log10(p.low), np.log10(p.high)
+        return pyabc.RV("uniform", low, high - low)
     if pr.kind == "normal":
         if pr.mean is None or pr.sd is None:  # the Prior validator requires both
             raise ValueError(f"parameter {p.name}: a normal prior needs a mean and an sd")
@@ -73,7 +96,7 @@ class Model:
 
     def __call__(self, parameters: Any) -> dict[str, float]:
         """Run the scenario at ``parameters`` (one pyabc particle)."""
-        values = {p.name: float(parameters[p.name]) for p in self.cal.spec.parameters}
+        values = {p.name: natural(p, parameters[p.name]) for p in self.cal.spec.parameters}
         task = make_task(self.cal, 0, values, self.cal.settings.replications)
         sim, _, _ = simulate(task)
         means = simulated_means(sim)
@@ -138,9 +161,9 @@ def run_abc(
     import pyabc
 
     settings, abc_set = cal.settings, cal.settings.abc
-    names = [p.name for p in cal.spec.parameters]
     db = out / DB_NAME
-    fingerprint = f"abc:{cal.digest()}"
+    # "log10": histories whose log-uniform parameters are stored as log10 (on_log_scale)
+    fingerprint = f"abc-log10:{cal.digest()}"
     _check_state(out, db, fingerprint, resume)
     out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("ABC").setLevel(logging.WARNING)
@@ -189,7 +212,7 @@ def run_abc(
             "ABC-SMC finished no generation; raise --trials (for abc: the simulation budget)"
         )
     return AbcOutcome(
-        posterior=_posterior(history, names),
+        posterior=_posterior(history, cal.spec.parameters),
         generations=_generations(history),
         simulations=total,
         ran_now=total - before,
@@ -225,11 +248,11 @@ def _check_state(out: Path, db: Path, fingerprint: str, resume: bool) -> None:
         )
 
 
-def _posterior(history: Any, names: list[str]) -> pd.DataFrame:
-    """Last generation: parameters, normalised weights and distances."""
+def _posterior(history: Any, parameters: list[Parameter]) -> pd.DataFrame:
+    """Last generation: parameter values, normalised weights and distances."""
     df, w = history.get_distribution(m=0, t=history.max_t)
     dist = history.get_weighted_distances(t=history.max_t)
-    out = df[names].reset_index(drop=True).copy()
+    out = pd.DataFrame({p.name: [natural(p, v) for v in df[p.name].to_numpy()] for p in parameters})
     out["weight"] = np.asarray(w, dtype=np.float64) / np.sum(w)
     out["distance"] = dist["distance"].to_numpy(dtype=np.float64)
     return out

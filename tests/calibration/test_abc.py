@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from calkit import write_calibration
 
-from sim.calibration.abc import Distance, prior, run_abc
+from sim.calibration.abc import Distance, natural, prior, run_abc
 from sim.calibration.targets import Parameter, Prior, load_calibration
 from sim.errors import UserError
 
@@ -47,8 +47,10 @@ def test_abc_gives_a_reproducible_posterior_and_resumes(targets, tmp_path):
 def test_priors_follow_the_bounds_and_the_distance_is_the_root_loss(targets):
     uniform = prior(Parameter(name="a", path="x", low=-1.0, high=3.0))
     assert uniform.cdf(-1.0) == 0.0 and uniform.cdf(3.0) == 1.0
-    logu = prior(Parameter(name="b", path="x", low=0.01, high=1.0, log=True))
-    assert logu.cdf(0.1) == pytest.approx(0.5)
+    log_b = Parameter(name="b", path="x", low=0.01, high=1.0, log=True)
+    logu = prior(log_b)  # uniform in log10: -2 .. 0
+    assert logu.cdf(-2.0) == 0.0 and logu.cdf(-1.0) == pytest.approx(0.5)
+    assert natural(log_b, -1.0) == pytest.approx(0.1)
     normal = prior(
         Parameter(
             name="c", path="x", low=0.0, high=1.0, prior=Prior(kind="normal", mean=0.5, sd=0.1)
@@ -61,3 +63,18 @@ def test_priors_follow_the_bounds_and_the_distance_is_the_root_loss(targets):
     x = dict(x0)
     x["m0"] = x0["m0"] + 2 * cal.moments[0].se
     assert d(x0, x0) == 0.0 and d(x, x0) == pytest.approx(2.0)
+
+
+def test_log_parameters_are_sampled_in_log10_and_reported_in_their_units(tmp_path):
+    def log_c_base(raw):
+        raw["parameters"][0].update({"low": 0.01, "high": 0.25, "log": True})
+
+    targets = write_calibration(tmp_path / "cal", change=log_c_base)
+    out = run_abc(_cal(targets), tmp_path / "a")
+    values = out.posterior["c_base"]
+    assert values.between(0.01, 0.25).all()  # natural units, not log10 (-2 .. -0.6)
+    import pyabc
+
+    history = pyabc.History(f"sqlite:///{tmp_path / 'a' / 'abc.db'}")
+    stored, _ = history.get_distribution(m=0, t=history.max_t)
+    assert np.allclose(10.0 ** stored["c_base"].to_numpy(), values.to_numpy())
