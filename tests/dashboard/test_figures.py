@@ -31,7 +31,8 @@ def pixels(png: bytes) -> np.ndarray:
 def test_every_panel_draws_month_0_and_later_months(model: DashboardModel, make) -> None:
     panel = make(model)
     first = panel.picture()
-    assert first.startswith(b"\x89PNG") and pixels(first).shape == (288, 512, 3)  # 6.4 x 3.6 in at DPI
+    assert first.startswith(b"\x89PNG")
+    assert pixels(first).shape == (288, 512, 3)  # 6.4 x 3.6 inches at 80 dpi
     assert panel._caption.get_text() == (
         "Scenario 'test', 1 replication (replication 0), 2,000 agents, seed 7."
     )
