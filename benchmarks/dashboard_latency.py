@@ -317,7 +317,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
             f"| {label} | {s['n']} | {s['median']:.2f} | {s['p90']:.2f} | "
             f"{s['min']:.2f}-{s['max']:.2f} | "
             + ", ".join(f"{m:.2f}" for m in result[name]["round_medians"])
-            + f" | {min(loads):.0f}-{max(loads):.0f} | "
+            + f" | {min(loads):.1f}-{max(loads):.1f} | "
             + f"{result[name]['call_seconds']['median']:.2f} |"
         )
     parts = ", ".join(f"{k} {v:.0f} ms" for k, v in result["in_process_ms"].items())
