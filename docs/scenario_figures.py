@@ -33,10 +33,15 @@ OVERMARKETING = (
 
 @dataclass(frozen=True)
 class Counterfactual:
-    """A run of the scenario file changed by ``--set`` overrides (no report figures)."""
+    """A run of the scenario file changed by ``--set`` overrides (no report figures).
+
+    ``title`` is what comparison legends and tables call it (the file's own title would
+    name the policy it takes out).
+    """
 
     name: str
     sets: tuple[str, ...]
+    title: str
 
 
 @dataclass(frozen=True)
@@ -66,14 +71,14 @@ SECTIONS = (
     ),
     Section(
         "price_war",
-        (Counterfactual("price_war_no_war", ("events=[]",)),),
+        (Counterfactual("price_war_no_war", ("events=[]",), "No price war"),),
         report={"revenue": "price_war_revenue_arpu"},
         compare=("price_war_no_war", "price_war"),
         compared={"overlay": "price_war_overlay"},
     ),
     Section(
         "number_portability",
-        (Counterfactual("no_portability", ("events=[]",)),),
+        (Counterfactual("no_portability", ("events=[]",), "No portability"),),
         report={"churn": "number_portability_churn"},
         compare=("no_portability", "number_portability"),
         compared={"overlay": "number_portability_overlay"},
@@ -81,9 +86,9 @@ SECTIONS = (
     Section(
         "retention_and_overmarketing",
         (
-            Counterfactual("no_crm_policy", ("events=[]",)),
-            Counterfactual("retention_only", (RETENTION,)),
-            Counterfactual("overmarketing_only", (OVERMARKETING,)),
+            Counterfactual("no_crm_policy", ("events=[]",), "Neither policy"),
+            Counterfactual("retention_only", (RETENTION,), "Retention only"),
+            Counterfactual("overmarketing_only", (OVERMARKETING,), "Over-marketing only"),
         ),
         report={"satisfaction_lockin": "retention_and_overmarketing_satisfaction_lockin"},
         compare=("no_crm_policy", "retention_only", "overmarketing_only"),
@@ -91,14 +96,14 @@ SECTIONS = (
     ),
     Section(
         "five_g_household_bundles",
-        (Counterfactual("no_bundle_cost", ("behaviour.bundle_cost=0",)),),
+        (Counterfactual("no_bundle_cost", ("behaviour.bundle_cost=0",), "No bundle exit cost"),),
         report={"handsets": "five_g_household_bundles_handsets"},
         compare=("no_bundle_cost", "five_g_household_bundles"),
         compared={"differences": "five_g_household_bundles_bundle_lockin"},
     ),
     Section(
         "new_entrant",
-        (Counterfactual("no_entrant", ("events=[]",)),),
+        (Counterfactual("no_entrant", ("events=[]",), "No entrant"),),
         report={"switching": "new_entrant_switching"},
         compare=("no_entrant", "new_entrant"),
         compared={"overlay": "new_entrant_overlay"},
@@ -113,14 +118,14 @@ def telsim(*args: str) -> None:
     subprocess.run(command, cwd=ROOT, check=True)
 
 
-def run(scenario: str, work: Path, name: str | None = None, sets: tuple[str, ...] = ()) -> Path:
-    """``telsim run`` of a shipped scenario (changed by ``sets``) into ``work/<name>``."""
-    out = work / (name or scenario)
+def run(scenario: str, work: Path, cf: Counterfactual | None = None) -> Path:
+    """``telsim run`` of a shipped scenario, or of its counterfactual ``cf``, into ``work``."""
+    out = work / (cf.name if cf else scenario)
     args = ["run", f"scenarios/{scenario}.yaml", "--out", str(out), "--quiet", "--overwrite"]
-    for override in sets:
-        args += ["--set", override]
-    if name:
-        args += ["--set", f"name={name}", "--no-figures"]
+    if cf:
+        for override in (*cf.sets, f"name={cf.name}", f"title={cf.title}"):
+            args += ["--set", override]
+        args.append("--no-figures")
     telsim(*args)
     return out
 
@@ -138,7 +143,7 @@ def make(section: Section, work: Path) -> None:
     if not (folder / "report.html").is_file():
         run(section.scenario, work)
     for cf in section.counterfactuals:
-        run(section.scenario, work, cf.name, cf.sets)
+        run(section.scenario, work, cf)
     for key, gallery_name in section.report.items():
         copy(folder / "report_figures" / f"{key}.png", gallery_name)
     if section.compare:
@@ -146,7 +151,8 @@ def make(section: Section, work: Path) -> None:
             if not (work / name).is_dir():
                 run(name, work)
         out = work / f"compare_{section.scenario}"
-        telsim("compare", *(str(work / name) for name in section.compare), "--out", str(out))
+        names = (str(work / name) for name in section.compare)
+        telsim("compare", *names, "--out", str(out), "--overwrite")
         for key, gallery_name in section.compared.items():
             copy(out / f"{key}.png", gallery_name)
 
