@@ -59,7 +59,7 @@ def test_a_month_redraws_only_what_moves_yet_shows_a_full_redraw(
     panel.canvas.draw()  # everything, in z-order, from scratch
     full = pixels(encode_rgba(np.asarray(panel.canvas.buffer_rgba())))
     # moving artists are drawn over the static ones rather than in z-order, so a few
-    # anti-aliased pixels where a line crosses a grid line differ (0 to 21 of 230,400)
+    # anti-aliased pixels where a line crosses a grid line differ (0 to 15 of 147,456)
     differ = np.abs(blitted - full).max(axis=2) > 60
     assert differ.sum() < 100
 
