@@ -35,7 +35,7 @@ from sim.plots import STYLES
 
 HATCHES = ("//", "\\\\", "--")
 LOCKINS = ("economic", "knowledge", "emotional")
-DPI = 100  # 640 x 360 pixels: about the width a figure gets in the page's two columns
+DPI = 80  # 512 x 288 pixels: about the width a figure gets in the page's two columns
 
 
 def operator_color(j: int) -> str:

@@ -101,7 +101,7 @@ def test_dashboard_in_a_browser(dashboard: str, tmp_path: Path) -> None:
             at_start, drawn_at_start = shares(page), picture(page, "shares")
 
             # stepping moves the plotted values and redraws the figures
-            took = step(page, 3, first=0)
+            took = [t.page for t in step(page, 3, first=0)]
             base = shares(page)
             assert base != at_start
             assert picture(page, "shares") != drawn_at_start
@@ -123,7 +123,7 @@ def test_dashboard_in_a_browser(dashboard: str, tmp_path: Path) -> None:
             assert page.locator("[data-testid=seed]").inner_text() == "7"
             changes = page.locator("[data-testid=changes]").inner_text()
             assert "Unicom fee (gsm_2g): 46 -> 23" in changes and "Seed: 2009 -> 7" in changes
-            took += step(page, 3, first=0)
+            took += [t.page for t in step(page, 3, first=0)]
             changed = shares(page)
             assert changed != base
 
