@@ -113,27 +113,28 @@ def new_scratch(n_ops, n_plans):
         np.empty(n_ops, dtype=np.int64),
         np.empty(n_plans),
         np.empty(n_plans, dtype=np.int64),
+        np.empty(n_ops),
     )
 
 
 # --------------------------------------------------------------------------- social signals
 @numba.njit(**_INLINE)
-def social_signals(i, own_gen, ties, now, mean_field, f, wom):
-    """Fill ``f[j]`` (share of ties on j) and ``wom[j]`` (ties' mean sat - 0.5 on j).
+def social_counts(i, own_gen, ties, now, mean_field, f, ties_on):
+    """Fill ``ties_on[j]`` (ties on operator j) and ``f[j]`` (their share of all ties).
 
     Returns ``(switched_share, newer_share)``: the share of ties that switched last
-    month and the share on a handset generation newer than ``own_gen``. With global
-    mixing the same quantities come from the whole population (``mean_field``).
+    month and the share on a handset generation newer than ``own_gen``. These are what
+    every customer needs; word of mouth (:func:`word_of_mouth`) only those who choose.
+    With global mixing the same quantities come from the whole population
+    (``mean_field``; ``ties_on`` is then left unset).
     """
     n_ops = f.shape[0]
     if mean_field.active:
         for j in range(n_ops):
             f[j] = mean_field.shares[j]
-            wom[j] = mean_field.wom[j]
         return mean_field.switched, mean_field.newer[own_gen]
     for j in range(n_ops):
-        f[j] = 0.0
-        wom[j] = 0.0
+        ties_on[j] = 0.0
     deg = 0
     switched = 0
     newer = 0
@@ -143,18 +144,50 @@ def social_signals(i, own_gen, ties, now, mean_field, f, wom):
         if j == NO_OPERATOR:  # an empty slot: a future entrant, or one who stayed out
             continue
         deg += 1
-        f[j] += 1.0
-        wom[j] += now.satisfaction[k] - 0.5
+        ties_on[j] += 1.0
         switched += now.switched[k]
         if now.handset_gen[k] > own_gen:
             newer += 1
     if deg == 0:
+        for j in range(n_ops):
+            f[j] = 0.0
         return 0.0, 0.0
     for j in range(n_ops):
-        if f[j] > 0.0:
-            wom[j] /= f[j]
-            f[j] /= deg
+        f[j] = ties_on[j] / deg
     return switched / deg, newer / deg
+
+
+@numba.njit(**_INLINE)
+def word_of_mouth(i, ties, now, mean_field, ties_on, wom):
+    """Fill ``wom[j]``: the mean satisfaction - 0.5 of the ties on operator j (0: none).
+
+    ``ties_on`` is what :func:`social_counts` filled for the same subscriber. Only a
+    subscriber who chooses (step 6) reads it, so the kernel reads the ties'
+    satisfaction for those alone.
+    """
+    n_ops = wom.shape[0]
+    if mean_field.active:
+        for j in range(n_ops):
+            wom[j] = mean_field.wom[j]
+        return
+    for j in range(n_ops):
+        wom[j] = 0.0
+    for e in range(ties.indptr[i], ties.indptr[i + 1]):
+        k = ties.indices[e]
+        j = now.operator[k]
+        if j != NO_OPERATOR:
+            wom[j] += now.satisfaction[k] - 0.5
+    for j in range(n_ops):
+        if ties_on[j] > 0.0:
+            wom[j] /= ties_on[j]
+
+
+@numba.njit(**_INLINE)
+def social_signals(i, own_gen, ties, now, mean_field, f, ties_on, wom):
+    """:func:`social_counts` and :func:`word_of_mouth` of subscriber ``i`` together."""
+    shares = social_counts(i, own_gen, ties, now, mean_field, f, ties_on)
+    word_of_mouth(i, ties, now, mean_field, ties_on, wom)
+    return shares
 
 
 # --------------------------------------------------------------------------- market exit
@@ -653,7 +686,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             failures=failures, left_from=left_from, since_left=since_left,
         )
         scratch = new_scratch(n_ops, plans.shape[0])
-        f, wom = scratch.f, scratch.wom
+        f, wom, ties_on = scratch.f, scratch.wom, scratch.ties_on
         ccnt = counts[c]
         csm = sums[c]
         cflows = flows[c]
@@ -664,7 +697,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 prefetch_ties(i + PREFETCH_AHEAD, end, ties, now)
             s = segment[i]
             g = now.handset_gen[i]
-            sw_share, newer_share = social_signals(i, g, ties, now, mean_field, f, wom)
+            sw_share, newer_share = social_counts(i, g, ties, now, mean_field, f, ties_on)
             spend_i = spend[i] * seg[s, S_SPEND]
             if i >= n_active or now.operator[i] == NO_OPERATOR:
                 if i < n_active and away[i] > 0 and not (
@@ -681,6 +714,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                     uniform_at(keys.offer_seen, i) < offer_seen_probability(NO_OPERATOR, ops)
                 ):
                     adv = advertiser(NO_OPERATOR, uniform_at(keys.advertiser, i), ops)
+                word_of_mouth(i, ties, now, mean_field, ties_on, wom)
                 _enter(i, s, g, adv, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
                        beh, market, scratch, nxt_c, private_c, ccnt, csm, ccoh)
                 continue
@@ -745,6 +779,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
                 # step 6: choice
+                word_of_mouth(i, ties, now, mean_field, ties_on, wom)
                 j = choose(o, g, s, adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2], p,
                            discount, adv, back, uniform_at(keys.choice, i),
                            uniform_at(keys.plan_choice, i), beh, market, scratch)
@@ -898,14 +933,14 @@ def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_
     """The census of the slots of chunk ``c``."""
     n_ops = market.ops.shape[0]
     f = np.empty(n_ops)
-    wom = np.empty(n_ops)
+    ties_on = np.empty(n_ops)
     for i in range(c * CHUNK, min(n_active, (c + 1) * CHUNK)):
         o = now.operator[i]
         if o == NO_OPERATOR:
             continue
         s = private.segment[i]
         g = now.handset_gen[i]
-        social_signals(i, g, ties, now, mean_field, f, wom)
+        social_counts(i, g, ties, now, mean_field, f, ties_on)
         p = private.plan[i]
         ten = private.tenure[i]
         spend_i = private.spend[i] * market.seg[s, S_SPEND]
@@ -929,7 +964,7 @@ def churn_risk_kernel(n_active, now, private, ties, beh, mean_field, n_ops):
     risk = np.empty(n_active)
     for c in numba.prange(n_chunks(n_active)):
         f = np.empty(n_ops)
-        wom = np.empty(n_ops)
+        ties_on = np.empty(n_ops)
         end = min(n_active, (c + 1) * CHUNK)
         for i in range(c * CHUNK, end):
             if not mean_field.active:
@@ -937,7 +972,7 @@ def churn_risk_kernel(n_active, now, private, ties, beh, mean_field, n_ops):
             if now.operator[i] == NO_OPERATOR:
                 risk[i] = -1.0
                 continue
-            sw_share, _ = social_signals(i, now.handset_gen[i], ties, now, mean_field, f, wom)
+            sw_share, _ = social_counts(i, now.handset_gen[i], ties, now, mean_field, f, ties_on)
             ending = 1.0 if 0 < private.contract_left[i] <= 2 else 0.0
             risk[i] = (
                 beh.risk_w_satisfaction * (1.0 - now.satisfaction[i])

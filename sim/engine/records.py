@@ -152,6 +152,7 @@ class Scratch(NamedTuple):
         gen_of: handset generation after taking that plan.
         plan_u: each plan row's utility as an offer (``-inf``: no offer), one per plan row.
         plan_g: handset generation after taking that plan row.
+        ties_on: number of ties on each operator.
     """
 
     f: np.ndarray
@@ -161,3 +162,4 @@ class Scratch(NamedTuple):
     gen_of: np.ndarray
     plan_u: np.ndarray
     plan_g: np.ndarray
+    ties_on: np.ndarray
