@@ -342,7 +342,7 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
         sat = now.satisfaction[i]
         expired = private.expired[i]
         sw_share, newer_share = social_signals(
-            i, g, ties, now, mean_field, scratch.f, scratch.ties_on, scratch.wom
+            i, g, ties, now, mean_field, scratch.f, scratch.ties_on, scratch.tie_row, scratch.wom
         )
         discount = private.retention_discount[i] if private.retention_left[i] > 0 else 0.0
         lock = lockin(

@@ -90,6 +90,7 @@ from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.records import Scratch
 from sim.engine.rng import uniform_at
 from sim.engine.state import Private, Visible
+from sim.engine.tiecounts import count_columns, counted_signals, tally_ties
 
 _JIT = {"cache": True, "nogil": True}
 _INLINE = {"cache": True, "inline": "always"}  # small per-subscriber helpers
@@ -114,54 +115,28 @@ def new_scratch(n_ops, n_plans):
         np.empty(n_plans),
         np.empty(n_plans, dtype=np.int64),
         np.empty(n_ops),
+        np.empty((1, count_columns(n_ops)), dtype=np.int64),
     )
 
 
 # --------------------------------------------------------------------------- social signals
 @numba.njit(**_INLINE)
-def social_counts(i, own_gen, ties, now, mean_field, f, ties_on):
-    """Fill ``ties_on[j]`` (ties on operator j) and ``f[j]`` (their share of all ties).
+def social_counts(i, own_gen, ties, now, mean_field, f, ties_on, row):
+    """Social signals of slot ``i`` read from its ties now (see :func:`counted_signals`).
 
-    Returns ``(switched_share, newer_share)``: the share of ties that switched last
-    month and the share on a handset generation newer than ``own_gen``. These are what
-    every customer needs; word of mouth (:func:`word_of_mouth`) only those who choose.
-    With global mixing the same quantities come from the whole population
-    (``mean_field``; ``ties_on`` is then left unset).
+    ``row`` is a (1, columns) work array the ties are tallied into. The month kernel
+    reads the same counts kept from month to month (:mod:`sim.engine.tiecounts`).
     """
-    n_ops = f.shape[0]
-    if mean_field.active:
-        for j in range(n_ops):
-            f[j] = mean_field.shares[j]
-        return mean_field.switched, mean_field.newer[own_gen]
-    for j in range(n_ops):
-        ties_on[j] = 0.0
-    deg = 0
-    switched = 0
-    newer = 0
-    for e in range(ties.indptr[i], ties.indptr[i + 1]):
-        k = ties.indices[e]
-        j = now.operator[k]
-        if j == NO_OPERATOR:  # an empty slot: a future entrant, or one who stayed out
-            continue
-        deg += 1
-        ties_on[j] += 1.0
-        switched += now.switched[k]
-        if now.handset_gen[k] > own_gen:
-            newer += 1
-    if deg == 0:
-        for j in range(n_ops):
-            f[j] = 0.0
-        return 0.0, 0.0
-    for j in range(n_ops):
-        f[j] = ties_on[j] / deg
-    return switched / deg, newer / deg
+    if not mean_field.active:
+        tally_ties(i, ties, now, row, 0)
+    return counted_signals(row, 0, own_gen, mean_field, f, ties_on)
 
 
 @numba.njit(**_INLINE)
 def word_of_mouth(i, ties, now, mean_field, ties_on, wom):
     """Fill ``wom[j]``: the mean satisfaction - 0.5 of the ties on operator j (0: none).
 
-    ``ties_on`` is what :func:`social_counts` filled for the same subscriber. Only a
+    ``ties_on`` is what :func:`counted_signals` filled for the same subscriber. Only a
     subscriber who chooses (step 6) reads it, so the kernel reads the ties'
     satisfaction for those alone.
     """
@@ -183,9 +158,9 @@ def word_of_mouth(i, ties, now, mean_field, ties_on, wom):
 
 
 @numba.njit(**_INLINE)
-def social_signals(i, own_gen, ties, now, mean_field, f, ties_on, wom):
+def social_signals(i, own_gen, ties, now, mean_field, f, ties_on, row, wom):
     """:func:`social_counts` and :func:`word_of_mouth` of subscriber ``i`` together."""
-    shares = social_counts(i, own_gen, ties, now, mean_field, f, ties_on)
+    shares = social_counts(i, own_gen, ties, now, mean_field, f, ties_on, row)
     word_of_mouth(i, ties, now, mean_field, ties_on, wom)
     return shares
 
@@ -639,12 +614,15 @@ def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, cl, tenure, bund
 
 # --------------------------------------------------------------------------- the month
 @numba.njit(parallel=True, **_JIT)
-def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_field, keys, acc):
+def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market, beh, mean_field,
+                 keys, acc):
     """Steps 3-9 for every subscriber slot in ``[0, n_after)``, chunk by chunk in parallel.
 
     Slots ``< n_active`` are customers at month t; slots in ``[n_active, n_after)`` are
     this month's market entrants, who choose an operator with the same logit and no
-    lock-in. ``keys`` are the month's stream keys (:class:`~sim.engine.records.MonthKeys`);
+    lock-in. ``tie_counts`` are every slot's counts of what its ties show in ``now``
+    (:mod:`sim.engine.tiecounts`; the caller updates them for month t+1); the ties
+    themselves are read only for the word of mouth of those who choose. ``keys`` are the month's stream keys (:class:`~sim.engine.records.MonthKeys`);
     ``acc`` holds one accumulator block per chunk, which the caller zeroes and adds up.
 
     How the body is written, and why:
@@ -693,11 +671,9 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
         ccoh = cohorts[c]
         end = min(n_after, (c + 1) * CHUNK)
         for i in range(c * CHUNK, end):
-            if not mean_field.active:
-                prefetch_ties(i + PREFETCH_AHEAD, end, ties, now)
             s = segment[i]
             g = now.handset_gen[i]
-            sw_share, newer_share = social_counts(i, g, ties, now, mean_field, f, ties_on)
+            sw_share, newer_share = counted_signals(tie_counts, i, g, mean_field, f, ties_on)
             spend_i = spend[i] * seg[s, S_SPEND]
             if i >= n_active or now.operator[i] == NO_OPERATOR:
                 if i < n_active and away[i] > 0 and not (
@@ -934,13 +910,14 @@ def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_
     n_ops = market.ops.shape[0]
     f = np.empty(n_ops)
     ties_on = np.empty(n_ops)
+    row = np.empty((1, count_columns(n_ops)), dtype=np.int64)
     for i in range(c * CHUNK, min(n_active, (c + 1) * CHUNK)):
         o = now.operator[i]
         if o == NO_OPERATOR:
             continue
         s = private.segment[i]
         g = now.handset_gen[i]
-        social_counts(i, g, ties, now, mean_field, f, ties_on)
+        social_counts(i, g, ties, now, mean_field, f, ties_on, row)
         p = private.plan[i]
         ten = private.tenure[i]
         spend_i = private.spend[i] * market.seg[s, S_SPEND]
@@ -965,6 +942,7 @@ def churn_risk_kernel(n_active, now, private, ties, beh, mean_field, n_ops):
     for c in numba.prange(n_chunks(n_active)):
         f = np.empty(n_ops)
         ties_on = np.empty(n_ops)
+        row = np.empty((1, count_columns(n_ops)), dtype=np.int64)
         end = min(n_active, (c + 1) * CHUNK)
         for i in range(c * CHUNK, end):
             if not mean_field.active:
@@ -972,7 +950,8 @@ def churn_risk_kernel(n_active, now, private, ties, beh, mean_field, n_ops):
             if now.operator[i] == NO_OPERATOR:
                 risk[i] = -1.0
                 continue
-            sw_share, _ = social_counts(i, now.handset_gen[i], ties, now, mean_field, f, ties_on)
+            g = now.handset_gen[i]
+            sw_share, _ = social_counts(i, g, ties, now, mean_field, f, ties_on, row)
             ending = 1.0 if 0 < private.contract_left[i] <= 2 else 0.0
             risk[i] = (
                 beh.risk_w_satisfaction * (1.0 - now.satisfaction[i])
