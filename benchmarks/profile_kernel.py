@@ -47,6 +47,7 @@ from sim.engine.layout import (
 from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.records import Accumulators
 from sim.engine.rng import uniform_at
+from sim.engine.tiecounts import counted_signals, update_tie_counts
 
 
 # Each part is a prange over chunks calling a serial chunk function, like the kernels.
@@ -73,7 +74,9 @@ def _social_chunk(c, n, ties, now, mean_field, n_ops, ahead):
         if ahead > 0:
             prefetch_ties(i + ahead, end, ties, now)
         g = now.handset_gen[i]
-        a, b = social_signals(i, g, ties, now, mean_field, scratch.f, scratch.ties_on, scratch.wom)
+        a, b = social_signals(
+            i, g, ties, now, mean_field, scratch.f, scratch.ties_on, scratch.tie_row, scratch.wom
+        )
         total += a + b + scratch.f[0] + scratch.wom[0]
     return total
 
@@ -96,7 +99,9 @@ def _counts_chunk(c, n, ties, now, mean_field, n_ops, ahead):
         if ahead > 0:
             prefetch_ties(i + ahead, end, ties, now)
         g = now.handset_gen[i]
-        a, b = social_counts(i, g, ties, now, mean_field, scratch.f, scratch.ties_on)
+        a, b = social_counts(
+            i, g, ties, now, mean_field, scratch.f, scratch.ties_on, scratch.tie_row
+        )
         total += a + b + scratch.f[0]
     return total
 
@@ -107,6 +112,26 @@ def _counts(n, ties, now, mean_field, n_ops, ahead):
     out = np.empty(n_chunks(n))
     for c in numba.prange(n_chunks(n)):
         out[c] = _counts_chunk(c, n, ties, now, mean_field, n_ops, ahead)
+    return out.sum()
+
+
+@numba.njit(cache=True)
+def _counted_chunk(c, n, tie_counts, now, mean_field, n_ops):
+    scratch = new_scratch(n_ops, 0)
+    total = 0.0
+    for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        g = now.handset_gen[i]
+        a, b = counted_signals(tie_counts, i, g, mean_field, scratch.f, scratch.ties_on)
+        total += a + b + scratch.f[0]
+    return total
+
+
+@numba.njit(parallel=True, cache=True)
+def _counted(n, tie_counts, now, mean_field, n_ops):
+    """The same signals read from the tie counts kept from month to month."""
+    out = np.empty(n_chunks(n))
+    for c in numba.prange(n_chunks(n)):
+        out[c] = _counted_chunk(c, n, tie_counts, now, mean_field, n_ops)
     return out.sum()
 
 
@@ -235,10 +260,33 @@ def _account_chunk(c, n, now, private, market, beh, acc):
         o = now.operator[i]
         if o == NO_OPERATOR:
             continue
-        s, p, ten, cl = private.segment[i], private.plan[i], private.tenure[i], private.contract_left[i]
-        lock = lockin(market.plans[p], cl, ten, private.trust[i], private.bundled[i], s, beh, market)
-        account_levels(o, s, p, now.handset_gen[i], now.satisfaction[i], lock, 0.3, 0.0,
-                       private.spend[i], cl, ten, private.bundled[i], market, cnt, sm, coh)
+        s, p, ten, cl = (
+            private.segment[i],
+            private.plan[i],
+            private.tenure[i],
+            private.contract_left[i],
+        )
+        lock = lockin(
+            market.plans[p], cl, ten, private.trust[i], private.bundled[i], s, beh, market
+        )
+        account_levels(
+            o,
+            s,
+            p,
+            now.handset_gen[i],
+            now.satisfaction[i],
+            lock,
+            0.3,
+            0.0,
+            private.spend[i],
+            cl,
+            ten,
+            private.bundled[i],
+            market,
+            cnt,
+            sm,
+            coh,
+        )
     return 0.0
 
 
@@ -299,6 +347,12 @@ def profile(n: int, scenario: str = "scenarios/china_3g_2009.yaml", warm_months:
         "the same without prefetching ties": _cpu(_social, n, ties, st.now, mf, n_ops, 0),
         "social counts only (operator, generation, switched; no word of mouth)": _cpu(
             _counts, n, ties, st.now, mf, n_ops, PREFETCH_AHEAD
+        ),
+        "the same from the tie counts kept (what the kernel reads)": _cpu(
+            _counted, n, model.tie_counts, st.now, mf, n_ops
+        ),
+        "tie counts' update after the month (serial)": _cpu(
+            update_tie_counts, n, st.nxt, st.now, ties, model.tie_counts.copy()
         ),
         "experience, lock-in, offer seen, consideration (steps 3-5)": _cpu(
             _experience, n, st.now, st.private, market, beh, key

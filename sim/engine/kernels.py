@@ -116,6 +116,8 @@ def new_scratch(n_ops, n_plans):
         np.empty(n_plans, dtype=np.int64),
         np.empty(n_ops),
         np.empty((1, count_columns(n_ops)), dtype=np.int64),
+        np.empty(n_plans),
+        np.empty(n_ops),
     )
 
 
@@ -320,19 +322,20 @@ def plan_open(p, s, only_gen, market):
 
 
 @numba.njit(**_CALL)
-def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
-    """Operator ``j``'s offer to a subscriber of segment ``s`` (plan -1 if none).
+def plan_nest(j, g, f_j, s, only_gen, rank, beh, market, scratch):
+    """Operator ``j``'s plans as offers to a subscriber of segment ``s``, valued.
 
     ``only_gen > 0`` restricts to plans of that generation (technology migration).
-    With ``beh.plan_mu == 0`` the offer is the plan of highest utility (ties to the
-    lower row). With ``plan_mu > 0`` plans are a nest: the operator is valued at the
-    inclusive value ``max + plan_mu log sum exp((u_p - max) / plan_mu)`` and the plan is
-    drawn by inverse CDF with ``u_plan`` from the logit weights (rows in order).
-    Each plan's utility is computed once, into ``scratch.plan_u`` / ``plan_g``
-    (``-inf`` for a plan that is no offer), and the nest's passes read it there.
-    Returns ``(plan row, utility, handset generation after)``.
+    With ``beh.plan_mu == 0`` the operator is valued at its plan of highest utility
+    (ties to the lower row). With ``plan_mu > 0`` plans are a nest: the operator is
+    valued at the inclusive value ``max + plan_mu log sum exp((u_p - max) / plan_mu)``
+    and which plan is taken is drawn later (:func:`draw_plan`), only for the operator
+    chosen. Each plan's utility is computed once, into ``scratch.plan_u`` / ``plan_g``
+    (``-inf`` for a plan that is no offer), its logit weight into ``plan_w``.
+    Returns ``(best plan row (-1: none), value, handset generation after the best plan,
+    the nest's total weight)``.
     """
-    plan_u, plan_g = scratch.plan_u, scratch.plan_g
+    plan_u, plan_g, plan_w = scratch.plan_u, scratch.plan_g, scratch.plan_w
     first, stop = market.plan_start[j], market.plan_start[j + 1]
     best = -1
     best_u = -np.inf
@@ -347,20 +350,47 @@ def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
         if u > best_u:
             best, best_u, best_g = p, u, g_after
     if beh.plan_mu == 0.0 or best < 0:
-        return best, best_u, best_g
+        return best, best_u, best_g, 1.0
     total = 0.0
     for p in range(first, stop):
         if plan_u[p] > -np.inf:
-            total += math.exp((plan_u[p] - best_u) / beh.plan_mu)
+            w = math.exp((plan_u[p] - best_u) / beh.plan_mu)
+            plan_w[p] = w
+            total += w
+    return best, best_u + beh.plan_mu * math.log(total), best_g, total
+
+
+@numba.njit(**_INLINE)
+def draw_plan(j, u_plan, total, market, scratch):
+    """The plan taken from operator ``j``'s nest: inverse CDF with ``u_plan``, rows in order.
+
+    Reads the weights :func:`plan_nest` left for ``j`` (``total`` their sum). Returns
+    ``(plan row, handset generation after)``.
+    """
+    plan_u, plan_g, plan_w = scratch.plan_u, scratch.plan_g, scratch.plan_w
     target = u_plan * total
     acc = 0.0
-    for p in range(first, stop):
+    best, best_g = -1, -1
+    for p in range(market.plan_start[j], market.plan_start[j + 1]):
         if plan_u[p] > -np.inf:
-            acc += math.exp((plan_u[p] - best_u) / beh.plan_mu)
+            acc += plan_w[p]
             best, best_g = p, plan_g[p]
             if target < acc:
                 break
-    return best, best_u + beh.plan_mu * math.log(total), best_g
+    return best, best_g
+
+
+@numba.njit(**_CALL)
+def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
+    """Operator ``j``'s offer (:func:`plan_nest`), the plan drawn with ``u_plan`` if a nest.
+
+    Returns ``(plan row (-1: none), utility, handset generation after)``.
+    """
+    best, value, best_g, total = plan_nest(j, g, f_j, s, only_gen, rank, beh, market, scratch)
+    if beh.plan_mu == 0.0 or best < 0:
+        return best, value, best_g
+    p, g_after = draw_plan(j, u_plan, total, market, scratch)
+    return p, value, g_after
 
 
 @numba.njit(**_CALL)
@@ -369,13 +399,14 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
     """Step 6: multinomial-logit choice among available operators.
 
     ``o`` is the current operator (``NO_OPERATOR`` for a market entrant, who has no
-    lock-in and no own plan). Each rival is valued with its best eligible plan; the own
-    operator with the current plan and retention discount; the advertiser whose offer
+    lock-in and no own plan). Each rival is valued with its eligible plans
+    (:func:`plan_nest`), and the plan taken is drawn with ``u_plan`` for the rival
+    chosen only; the own operator with the current plan and retention discount; the advertiser whose offer
     was seen (``adv``, -1: none) gains ``beta_marketing``; the former operator whose
     win-back offer the customer gets (``back``, -1: none) gains its win-back bonus.
-    Reads ``scratch.f`` and
-    ``scratch.wom``, fills ``scratch.util`` (logit weights), ``plan_of`` and ``gen_of``
-    and returns the chosen operator.
+    Reads ``scratch.f`` and ``scratch.wom``, fills ``scratch.util`` (logit weights),
+    ``plan_of`` and ``gen_of`` (the chosen operator's are the plan taken) and returns the
+    chosen operator.
     """
     ops, seg = market.ops, market.seg
     f, wom, util = scratch.f, scratch.wom, scratch.util
@@ -391,7 +422,8 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
         else:
             if ops[j, O_ACTIVE] == 0.0:
                 continue
-            p, u, g_after = best_plan(j, g, f[j], s, 0, rank, u_plan, beh, market, scratch)
+            p, u, g_after, scratch.nest_total[j] = plan_nest(j, g, f[j], s, 0, rank, beh, market,
+                                                             scratch)
             if p < 0:
                 continue
             scratch.plan_of[j] = p
@@ -416,14 +448,18 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
             util[j] = 0.0
     target = u_choice * total
     acc = 0.0
-    last = o
+    chosen = o
     for j in range(n_ops):
         if util[j] > 0.0:
             acc += util[j]
-            last = j
+            chosen = j
             if target < acc:
-                return j
-    return last
+                break
+    if chosen != o and beh.plan_mu > 0.0:  # which plan of the chosen rival's nest
+        p, g_after = draw_plan(chosen, u_plan, scratch.nest_total[chosen], market, scratch)
+        scratch.plan_of[chosen] = p
+        scratch.gen_of[chosen] = g_after
+    return chosen
 
 
 @numba.njit(**_INLINE)

@@ -154,6 +154,8 @@ class Scratch(NamedTuple):
         plan_g: handset generation after taking that plan row.
         ties_on: number of ties on each operator.
         tie_row: (1, columns) a slot's tie counts (:mod:`sim.engine.tiecounts`).
+        plan_w: each plan row's logit weight in its operator's nest.
+        nest_total: each operator's total nest weight.
     """
 
     f: np.ndarray
@@ -165,3 +167,5 @@ class Scratch(NamedTuple):
     plan_g: np.ndarray
     ties_on: np.ndarray
     tie_row: np.ndarray
+    plan_w: np.ndarray
+    nest_total: np.ndarray
