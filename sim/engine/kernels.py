@@ -321,7 +321,7 @@ def plan_open(p, s, only_gen, market):
     return only_gen == 0 or int(plans[p, P_GEN]) == only_gen
 
 
-@numba.njit(**_CALL)
+@numba.njit(**_INLINE)
 def plan_nest(j, g, f_j, s, only_gen, rank, beh, market, scratch):
     """Operator ``j``'s plans as offers to a subscriber of segment ``s``, valued.
 
@@ -690,6 +690,11 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
         if ops[j, O_FAILURE] > 0.0:
             failing = True
     counts, sums, flows, cohorts = acc.counts, acc.sums, acc.flows, acc.cohorts
+    # the chance of seeing a rival's offer depends on the own operator only
+    seen_p = np.empty(n_ops)
+    for j in range(n_ops):
+        seen_p[j] = offer_seen_probability(j, ops)
+    seen_entrant = offer_seen_probability(NO_OPERATOR, ops)
     for c in numba.prange(n_chunks(n_after)):
         nxt_c = Visible(operator=op_n, satisfaction=sat_n, handset_gen=gen_n, switched=sw_n)
         private_c = Private(
@@ -723,7 +728,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                     continue
                 adv = -1
                 if beh.beta_marketing != 0.0 and (
-                    uniform_at(keys.offer_seen, i) < offer_seen_probability(NO_OPERATOR, ops)
+                    uniform_at(keys.offer_seen, i) < seen_entrant
                 ):
                     adv = advertiser(NO_OPERATOR, uniform_at(keys.advertiser, i), ops)
                 word_of_mouth(i, ties, now, mean_field, ties_on, wom)
@@ -781,7 +786,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
             )
             saw = 0.0
             adv = -1
-            if uniform_at(keys.offer_seen, i) < offer_seen_probability(o, ops):
+            if uniform_at(keys.offer_seen, i) < seen_p[o]:
                 saw = 1.0
                 if beh.beta_marketing != 0.0:
                     adv = advertiser(o, uniform_at(keys.advertiser, i), ops)
