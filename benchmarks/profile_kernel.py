@@ -143,7 +143,19 @@ def _experience_chunk(c, n, now, private, market, beh, key):
         if o == NO_OPERATOR:
             continue
         price = own_price(market.plans[p], 0.3, private.retention_discount[i])
-        v = perceived_value(o, g, price, s, private.tenure[i], private.spend[i], beh, market)
+        v = perceived_value(
+            o,
+            g,
+            price,
+            s,
+            private.tenure[i],
+            private.spend[i],
+            beh,
+            market.seg,
+            market.ops,
+            market.eff_q,
+            market.tiers,
+        )
         lock = lockin(
             market.plans[p],
             private.contract_left[i],
@@ -152,7 +164,8 @@ def _experience_chunk(c, n, now, private, market, beh, key):
             private.bundled[i],
             s,
             beh,
-            market,
+            market.seg,
+            market.ktab,
         )
         saw = 1.0 if uniform_at(key, i) < offer_seen_probability(o, market.ops) else 0.0
         pr = consider_probability(v, private.expired[i], saw, 0.1, 0.0, s, beh, market.seg)
@@ -207,7 +220,7 @@ def _step8_chunk(c, n, now, private, market, beh, key):
             continue
         s = private.segment[i]
         u = uniform_at(key, i)
-        if not migration_ruled_out(u, o, s, 0.2, beh, market):
+        if not migration_ruled_out(u, o, s, 0.2, beh, market.seg, market.ops, market.dev_avail):
             rank = private.adopt_rank[i] / ADOPT_RANKS
             g, p = now.handset_gen[i], private.plan[i]
             pr, mp, sub = migration_offer(
@@ -267,7 +280,15 @@ def _account_chunk(c, n, now, private, market, beh, acc):
             private.contract_left[i],
         )
         lock = lockin(
-            market.plans[p], cl, ten, private.trust[i], private.bundled[i], s, beh, market
+            market.plans[p],
+            cl,
+            ten,
+            private.trust[i],
+            private.bundled[i],
+            s,
+            beh,
+            market.seg,
+            market.ktab,
         )
         account_levels(
             o,
@@ -282,7 +303,8 @@ def _account_chunk(c, n, now, private, market, beh, acc):
             cl,
             ten,
             private.bundled[i],
-            market,
+            market.plans,
+            market.tiers,
             cnt,
             sm,
             coh,

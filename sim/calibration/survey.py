@@ -353,7 +353,8 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
             private.bundled[i],
             s,
             beh,
-            market,
+            seg,
+            market.ktab,
         )
         seen = offer_seen_probability(o, ops)
         fails = private.failures[i]
@@ -371,7 +372,7 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
             p,
             discount,
             -1,
-            winback_operator(o, private.left_from[i], private.since_left[i], market),
+            winback_operator(o, private.left_from[i], private.since_left[i], ops, market.retention),
             0.0,
             0.0,
             beh,

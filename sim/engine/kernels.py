@@ -169,7 +169,7 @@ def social_signals(i, own_gen, ties, now, mean_field, f, ties_on, row, wom):
 
 # --------------------------------------------------------------------------- market exit
 @numba.njit(**_INLINE)
-def disconnect_probability(p, contract_left, s, beh, market):
+def disconnect_probability(p, contract_left, s, beh, plans, seg):
     """Monthly probability of leaving the market: the plan type's hazard plus life events.
 
     Inside a contract ``disconnect_contract``; out of contract ``disconnect_prepaid`` on a
@@ -178,11 +178,11 @@ def disconnect_probability(p, contract_left, s, beh, market):
     """
     if contract_left > 0:
         h = beh.disconnect_contract
-    elif market.plans[p, P_PREPAID] != 0.0:
+    elif plans[p, P_PREPAID] != 0.0:
         h = beh.disconnect_prepaid
     else:
         h = beh.disconnect_month_to_month
-    return min(1.0, market.seg[s, S_DISCONNECT] * (h + beh.disconnect_life_event))
+    return min(1.0, seg[s, S_DISCONNECT] * (h + beh.disconnect_life_event))
 
 
 # --------------------------------------------------------------------------- step 3 helpers
@@ -206,13 +206,16 @@ def own_price(p, f_own, discount):
 
 
 @numba.njit(**_INLINE)
-def perceived_value(o, g, price, s, tenure, spend, beh, market):
-    """Step 3 value: ``w_q*(q + service_quality) - w_p*price/ref + tier_benefit``."""
-    q = market.eff_q[o, g] + market.ops[o, O_SERVICE]
-    return (
-        beh.w_quality * q
-        - beh.w_price * price / market.seg[s, S_REF]
-        + tier_benefit(o, tenure, spend, market.tiers)
+def perceived_value(o, g, price, s, tenure, spend, beh, seg, ops, eff_q, tiers):
+    """Step 3 value: ``w_q*(q + service_quality) - w_p*price/ref + tier_benefit``.
+
+    Helpers on every subscriber's path take the market's arrays, not the ``market``
+    record: reading an array out of a record in a loop costs a reference count each
+    time (docs/performance.md).
+    """
+    q = eff_q[o, g] + ops[o, O_SERVICE]
+    return beh.w_quality * q - beh.w_price * price / seg[s, S_REF] + tier_benefit(
+        o, tenure, spend, tiers
     )
 
 
@@ -238,20 +241,19 @@ def contract_buyout(p, contract_left):
 
 
 @numba.njit(**_INLINE)
-def lockin(p, contract_left, tenure, trust, bundled, s, beh, market):
+def lockin(p, contract_left, tenure, trust, bundled, s, beh, seg, ktab):
     """Step 4: (economic, knowledge, emotional) lock-in in utility units.
 
     Economic money terms (:func:`contract_buyout`, number change, bundle) are divided by
     the segment's reference price and scaled by its price sensitivity; knowledge comes
-    from the tenure lookup ``market.ktab``.
+    from the tenure lookup ``ktab``.
     """
     money = contract_buyout(p, contract_left)
     if beh.portability == 0.0:
         money += beh.number_change_cost
     if bundled:
         money += beh.bundle_cost
-    econ = market.seg[s, S_PRICE] * money / market.seg[s, S_REF]
-    ktab = market.ktab
+    econ = seg[s, S_PRICE] * money / seg[s, S_REF]
     know = ktab[min(tenure, ktab.shape[0] - 1)]
     return econ, know, trust
 
@@ -463,16 +465,16 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
 
 
 @numba.njit(**_INLINE)
-def winback_operator(o, left_from, since_left, market):
+def winback_operator(o, left_from, since_left, ops, retention):
     """The former operator offering this customer a win-back (-1: none).
 
     ``left_from`` is the operator the customer last switched away from, ``since_left``
     the months since; the offer stands while that operator is in the market and fewer
     than its ``winback_months`` have passed.
     """
-    if left_from == NO_OPERATOR or left_from == o or market.ops[left_from, O_ACTIVE] == 0.0:
+    if left_from == NO_OPERATOR or left_from == o or ops[left_from, O_ACTIVE] == 0.0:
         return -1
-    if since_left < market.retention[left_from, R_WINBACK_MONTHS]:
+    if since_left < retention[left_from, R_WINBACK_MONTHS]:
         return int(left_from)
     return -1
 
@@ -550,7 +552,7 @@ def bass_pull(newer_share, s, beh, seg):
 
 
 @numba.njit(**_INLINE)
-def migration_ruled_out(u, o, s, newer_share, beh, market):
+def migration_ruled_out(u, o, s, newer_share, beh, seg, ops, dev_avail):
     """True when the migration draw ``u`` is at or above any probability step 8 can give.
 
     Without the v1 subsidy term the probability is ``pull * (avail * 2 logistic)``, at
@@ -559,8 +561,8 @@ def migration_ruled_out(u, o, s, newer_share, beh, market):
     """
     if beh.beta_migration_subsidy != 0.0:
         return False
-    avail = market.dev_avail[o, int(market.ops[o, O_NEWEST_GEN])]
-    return u >= bass_pull(newer_share, s, beh, market.seg) * (avail * 2.0)
+    avail = dev_avail[o, int(ops[o, O_NEWEST_GEN])]
+    return u >= bass_pull(newer_share, s, beh, seg) * (avail * 2.0)
 
 
 @numba.njit(**_CALL)
@@ -632,11 +634,10 @@ def add_cohorts(o, p, cl, tenure, spend, bundled, col, plans, tiers, coh):
 
 
 @numba.njit(**_INLINE)
-def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, cl, tenure, bundled, market,
-                   cnt, sm, coh):
+def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, cl, tenure, bundled, plans,
+                   tiers, cnt, sm, coh):
     """Step 9 levels of one end-of-month subscriber, its cohorts' stock included."""
-    plans = market.plans
-    add_cohorts(o, p, cl, tenure, spend, bundled, X_SUBS, plans, market.tiers, coh)
+    add_cohorts(o, p, cl, tenure, spend, bundled, X_SUBS, plans, tiers, coh)
     cnt[o, s, C_SUBS] += 1
     cnt[o, s, C_GEN2 + g - 2] += 1
     list_price = own_price(plans[p], f_o, 0.0) * spend
@@ -674,6 +675,9 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
       pointing at one array break ``noalias``.
     """
     ops, plans, seg = market.ops, market.plans, market.seg
+    eff_q, tiers, ktab, dev_avail = market.eff_q, market.tiers, market.ktab, market.dev_avail
+    retention = market.retention
+    op_now, sat_now, gen_now = now.operator, now.satisfaction, now.handset_gen
     n_ops = ops.shape[0]
     op_n, sat_n, gen_n, sw_n = nxt.operator, nxt.satisfaction, nxt.handset_gen, nxt.switched
     plan, segment, tenure = private.plan, private.segment, private.tenure
@@ -713,10 +717,10 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
         end = min(n_after, (c + 1) * CHUNK)
         for i in range(c * CHUNK, end):
             s = segment[i]
-            g = now.handset_gen[i]
+            g = gen_now[i]
             sw_share, newer_share = counted_signals(tie_counts, i, g, mean_field, f, ties_on)
             spend_i = spend[i] * seg[s, S_SPEND]
-            if i >= n_active or now.operator[i] == NO_OPERATOR:
+            if i >= n_active or op_now[i] == NO_OPERATOR:
                 if i < n_active and away[i] > 0 and not (
                     beh.reentry_prob > 0.0 and uniform_at(keys.reentry, i) < beh.reentry_prob
                 ):  # a leaver who stays out this month
@@ -735,13 +739,13 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                 _enter(i, s, g, adv, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
                        beh, market, scratch, nxt_c, private_c, ccnt, csm, ccoh)
                 continue
-            o = now.operator[i]
+            o = op_now[i]
             p = plan[i]
             ten = tenure[i]
             cl = contract_left[i]
             ret = retention_left[i]
             # market exit: a disconnection leaves the slot empty
-            pr = disconnect_probability(p, cl, s, beh, market)
+            pr = disconnect_probability(p, cl, s, beh, plans, seg)
             if pr > 0.0 and uniform_at(keys.disconnect, i) < pr:
                 op_n[i] = NO_OPERATOR
                 gen_n[i] = g
@@ -767,10 +771,10 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                 fails = (1.0 - beh.failure_decay) * failures[i] + fail
             discount = retention_discount[i] if ret > 0 else 0.0
             price = own_price(plans[p], f[o], discount)
-            value = perceived_value(o, g, price, s, ten, spend_i, beh, market)
+            value = perceived_value(o, g, price, s, ten, spend_i, beh, seg, ops, eff_q, tiers)
             expect = expectation[i]
             d = value - expect
-            sat = (1.0 - beh.lam) * now.satisfaction[i] + beh.lam * min(1.0, max(0.0, 0.5 + d))
+            sat = (1.0 - beh.lam) * sat_now[i] + beh.lam * min(1.0, max(0.0, 0.5 + d))
             sat -= beh.annoyance_penalty * annoyance[i] + beh.failure_satisfaction_loss * fail
             sat = min(1.0, max(0.0, sat))
             exp_new = expect + beh.kappa * (value - expect)
@@ -778,7 +782,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
             tr -= beh.theta_down * max(-d - beh.eps, 0.0) + beh.failure_trust_loss * fail
             tr = max(0.0, tr)
             # step 4: lock-in
-            lock = lockin(plans[p], cl, ten, tr, bundled[i], s, beh, market)
+            lock = lockin(plans[p], cl, ten, tr, bundled[i], s, beh, seg, ktab)
             # step 5: consideration (and annoyance from the own operator's contacts)
             excess = max(0.0, ops[o, O_CONTACTS] - beh.annoyance_tolerance)
             annoyance[i] = (
@@ -791,7 +795,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                 if beh.beta_marketing != 0.0:
                     adv = advertiser(o, uniform_at(keys.advertiser, i), ops)
             pr = consider_probability(sat, expired[i], saw, sw_share, fails, s, beh, seg)
-            back = winback_operator(o, left_from[i], since_left[i], market)
+            back = winback_operator(o, left_from[i], since_left[i], ops, retention)
             j = o
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
@@ -828,10 +832,10 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                 if cl > 0:  # left inside a contract: bought it out
                     ccnt[o, s, C_BUYOUT] += 1
                     csm[o, s, F_BUYOUT] += contract_buyout(plans[p], cl)
-                lock = lockin(plans[np_], contract_left[i], 0, trust[i],
-                              bundled[i], s, beh, market)
+                lock = lockin(plans[np_], contract_left[i], 0, trust[i], bundled[i], s, beh, seg,
+                              ktab)
                 account_levels(j, s, np_, g2, sat_n[i], lock, f[j], 0.0, spend_i,
-                               contract_left[i], 0, bundled[i], market, ccnt, csm, ccoh)
+                               contract_left[i], 0, bundled[i], plans, tiers, ccnt, csm, ccoh)
                 continue
             # step 7: stay
             op_n[i] = o
@@ -857,7 +861,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
             g2 = g
             u_mig = uniform_at(keys.migration, i)
             pr, mp, sub = 0.0, -1, 0.0
-            if not migration_ruled_out(u_mig, o, s, newer_share, beh, market):
+            if not migration_ruled_out(u_mig, o, s, newer_share, beh, seg, ops, dev_avail):
                 pr, mp, sub = migration_offer(o, g, p, s, adopt_rank[i] / ADOPT_RANKS, discount,
                                               f[o], newer_share, uniform_at(keys.plan_choice, i),
                                               beh, market, scratch)
@@ -872,9 +876,9 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                     csm[o, s, F_SUBSIDY] += sub
             gen_n[i] = g2
             contract_left[i] = cl
-            lock = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, market)
+            lock = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, seg, ktab)
             account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, cl, tenure[i],
-                           bundled[i], market, ccnt, csm, ccoh)
+                           bundled[i], plans, tiers, ccnt, csm, ccoh)
 
 
 @numba.njit(**_CALL)
@@ -891,7 +895,8 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
     nxt.satisfaction[i] = beh.sat_0
     price = own_price(plans[p], f_j, 0.0)
     spend_i = private.spend[i] * market.seg[s, S_SPEND]
-    value = perceived_value(j, g2, price, s, 0, spend_i, beh, market)
+    value = perceived_value(j, g2, price, s, 0, spend_i, beh, market.seg, market.ops,
+                            market.eff_q, market.tiers)
     private.expectation[i] = value + market.ops[j, O_HYPE]
     private.retention_left[i] = 0
     private.bundled[i] = plans[p, P_BUNDLE] != 0.0
@@ -922,12 +927,12 @@ def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, c
     ccnt[j, s, C_ADDS] += 1
     ccnt[j, s, C_ENTRANTS] += 1
     lock = lockin(market.plans[p], private.contract_left[i], 0, private.trust[i],
-                  private.bundled[i], s, beh, market)
+                  private.bundled[i], s, beh, market.seg, market.ktab)
     spend_i = private.spend[i] * market.seg[s, S_SPEND]
     cl, bundled = private.contract_left[i], private.bundled[i]
     add_cohorts(j, p, cl, 0, spend_i, bundled, X_ADDS, market.plans, market.tiers, ccoh)
     account_levels(j, s, p, g2, nxt.satisfaction[i], lock, f_j, 0.0, spend_i, cl, 0, bundled,
-                   market, ccnt, csm, ccoh)
+                   market.plans, market.tiers, ccnt, csm, ccoh)
 
 
 # --------------------------------------------------------------------------- month 0 and step 2
@@ -948,7 +953,8 @@ def census_kernel(n_active, now, private, ties, market, beh, mean_field, set_exp
 @numba.njit(**_CALL)
 def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_expectation, acc):
     """The census of the slots of chunk ``c``."""
-    n_ops = market.ops.shape[0]
+    ops, plans, seg, eff_q, tiers = market.ops, market.plans, market.seg, market.eff_q, market.tiers
+    n_ops = ops.shape[0]
     f = np.empty(n_ops)
     ties_on = np.empty(n_ops)
     row = np.empty((1, count_columns(n_ops)), dtype=np.int64)
@@ -961,16 +967,17 @@ def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_
         social_counts(i, g, ties, now, mean_field, f, ties_on, row)
         p = private.plan[i]
         ten = private.tenure[i]
-        spend_i = private.spend[i] * market.seg[s, S_SPEND]
+        spend_i = private.spend[i] * seg[s, S_SPEND]
         discount = private.retention_discount[i] if private.retention_left[i] > 0 else 0.0
         if set_expectation:
-            price = own_price(market.plans[p], f[o], discount)
-            private.expectation[i] = perceived_value(o, g, price, s, ten, spend_i, beh, market)
-        lock = lockin(market.plans[p], private.contract_left[i], ten, private.trust[i],
-                      private.bundled[i], s, beh, market)
+            price = own_price(plans[p], f[o], discount)
+            private.expectation[i] = perceived_value(o, g, price, s, ten, spend_i, beh, seg, ops,
+                                                     eff_q, tiers)
+        lock = lockin(plans[p], private.contract_left[i], ten, private.trust[i],
+                      private.bundled[i], s, beh, seg, market.ktab)
         account_levels(o, s, p, g, now.satisfaction[i], lock, f[o], discount, spend_i,
-                       private.contract_left[i], ten, private.bundled[i], market, acc.counts[c],
-                       acc.sums[c], acc.cohorts[c])
+                       private.contract_left[i], ten, private.bundled[i], plans, tiers,
+                       acc.counts[c], acc.sums[c], acc.cohorts[c])
 
 
 @numba.njit(parallel=True, **_JIT)
