@@ -260,7 +260,7 @@ def lockin(p, contract_left, tenure, trust, bundled, s, beh, seg, ktab):
 
 # --------------------------------------------------------------------------- step 6 helpers
 @numba.njit(**_INLINE)
-def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, market):
+def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, seg, ops, eff_q, dev_cost):
     """Plan part of ``U_ij``: price, handset, quality and technology terms.
 
     Returns ``(utility, handset generation after taking the plan)``. A new contract on a
@@ -268,7 +268,6 @@ def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, market):
     market's handset price enters, and the handset is upgraded. Staying on the own plan
     (``new_contract`` False) never upgrades.
     """
-    seg = market.seg
     ref = seg[s, S_REF]
     price = p[P_FEE] * (1.0 - p[P_ONNET] * f_j) * (1.0 - discount)
     gp = int(p[P_GEN])
@@ -277,48 +276,33 @@ def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, market):
     if gp > g:
         u += seg[s, S_INNOV] * beh.beta_tech
         if new_contract:
-            net = p[P_SUBSIDY] - market.dev_cost[j, gp]
+            net = p[P_SUBSIDY] - dev_cost[j, gp]
             u += seg[s, S_PRICE] * beh.beta_subsidy * net / ref
             g_after = gp
-    u += seg[s, S_QUALITY] * beh.beta_quality * (market.eff_q[j, g_after] + market.ops[j, O_SERVICE])
+    u += seg[s, S_QUALITY] * beh.beta_quality * (eff_q[j, g_after] + ops[j, O_SERVICE])
     return u, g_after
 
 
 @numba.njit(**_INLINE)
-def handset_access(j, gen, s, rank, beh, market):
+def handset_access(j, gen, s, rank, beh, potential, dev_avail):
     """Log-weight of getting a handset of generation ``gen`` on operator ``j``'s network.
 
     ``mu * log(availability)``, so availability multiplies the logit weight of a plan
     that needs the handset; ``-inf`` beyond the segment's market potential (the
     subscriber's adoption rank is not below it) or when no handset is available.
     """
-    if rank >= market.potential[s, gen]:
+    if rank >= potential[s, gen]:
         return -np.inf
-    a = market.dev_avail[j, gen]
+    a = dev_avail[j, gen]
     if a <= 0.0:
         return -np.inf
     return beh.mu * math.log(a)
 
 
 @numba.njit(**_INLINE)
-def offer_utility(j, p, g, f_j, s, rank, beh, market):
-    """A new contract on plan row ``p`` of operator ``j`` (-inf when it is no offer).
-
-    Returns ``(utility, handset generation after)``: the plan part plus, for a plan that
-    needs a new handset, its :func:`handset_access`. Offered, open to the segment and of
-    generation ``only_gen`` are checked by the caller.
-    """
-    u, g_after = plan_utility(j, market.plans[p], g, f_j, 0.0, True, s, beh, market)
-    if g_after > g:
-        u += handset_access(j, g_after, s, rank, beh, market)
-    return u, g_after
-
-
-@numba.njit(**_INLINE)
-def plan_open(p, s, only_gen, market):
+def plan_open(p, s, only_gen, plans, eligible):
     """Plan row ``p`` is offered, open to segment ``s`` and (if ``only_gen``) of that generation."""
-    plans = market.plans
-    if plans[p, P_OFFERED] == 0.0 or not market.eligible[p, s]:
+    if plans[p, P_OFFERED] == 0.0 or not eligible[p, s]:
         return False
     return only_gen == 0 or int(plans[p, P_GEN]) == only_gen
 
@@ -333,20 +317,27 @@ def plan_nest(j, g, f_j, s, only_gen, rank, beh, market, scratch):
     valued at the inclusive value ``max + plan_mu log sum exp((u_p - max) / plan_mu)``
     and which plan is taken is drawn later (:func:`draw_plan`), only for the operator
     chosen. Each plan's utility is computed once, into ``scratch.plan_u`` / ``plan_g``
-    (``-inf`` for a plan that is no offer), its logit weight into ``plan_w``.
+    (``-inf`` for a plan that is no offer): the plan part plus, for a plan that needs a
+    new handset, its :func:`handset_access`; its logit weight into ``plan_w``.
     Returns ``(best plan row (-1: none), value, handset generation after the best plan,
     the nest's total weight)``.
     """
     plan_u, plan_g, plan_w = scratch.plan_u, scratch.plan_g, scratch.plan_w
     first, stop = market.plan_start[j], market.plan_start[j + 1]
+    plans, eligible = market.plans, market.eligible
+    seg, ops, eff_q, dev_cost = market.seg, market.ops, market.eff_q, market.dev_cost
+    potential, dev_avail = market.potential, market.dev_avail
     best = -1
     best_u = -np.inf
     best_g = g
     for p in range(first, stop):
         plan_u[p] = -np.inf
-        if not plan_open(p, s, only_gen, market):
+        if not plan_open(p, s, only_gen, plans, eligible):
             continue
-        u, g_after = offer_utility(j, p, g, f_j, s, rank, beh, market)
+        u, g_after = plan_utility(j, plans[p], g, f_j, 0.0, True, s, beh, seg, ops, eff_q,
+                                  dev_cost)
+        if g_after > g:
+            u += handset_access(j, g_after, s, rank, beh, potential, dev_avail)
         plan_u[p] = u
         plan_g[p] = g_after
         if u > best_u:
@@ -419,7 +410,7 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
         util[j] = -np.inf
         if j == o:
             u, g_after = plan_utility(j, market.plans[cur_plan], g, f[j], cur_discount, False,
-                                      s, beh, market)
+                                      s, beh, seg, ops, market.eff_q, market.dev_cost)
             scratch.plan_of[j] = cur_plan
         else:
             if ops[j, O_ACTIVE] == 0.0:
@@ -585,8 +576,10 @@ def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, m
     gain = 0.0
     if mp >= 0:
         sub = plans[mp, P_SUBSIDY]
-        u_up, _ = plan_utility(o, plans[mp], g, f_o, 0.0, True, s, beh, market)
-        u_stay, _ = plan_utility(o, plans[p], g, f_o, discount, False, s, beh, market)
+        seg, ops, eff_q, dev_cost = market.seg, market.ops, market.eff_q, market.dev_cost
+        u_up, _ = plan_utility(o, plans[mp], g, f_o, 0.0, True, s, beh, seg, ops, eff_q, dev_cost)
+        u_stay, _ = plan_utility(o, plans[p], g, f_o, discount, False, s, beh, seg, ops, eff_q,
+                                 dev_cost)
         gain = u_up - u_stay
     pr = migration_probability(newer_share, sub, gain, market.dev_avail[o, newest], s, beh,
                                market.seg)
