@@ -9,6 +9,7 @@ import resource
 import time
 
 import numba
+import numpy as np
 
 
 def measure(
@@ -55,6 +56,10 @@ def measure(
         "phase_seconds": {k: round(v, 3) for k, v in model.timings.items()},
         "state_bytes_per_agent": round(model.state.nbytes / model.state.capacity, 1),
         "graph_bytes_per_agent": round(model.graph.nbytes / model.state.capacity, 1),
+        # revisions before the tie counts (measured for comparison) have none
+        "tie_count_bytes_per_agent": round(
+            getattr(model, "tie_counts", np.empty(0)).nbytes / model.state.capacity, 1
+        ),
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }
 

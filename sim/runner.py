@@ -12,6 +12,7 @@ import pandas as pd
 
 from sim.engine.rng import replication_seed
 from sim.engine.state import BYTES_PER_AGENT, PRIVATE_BYTES, PRIVATE_DTYPES, VISIBLE_BYTES
+from sim.engine.tiecounts import count_columns
 from sim.errors import UserError
 from sim.market.world import capacity, first_reservation
 from sim.results import RunResult, model_tables
@@ -33,7 +34,8 @@ def estimate_memory(scenario: Scenario) -> int:
     the private fields of the first reservation, the CSR graph (int32 neighbours, int64
     offsets) and its build's temporaries. In the last month: every slot's fields, the
     graph, and one private field being grown. Plus per-slot temporaries (synthesis
-    draws, retention risk scores).
+    draws, retention risk scores) and the tie counts (:mod:`sim.engine.tiecounts`: one
+    byte a column on a small world, two on other graphs, whose hubs can pass 255 ties).
     """
     n = capacity(scenario)
     net = scenario.network
@@ -50,6 +52,9 @@ def estimate_memory(scenario: Scenario) -> int:
         n * BYTES_PER_AGENT + graph + n * max(PRIVATE_DTYPES[f].itemsize for f in PRIVATE_DTYPES)
     )
     temporaries = n * 8
+    if degree:
+        per_count = 1 if net.kind == "small_world" and 2 * degree < 256 else 2
+        temporaries += n * count_columns(len(scenario.all_operators())) * per_count
     return int(max(at_build, at_end) + temporaries + 64 * 2**20)
 
 

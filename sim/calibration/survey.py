@@ -341,7 +341,9 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
         p = private.plan[i]
         sat = now.satisfaction[i]
         expired = private.expired[i]
-        sw_share, newer_share = social_signals(i, g, ties, now, mean_field, scratch.f, scratch.wom)
+        sw_share, newer_share = social_signals(
+            i, g, ties, now, mean_field, scratch.f, scratch.ties_on, scratch.tie_row, scratch.wom
+        )
         discount = private.retention_discount[i] if private.retention_left[i] > 0 else 0.0
         lock = lockin(
             plans[p],
@@ -351,7 +353,8 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
             private.bundled[i],
             s,
             beh,
-            market,
+            seg,
+            market.ktab,
         )
         seen = offer_seen_probability(o, ops)
         fails = private.failures[i]
@@ -369,7 +372,7 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
             p,
             discount,
             -1,
-            winback_operator(o, private.left_from[i], private.since_left[i], market),
+            winback_operator(o, private.left_from[i], private.since_left[i], ops, market.retention),
             0.0,
             0.0,
             beh,

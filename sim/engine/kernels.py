@@ -90,6 +90,7 @@ from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.records import Scratch
 from sim.engine.rng import uniform_at
 from sim.engine.state import Private, Visible
+from sim.engine.tiecounts import count_columns, counted_signals, tally_ties
 
 _JIT = {"cache": True, "nogil": True}
 _INLINE = {"cache": True, "inline": "always"}  # small per-subscriber helpers
@@ -113,53 +114,62 @@ def new_scratch(n_ops, n_plans):
         np.empty(n_ops, dtype=np.int64),
         np.empty(n_plans),
         np.empty(n_plans, dtype=np.int64),
+        np.empty(n_ops),
+        np.empty((1, count_columns(n_ops)), dtype=np.int64),
+        np.empty(n_plans),
+        np.empty(n_ops),
     )
 
 
 # --------------------------------------------------------------------------- social signals
 @numba.njit(**_INLINE)
-def social_signals(i, own_gen, ties, now, mean_field, f, wom):
-    """Fill ``f[j]`` (share of ties on j) and ``wom[j]`` (ties' mean sat - 0.5 on j).
+def social_counts(i, own_gen, ties, now, mean_field, f, ties_on, row):
+    """Social signals of slot ``i`` read from its ties now (see :func:`counted_signals`).
 
-    Returns ``(switched_share, newer_share)``: the share of ties that switched last
-    month and the share on a handset generation newer than ``own_gen``. With global
-    mixing the same quantities come from the whole population (``mean_field``).
+    ``row`` is a (1, columns) work array the ties are tallied into. The month kernel
+    reads the same counts kept from month to month (:mod:`sim.engine.tiecounts`).
     """
-    n_ops = f.shape[0]
+    if not mean_field.active:
+        tally_ties(i, ties, now, row, 0)
+    return counted_signals(row, 0, own_gen, mean_field, f, ties_on)
+
+
+@numba.njit(**_INLINE)
+def word_of_mouth(i, ties, now, mean_field, ties_on, wom):
+    """Fill ``wom[j]``: the mean satisfaction - 0.5 of the ties on operator j (0: none).
+
+    ``ties_on`` is what :func:`counted_signals` filled for the same subscriber. Only a
+    subscriber who chooses (step 6) reads it, so the kernel reads the ties'
+    satisfaction for those alone.
+    """
+    n_ops = wom.shape[0]
     if mean_field.active:
         for j in range(n_ops):
-            f[j] = mean_field.shares[j]
             wom[j] = mean_field.wom[j]
-        return mean_field.switched, mean_field.newer[own_gen]
+        return
     for j in range(n_ops):
-        f[j] = 0.0
         wom[j] = 0.0
-    deg = 0
-    switched = 0
-    newer = 0
     for e in range(ties.indptr[i], ties.indptr[i + 1]):
         k = ties.indices[e]
         j = now.operator[k]
-        if j == NO_OPERATOR:  # an empty slot: a future entrant, or one who stayed out
-            continue
-        deg += 1
-        f[j] += 1.0
-        wom[j] += now.satisfaction[k] - 0.5
-        switched += now.switched[k]
-        if now.handset_gen[k] > own_gen:
-            newer += 1
-    if deg == 0:
-        return 0.0, 0.0
+        if j != NO_OPERATOR:
+            wom[j] += now.satisfaction[k] - 0.5
     for j in range(n_ops):
-        if f[j] > 0.0:
-            wom[j] /= f[j]
-            f[j] /= deg
-    return switched / deg, newer / deg
+        if ties_on[j] > 0.0:
+            wom[j] /= ties_on[j]
+
+
+@numba.njit(**_INLINE)
+def social_signals(i, own_gen, ties, now, mean_field, f, ties_on, row, wom):
+    """:func:`social_counts` and :func:`word_of_mouth` of subscriber ``i`` together."""
+    shares = social_counts(i, own_gen, ties, now, mean_field, f, ties_on, row)
+    word_of_mouth(i, ties, now, mean_field, ties_on, wom)
+    return shares
 
 
 # --------------------------------------------------------------------------- market exit
 @numba.njit(**_INLINE)
-def disconnect_probability(p, contract_left, s, beh, market):
+def disconnect_probability(p, contract_left, s, beh, plans, seg):
     """Monthly probability of leaving the market: the plan type's hazard plus life events.
 
     Inside a contract ``disconnect_contract``; out of contract ``disconnect_prepaid`` on a
@@ -168,11 +178,11 @@ def disconnect_probability(p, contract_left, s, beh, market):
     """
     if contract_left > 0:
         h = beh.disconnect_contract
-    elif market.plans[p, P_PREPAID] != 0.0:
+    elif plans[p, P_PREPAID] != 0.0:
         h = beh.disconnect_prepaid
     else:
         h = beh.disconnect_month_to_month
-    return min(1.0, market.seg[s, S_DISCONNECT] * (h + beh.disconnect_life_event))
+    return min(1.0, seg[s, S_DISCONNECT] * (h + beh.disconnect_life_event))
 
 
 # --------------------------------------------------------------------------- step 3 helpers
@@ -196,13 +206,16 @@ def own_price(p, f_own, discount):
 
 
 @numba.njit(**_INLINE)
-def perceived_value(o, g, price, s, tenure, spend, beh, market):
-    """Step 3 value: ``w_q*(q + service_quality) - w_p*price/ref + tier_benefit``."""
-    q = market.eff_q[o, g] + market.ops[o, O_SERVICE]
-    return (
-        beh.w_quality * q
-        - beh.w_price * price / market.seg[s, S_REF]
-        + tier_benefit(o, tenure, spend, market.tiers)
+def perceived_value(o, g, price, s, tenure, spend, beh, seg, ops, eff_q, tiers):
+    """Step 3 value: ``w_q*(q + service_quality) - w_p*price/ref + tier_benefit``.
+
+    Helpers on every subscriber's path take the market's arrays, not the ``market``
+    record: reading an array out of a record in a loop costs a reference count each
+    time (docs/performance.md).
+    """
+    q = eff_q[o, g] + ops[o, O_SERVICE]
+    return beh.w_quality * q - beh.w_price * price / seg[s, S_REF] + tier_benefit(
+        o, tenure, spend, tiers
     )
 
 
@@ -228,27 +241,26 @@ def contract_buyout(p, contract_left):
 
 
 @numba.njit(**_INLINE)
-def lockin(p, contract_left, tenure, trust, bundled, s, beh, market):
+def lockin(p, contract_left, tenure, trust, bundled, s, beh, seg, ktab):
     """Step 4: (economic, knowledge, emotional) lock-in in utility units.
 
     Economic money terms (:func:`contract_buyout`, number change, bundle) are divided by
     the segment's reference price and scaled by its price sensitivity; knowledge comes
-    from the tenure lookup ``market.ktab``.
+    from the tenure lookup ``ktab``.
     """
     money = contract_buyout(p, contract_left)
     if beh.portability == 0.0:
         money += beh.number_change_cost
     if bundled:
         money += beh.bundle_cost
-    econ = market.seg[s, S_PRICE] * money / market.seg[s, S_REF]
-    ktab = market.ktab
+    econ = seg[s, S_PRICE] * money / seg[s, S_REF]
     know = ktab[min(tenure, ktab.shape[0] - 1)]
     return econ, know, trust
 
 
 # --------------------------------------------------------------------------- step 6 helpers
 @numba.njit(**_INLINE)
-def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, market):
+def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, seg, ops, eff_q, dev_cost):
     """Plan part of ``U_ij``: price, handset, quality and technology terms.
 
     Returns ``(utility, handset generation after taking the plan)``. A new contract on a
@@ -256,7 +268,6 @@ def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, market):
     market's handset price enters, and the handset is upgraded. Staying on the own plan
     (``new_contract`` False) never upgrades.
     """
-    seg = market.seg
     ref = seg[s, S_REF]
     price = p[P_FEE] * (1.0 - p[P_ONNET] * f_j) * (1.0 - discount)
     gp = int(p[P_GEN])
@@ -265,94 +276,114 @@ def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, market):
     if gp > g:
         u += seg[s, S_INNOV] * beh.beta_tech
         if new_contract:
-            net = p[P_SUBSIDY] - market.dev_cost[j, gp]
+            net = p[P_SUBSIDY] - dev_cost[j, gp]
             u += seg[s, S_PRICE] * beh.beta_subsidy * net / ref
             g_after = gp
-    u += seg[s, S_QUALITY] * beh.beta_quality * (market.eff_q[j, g_after] + market.ops[j, O_SERVICE])
+    u += seg[s, S_QUALITY] * beh.beta_quality * (eff_q[j, g_after] + ops[j, O_SERVICE])
     return u, g_after
 
 
 @numba.njit(**_INLINE)
-def handset_access(j, gen, s, rank, beh, market):
+def handset_access(j, gen, s, rank, beh, potential, dev_avail):
     """Log-weight of getting a handset of generation ``gen`` on operator ``j``'s network.
 
     ``mu * log(availability)``, so availability multiplies the logit weight of a plan
     that needs the handset; ``-inf`` beyond the segment's market potential (the
     subscriber's adoption rank is not below it) or when no handset is available.
     """
-    if rank >= market.potential[s, gen]:
+    if rank >= potential[s, gen]:
         return -np.inf
-    a = market.dev_avail[j, gen]
+    a = dev_avail[j, gen]
     if a <= 0.0:
         return -np.inf
     return beh.mu * math.log(a)
 
 
 @numba.njit(**_INLINE)
-def offer_utility(j, p, g, f_j, s, rank, beh, market):
-    """A new contract on plan row ``p`` of operator ``j`` (-inf when it is no offer).
-
-    Returns ``(utility, handset generation after)``: the plan part plus, for a plan that
-    needs a new handset, its :func:`handset_access`. Offered, open to the segment and of
-    generation ``only_gen`` are checked by the caller.
-    """
-    u, g_after = plan_utility(j, market.plans[p], g, f_j, 0.0, True, s, beh, market)
-    if g_after > g:
-        u += handset_access(j, g_after, s, rank, beh, market)
-    return u, g_after
-
-
-@numba.njit(**_INLINE)
-def plan_open(p, s, only_gen, market):
+def plan_open(p, s, only_gen, plans, eligible):
     """Plan row ``p`` is offered, open to segment ``s`` and (if ``only_gen``) of that generation."""
-    plans = market.plans
-    if plans[p, P_OFFERED] == 0.0 or not market.eligible[p, s]:
+    if plans[p, P_OFFERED] == 0.0 or not eligible[p, s]:
         return False
     return only_gen == 0 or int(plans[p, P_GEN]) == only_gen
 
 
-@numba.njit(**_CALL)
-def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
-    """Operator ``j``'s offer to a subscriber of segment ``s`` (plan -1 if none).
+@numba.njit(**_INLINE)
+def plan_nest(j, g, f_j, s, only_gen, rank, beh, market, scratch):
+    """Operator ``j``'s plans as offers to a subscriber of segment ``s``, valued.
 
     ``only_gen > 0`` restricts to plans of that generation (technology migration).
-    With ``beh.plan_mu == 0`` the offer is the plan of highest utility (ties to the
-    lower row). With ``plan_mu > 0`` plans are a nest: the operator is valued at the
-    inclusive value ``max + plan_mu log sum exp((u_p - max) / plan_mu)`` and the plan is
-    drawn by inverse CDF with ``u_plan`` from the logit weights (rows in order).
-    Each plan's utility is computed once, into ``scratch.plan_u`` / ``plan_g``
-    (``-inf`` for a plan that is no offer), and the nest's passes read it there.
-    Returns ``(plan row, utility, handset generation after)``.
+    With ``beh.plan_mu == 0`` the operator is valued at its plan of highest utility
+    (ties to the lower row). With ``plan_mu > 0`` plans are a nest: the operator is
+    valued at the inclusive value ``max + plan_mu log sum exp((u_p - max) / plan_mu)``
+    and which plan is taken is drawn later (:func:`draw_plan`), only for the operator
+    chosen. Each plan's utility is computed once, into ``scratch.plan_u`` / ``plan_g``
+    (``-inf`` for a plan that is no offer): the plan part plus, for a plan that needs a
+    new handset, its :func:`handset_access`; its logit weight into ``plan_w``.
+    Returns ``(best plan row (-1: none), value, handset generation after the best plan,
+    the nest's total weight)``.
     """
-    plan_u, plan_g = scratch.plan_u, scratch.plan_g
+    plan_u, plan_g, plan_w = scratch.plan_u, scratch.plan_g, scratch.plan_w
     first, stop = market.plan_start[j], market.plan_start[j + 1]
+    plans, eligible = market.plans, market.eligible
+    seg, ops, eff_q, dev_cost = market.seg, market.ops, market.eff_q, market.dev_cost
+    potential, dev_avail = market.potential, market.dev_avail
     best = -1
     best_u = -np.inf
     best_g = g
     for p in range(first, stop):
         plan_u[p] = -np.inf
-        if not plan_open(p, s, only_gen, market):
+        if not plan_open(p, s, only_gen, plans, eligible):
             continue
-        u, g_after = offer_utility(j, p, g, f_j, s, rank, beh, market)
+        u, g_after = plan_utility(j, plans[p], g, f_j, 0.0, True, s, beh, seg, ops, eff_q,
+                                  dev_cost)
+        if g_after > g:
+            u += handset_access(j, g_after, s, rank, beh, potential, dev_avail)
         plan_u[p] = u
         plan_g[p] = g_after
         if u > best_u:
             best, best_u, best_g = p, u, g_after
     if beh.plan_mu == 0.0 or best < 0:
-        return best, best_u, best_g
+        return best, best_u, best_g, 1.0
     total = 0.0
     for p in range(first, stop):
         if plan_u[p] > -np.inf:
-            total += math.exp((plan_u[p] - best_u) / beh.plan_mu)
+            w = math.exp((plan_u[p] - best_u) / beh.plan_mu)
+            plan_w[p] = w
+            total += w
+    return best, best_u + beh.plan_mu * math.log(total), best_g, total
+
+
+@numba.njit(**_INLINE)
+def draw_plan(j, u_plan, total, market, scratch):
+    """The plan taken from operator ``j``'s nest: inverse CDF with ``u_plan``, rows in order.
+
+    Reads the weights :func:`plan_nest` left for ``j`` (``total`` their sum). Returns
+    ``(plan row, handset generation after)``.
+    """
+    plan_u, plan_g, plan_w = scratch.plan_u, scratch.plan_g, scratch.plan_w
     target = u_plan * total
     acc = 0.0
-    for p in range(first, stop):
+    best, best_g = -1, -1
+    for p in range(market.plan_start[j], market.plan_start[j + 1]):
         if plan_u[p] > -np.inf:
-            acc += math.exp((plan_u[p] - best_u) / beh.plan_mu)
+            acc += plan_w[p]
             best, best_g = p, plan_g[p]
             if target < acc:
                 break
-    return best, best_u + beh.plan_mu * math.log(total), best_g
+    return best, best_g
+
+
+@numba.njit(**_CALL)
+def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
+    """Operator ``j``'s offer (:func:`plan_nest`), the plan drawn with ``u_plan`` if a nest.
+
+    Returns ``(plan row (-1: none), utility, handset generation after)``.
+    """
+    best, value, best_g, total = plan_nest(j, g, f_j, s, only_gen, rank, beh, market, scratch)
+    if beh.plan_mu == 0.0 or best < 0:
+        return best, value, best_g
+    p, g_after = draw_plan(j, u_plan, total, market, scratch)
+    return p, value, g_after
 
 
 @numba.njit(**_CALL)
@@ -361,13 +392,14 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
     """Step 6: multinomial-logit choice among available operators.
 
     ``o`` is the current operator (``NO_OPERATOR`` for a market entrant, who has no
-    lock-in and no own plan). Each rival is valued with its best eligible plan; the own
-    operator with the current plan and retention discount; the advertiser whose offer
+    lock-in and no own plan). Each rival is valued with its eligible plans
+    (:func:`plan_nest`), and the plan taken is drawn with ``u_plan`` for the rival
+    chosen only; the own operator with the current plan and retention discount; the advertiser whose offer
     was seen (``adv``, -1: none) gains ``beta_marketing``; the former operator whose
     win-back offer the customer gets (``back``, -1: none) gains its win-back bonus.
-    Reads ``scratch.f`` and
-    ``scratch.wom``, fills ``scratch.util`` (logit weights), ``plan_of`` and ``gen_of``
-    and returns the chosen operator.
+    Reads ``scratch.f`` and ``scratch.wom``, fills ``scratch.util`` (logit weights),
+    ``plan_of`` and ``gen_of`` (the chosen operator's are the plan taken) and returns the
+    chosen operator.
     """
     ops, seg = market.ops, market.seg
     f, wom, util = scratch.f, scratch.wom, scratch.util
@@ -378,12 +410,13 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
         util[j] = -np.inf
         if j == o:
             u, g_after = plan_utility(j, market.plans[cur_plan], g, f[j], cur_discount, False,
-                                      s, beh, market)
+                                      s, beh, seg, ops, market.eff_q, market.dev_cost)
             scratch.plan_of[j] = cur_plan
         else:
             if ops[j, O_ACTIVE] == 0.0:
                 continue
-            p, u, g_after = best_plan(j, g, f[j], s, 0, rank, u_plan, beh, market, scratch)
+            p, u, g_after, scratch.nest_total[j] = plan_nest(j, g, f[j], s, 0, rank, beh, market,
+                                                             scratch)
             if p < 0:
                 continue
             scratch.plan_of[j] = p
@@ -408,27 +441,31 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
             util[j] = 0.0
     target = u_choice * total
     acc = 0.0
-    last = o
+    chosen = o
     for j in range(n_ops):
         if util[j] > 0.0:
             acc += util[j]
-            last = j
+            chosen = j
             if target < acc:
-                return j
-    return last
+                break
+    if chosen != o and beh.plan_mu > 0.0:  # which plan of the chosen rival's nest
+        p, g_after = draw_plan(chosen, u_plan, scratch.nest_total[chosen], market, scratch)
+        scratch.plan_of[chosen] = p
+        scratch.gen_of[chosen] = g_after
+    return chosen
 
 
 @numba.njit(**_INLINE)
-def winback_operator(o, left_from, since_left, market):
+def winback_operator(o, left_from, since_left, ops, retention):
     """The former operator offering this customer a win-back (-1: none).
 
     ``left_from`` is the operator the customer last switched away from, ``since_left``
     the months since; the offer stands while that operator is in the market and fewer
     than its ``winback_months`` have passed.
     """
-    if left_from == NO_OPERATOR or left_from == o or market.ops[left_from, O_ACTIVE] == 0.0:
+    if left_from == NO_OPERATOR or left_from == o or ops[left_from, O_ACTIVE] == 0.0:
         return -1
-    if since_left < market.retention[left_from, R_WINBACK_MONTHS]:
+    if since_left < retention[left_from, R_WINBACK_MONTHS]:
         return int(left_from)
     return -1
 
@@ -506,7 +543,7 @@ def bass_pull(newer_share, s, beh, seg):
 
 
 @numba.njit(**_INLINE)
-def migration_ruled_out(u, o, s, newer_share, beh, market):
+def migration_ruled_out(u, o, s, newer_share, beh, seg, ops, dev_avail):
     """True when the migration draw ``u`` is at or above any probability step 8 can give.
 
     Without the v1 subsidy term the probability is ``pull * (avail * 2 logistic)``, at
@@ -515,8 +552,8 @@ def migration_ruled_out(u, o, s, newer_share, beh, market):
     """
     if beh.beta_migration_subsidy != 0.0:
         return False
-    avail = market.dev_avail[o, int(market.ops[o, O_NEWEST_GEN])]
-    return u >= bass_pull(newer_share, s, beh, market.seg) * (avail * 2.0)
+    avail = dev_avail[o, int(ops[o, O_NEWEST_GEN])]
+    return u >= bass_pull(newer_share, s, beh, seg) * (avail * 2.0)
 
 
 @numba.njit(**_CALL)
@@ -539,8 +576,10 @@ def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, m
     gain = 0.0
     if mp >= 0:
         sub = plans[mp, P_SUBSIDY]
-        u_up, _ = plan_utility(o, plans[mp], g, f_o, 0.0, True, s, beh, market)
-        u_stay, _ = plan_utility(o, plans[p], g, f_o, discount, False, s, beh, market)
+        seg, ops, eff_q, dev_cost = market.seg, market.ops, market.eff_q, market.dev_cost
+        u_up, _ = plan_utility(o, plans[mp], g, f_o, 0.0, True, s, beh, seg, ops, eff_q, dev_cost)
+        u_stay, _ = plan_utility(o, plans[p], g, f_o, discount, False, s, beh, seg, ops, eff_q,
+                                 dev_cost)
         gain = u_up - u_stay
     pr = migration_probability(newer_share, sub, gain, market.dev_avail[o, newest], s, beh,
                                market.seg)
@@ -588,11 +627,10 @@ def add_cohorts(o, p, cl, tenure, spend, bundled, col, plans, tiers, coh):
 
 
 @numba.njit(**_INLINE)
-def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, cl, tenure, bundled, market,
-                   cnt, sm, coh):
+def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, cl, tenure, bundled, plans,
+                   tiers, cnt, sm, coh):
     """Step 9 levels of one end-of-month subscriber, its cohorts' stock included."""
-    plans = market.plans
-    add_cohorts(o, p, cl, tenure, spend, bundled, X_SUBS, plans, market.tiers, coh)
+    add_cohorts(o, p, cl, tenure, spend, bundled, X_SUBS, plans, tiers, coh)
     cnt[o, s, C_SUBS] += 1
     cnt[o, s, C_GEN2 + g - 2] += 1
     list_price = own_price(plans[p], f_o, 0.0) * spend
@@ -606,12 +644,15 @@ def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, cl, tenure, bund
 
 # --------------------------------------------------------------------------- the month
 @numba.njit(parallel=True, **_JIT)
-def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_field, keys, acc):
+def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market, beh, mean_field,
+                 keys, acc):
     """Steps 3-9 for every subscriber slot in ``[0, n_after)``, chunk by chunk in parallel.
 
     Slots ``< n_active`` are customers at month t; slots in ``[n_active, n_after)`` are
     this month's market entrants, who choose an operator with the same logit and no
-    lock-in. ``keys`` are the month's stream keys (:class:`~sim.engine.records.MonthKeys`);
+    lock-in. ``tie_counts`` are every slot's counts of what its ties show in ``now``
+    (:mod:`sim.engine.tiecounts`; the caller updates them for month t+1); the ties
+    themselves are read only for the word of mouth of those who choose. ``keys`` are the month's stream keys (:class:`~sim.engine.records.MonthKeys`);
     ``acc`` holds one accumulator block per chunk, which the caller zeroes and adds up.
 
     How the body is written, and why:
@@ -627,6 +668,9 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
       pointing at one array break ``noalias``.
     """
     ops, plans, seg = market.ops, market.plans, market.seg
+    eff_q, tiers, ktab, dev_avail = market.eff_q, market.tiers, market.ktab, market.dev_avail
+    retention = market.retention
+    op_now, sat_now, gen_now = now.operator, now.satisfaction, now.handset_gen
     n_ops = ops.shape[0]
     op_n, sat_n, gen_n, sw_n = nxt.operator, nxt.satisfaction, nxt.handset_gen, nxt.switched
     plan, segment, tenure = private.plan, private.segment, private.tenure
@@ -643,6 +687,11 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
         if ops[j, O_FAILURE] > 0.0:
             failing = True
     counts, sums, flows, cohorts = acc.counts, acc.sums, acc.flows, acc.cohorts
+    # the chance of seeing a rival's offer depends on the own operator only
+    seen_p = np.empty(n_ops)
+    for j in range(n_ops):
+        seen_p[j] = offer_seen_probability(j, ops)
+    seen_entrant = offer_seen_probability(NO_OPERATOR, ops)
     for c in numba.prange(n_chunks(n_after)):
         nxt_c = Visible(operator=op_n, satisfaction=sat_n, handset_gen=gen_n, switched=sw_n)
         private_c = Private(
@@ -653,20 +702,18 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             failures=failures, left_from=left_from, since_left=since_left,
         )
         scratch = new_scratch(n_ops, plans.shape[0])
-        f, wom = scratch.f, scratch.wom
+        f, wom, ties_on = scratch.f, scratch.wom, scratch.ties_on
         ccnt = counts[c]
         csm = sums[c]
         cflows = flows[c]
         ccoh = cohorts[c]
         end = min(n_after, (c + 1) * CHUNK)
         for i in range(c * CHUNK, end):
-            if not mean_field.active:
-                prefetch_ties(i + PREFETCH_AHEAD, end, ties, now)
             s = segment[i]
-            g = now.handset_gen[i]
-            sw_share, newer_share = social_signals(i, g, ties, now, mean_field, f, wom)
+            g = gen_now[i]
+            sw_share, newer_share = counted_signals(tie_counts, i, g, mean_field, f, ties_on)
             spend_i = spend[i] * seg[s, S_SPEND]
-            if i >= n_active or now.operator[i] == NO_OPERATOR:
+            if i >= n_active or op_now[i] == NO_OPERATOR:
                 if i < n_active and away[i] > 0 and not (
                     beh.reentry_prob > 0.0 and uniform_at(keys.reentry, i) < beh.reentry_prob
                 ):  # a leaver who stays out this month
@@ -678,19 +725,20 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                     continue
                 adv = -1
                 if beh.beta_marketing != 0.0 and (
-                    uniform_at(keys.offer_seen, i) < offer_seen_probability(NO_OPERATOR, ops)
+                    uniform_at(keys.offer_seen, i) < seen_entrant
                 ):
                     adv = advertiser(NO_OPERATOR, uniform_at(keys.advertiser, i), ops)
+                word_of_mouth(i, ties, now, mean_field, ties_on, wom)
                 _enter(i, s, g, adv, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
                        beh, market, scratch, nxt_c, private_c, ccnt, csm, ccoh)
                 continue
-            o = now.operator[i]
+            o = op_now[i]
             p = plan[i]
             ten = tenure[i]
             cl = contract_left[i]
             ret = retention_left[i]
             # market exit: a disconnection leaves the slot empty
-            pr = disconnect_probability(p, cl, s, beh, market)
+            pr = disconnect_probability(p, cl, s, beh, plans, seg)
             if pr > 0.0 and uniform_at(keys.disconnect, i) < pr:
                 op_n[i] = NO_OPERATOR
                 gen_n[i] = g
@@ -716,10 +764,10 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 fails = (1.0 - beh.failure_decay) * failures[i] + fail
             discount = retention_discount[i] if ret > 0 else 0.0
             price = own_price(plans[p], f[o], discount)
-            value = perceived_value(o, g, price, s, ten, spend_i, beh, market)
+            value = perceived_value(o, g, price, s, ten, spend_i, beh, seg, ops, eff_q, tiers)
             expect = expectation[i]
             d = value - expect
-            sat = (1.0 - beh.lam) * now.satisfaction[i] + beh.lam * min(1.0, max(0.0, 0.5 + d))
+            sat = (1.0 - beh.lam) * sat_now[i] + beh.lam * min(1.0, max(0.0, 0.5 + d))
             sat -= beh.annoyance_penalty * annoyance[i] + beh.failure_satisfaction_loss * fail
             sat = min(1.0, max(0.0, sat))
             exp_new = expect + beh.kappa * (value - expect)
@@ -727,7 +775,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             tr -= beh.theta_down * max(-d - beh.eps, 0.0) + beh.failure_trust_loss * fail
             tr = max(0.0, tr)
             # step 4: lock-in
-            lock = lockin(plans[p], cl, ten, tr, bundled[i], s, beh, market)
+            lock = lockin(plans[p], cl, ten, tr, bundled[i], s, beh, seg, ktab)
             # step 5: consideration (and annoyance from the own operator's contacts)
             excess = max(0.0, ops[o, O_CONTACTS] - beh.annoyance_tolerance)
             annoyance[i] = (
@@ -735,16 +783,17 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             )
             saw = 0.0
             adv = -1
-            if uniform_at(keys.offer_seen, i) < offer_seen_probability(o, ops):
+            if uniform_at(keys.offer_seen, i) < seen_p[o]:
                 saw = 1.0
                 if beh.beta_marketing != 0.0:
                     adv = advertiser(o, uniform_at(keys.advertiser, i), ops)
             pr = consider_probability(sat, expired[i], saw, sw_share, fails, s, beh, seg)
-            back = winback_operator(o, left_from[i], since_left[i], market)
+            back = winback_operator(o, left_from[i], since_left[i], ops, retention)
             j = o
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
                 # step 6: choice
+                word_of_mouth(i, ties, now, mean_field, ties_on, wom)
                 j = choose(o, g, s, adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2], p,
                            discount, adv, back, uniform_at(keys.choice, i),
                            uniform_at(keys.plan_choice, i), beh, market, scratch)
@@ -776,10 +825,10 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                 if cl > 0:  # left inside a contract: bought it out
                     ccnt[o, s, C_BUYOUT] += 1
                     csm[o, s, F_BUYOUT] += contract_buyout(plans[p], cl)
-                lock = lockin(plans[np_], contract_left[i], 0, trust[i],
-                              bundled[i], s, beh, market)
+                lock = lockin(plans[np_], contract_left[i], 0, trust[i], bundled[i], s, beh, seg,
+                              ktab)
                 account_levels(j, s, np_, g2, sat_n[i], lock, f[j], 0.0, spend_i,
-                               contract_left[i], 0, bundled[i], market, ccnt, csm, ccoh)
+                               contract_left[i], 0, bundled[i], plans, tiers, ccnt, csm, ccoh)
                 continue
             # step 7: stay
             op_n[i] = o
@@ -805,7 +854,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
             g2 = g
             u_mig = uniform_at(keys.migration, i)
             pr, mp, sub = 0.0, -1, 0.0
-            if not migration_ruled_out(u_mig, o, s, newer_share, beh, market):
+            if not migration_ruled_out(u_mig, o, s, newer_share, beh, seg, ops, dev_avail):
                 pr, mp, sub = migration_offer(o, g, p, s, adopt_rank[i] / ADOPT_RANKS, discount,
                                               f[o], newer_share, uniform_at(keys.plan_choice, i),
                                               beh, market, scratch)
@@ -820,9 +869,9 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_f
                     csm[o, s, F_SUBSIDY] += sub
             gen_n[i] = g2
             contract_left[i] = cl
-            lock = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, market)
+            lock = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, seg, ktab)
             account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, cl, tenure[i],
-                           bundled[i], market, ccnt, csm, ccoh)
+                           bundled[i], plans, tiers, ccnt, csm, ccoh)
 
 
 @numba.njit(**_CALL)
@@ -839,7 +888,8 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
     nxt.satisfaction[i] = beh.sat_0
     price = own_price(plans[p], f_j, 0.0)
     spend_i = private.spend[i] * market.seg[s, S_SPEND]
-    value = perceived_value(j, g2, price, s, 0, spend_i, beh, market)
+    value = perceived_value(j, g2, price, s, 0, spend_i, beh, market.seg, market.ops,
+                            market.eff_q, market.tiers)
     private.expectation[i] = value + market.ops[j, O_HYPE]
     private.retention_left[i] = 0
     private.bundled[i] = plans[p, P_BUNDLE] != 0.0
@@ -870,12 +920,12 @@ def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, c
     ccnt[j, s, C_ADDS] += 1
     ccnt[j, s, C_ENTRANTS] += 1
     lock = lockin(market.plans[p], private.contract_left[i], 0, private.trust[i],
-                  private.bundled[i], s, beh, market)
+                  private.bundled[i], s, beh, market.seg, market.ktab)
     spend_i = private.spend[i] * market.seg[s, S_SPEND]
     cl, bundled = private.contract_left[i], private.bundled[i]
     add_cohorts(j, p, cl, 0, spend_i, bundled, X_ADDS, market.plans, market.tiers, ccoh)
     account_levels(j, s, p, g2, nxt.satisfaction[i], lock, f_j, 0.0, spend_i, cl, 0, bundled,
-                   market, ccnt, csm, ccoh)
+                   market.plans, market.tiers, ccnt, csm, ccoh)
 
 
 # --------------------------------------------------------------------------- month 0 and step 2
@@ -896,28 +946,31 @@ def census_kernel(n_active, now, private, ties, market, beh, mean_field, set_exp
 @numba.njit(**_CALL)
 def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_expectation, acc):
     """The census of the slots of chunk ``c``."""
-    n_ops = market.ops.shape[0]
+    ops, plans, seg, eff_q, tiers = market.ops, market.plans, market.seg, market.eff_q, market.tiers
+    n_ops = ops.shape[0]
     f = np.empty(n_ops)
-    wom = np.empty(n_ops)
+    ties_on = np.empty(n_ops)
+    row = np.empty((1, count_columns(n_ops)), dtype=np.int64)
     for i in range(c * CHUNK, min(n_active, (c + 1) * CHUNK)):
         o = now.operator[i]
         if o == NO_OPERATOR:
             continue
         s = private.segment[i]
         g = now.handset_gen[i]
-        social_signals(i, g, ties, now, mean_field, f, wom)
+        social_counts(i, g, ties, now, mean_field, f, ties_on, row)
         p = private.plan[i]
         ten = private.tenure[i]
-        spend_i = private.spend[i] * market.seg[s, S_SPEND]
+        spend_i = private.spend[i] * seg[s, S_SPEND]
         discount = private.retention_discount[i] if private.retention_left[i] > 0 else 0.0
         if set_expectation:
-            price = own_price(market.plans[p], f[o], discount)
-            private.expectation[i] = perceived_value(o, g, price, s, ten, spend_i, beh, market)
-        lock = lockin(market.plans[p], private.contract_left[i], ten, private.trust[i],
-                      private.bundled[i], s, beh, market)
+            price = own_price(plans[p], f[o], discount)
+            private.expectation[i] = perceived_value(o, g, price, s, ten, spend_i, beh, seg, ops,
+                                                     eff_q, tiers)
+        lock = lockin(plans[p], private.contract_left[i], ten, private.trust[i],
+                      private.bundled[i], s, beh, seg, market.ktab)
         account_levels(o, s, p, g, now.satisfaction[i], lock, f[o], discount, spend_i,
-                       private.contract_left[i], ten, private.bundled[i], market, acc.counts[c],
-                       acc.sums[c], acc.cohorts[c])
+                       private.contract_left[i], ten, private.bundled[i], plans, tiers,
+                       acc.counts[c], acc.sums[c], acc.cohorts[c])
 
 
 @numba.njit(parallel=True, **_JIT)
@@ -929,7 +982,8 @@ def churn_risk_kernel(n_active, now, private, ties, beh, mean_field, n_ops):
     risk = np.empty(n_active)
     for c in numba.prange(n_chunks(n_active)):
         f = np.empty(n_ops)
-        wom = np.empty(n_ops)
+        ties_on = np.empty(n_ops)
+        row = np.empty((1, count_columns(n_ops)), dtype=np.int64)
         end = min(n_active, (c + 1) * CHUNK)
         for i in range(c * CHUNK, end):
             if not mean_field.active:
@@ -937,7 +991,8 @@ def churn_risk_kernel(n_active, now, private, ties, beh, mean_field, n_ops):
             if now.operator[i] == NO_OPERATOR:
                 risk[i] = -1.0
                 continue
-            sw_share, _ = social_signals(i, now.handset_gen[i], ties, now, mean_field, f, wom)
+            g = now.handset_gen[i]
+            sw_share, _ = social_counts(i, g, ties, now, mean_field, f, ties_on, row)
             ending = 1.0 if 0 < private.contract_left[i] <= 2 else 0.0
             risk[i] = (
                 beh.risk_w_satisfaction * (1.0 - now.satisfaction[i])

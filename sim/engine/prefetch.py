@@ -1,6 +1,7 @@
 """A cache prefetch hint for numba kernels: start loading a tie's state early.
 
-Each subscriber reads the state of about ten ties. Most sit next to it in memory (a
+A pass that reads every subscriber's ties (the month-0 census, the churn-risk score)
+reads the state of about ten ties for each. Most sit next to it in memory (a
 small world's ring), but a rewired tie is a cache miss, and the out-of-order core cannot
 run far enough ahead to overlap one subscriber's miss with the next one's: the miss
 costs its full memory latency (docs/performance.md). Asking for the ties of a
@@ -46,11 +47,10 @@ def prefetch(typingctx, array, index):
 
 @numba.njit(cache=True, inline="always")
 def prefetch_ties(i, end, ties, now):
-    """Prefetch what :func:`~sim.engine.kernels.social_signals` will read for slot ``i``."""
+    """Prefetch what :func:`~sim.engine.tiecounts.tally_ties` will read for slot ``i``."""
     if i < end:
         for e in range(ties.indptr[i], ties.indptr[i + 1]):
             k = ties.indices[e]
             prefetch(now.operator, k)
-            prefetch(now.satisfaction, k)
             prefetch(now.handset_gen, k)
             prefetch(now.switched, k)

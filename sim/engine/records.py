@@ -2,8 +2,8 @@
 
 numba compiles a ``NamedTuple`` of arrays (or of scalars) into a struct whose fields are
 read by name at compile time, so a kernel call reads like
-``month_kernel(n_active, n_after, now, nxt, private, ties, market, beh, mean_field, keys,
-acc)`` and two arrays can no longer be swapped by position. Subscriber state records
+``month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market, beh,
+mean_field, keys, acc)`` and two arrays can no longer be swapped by position. Subscriber state records
 live in :mod:`sim.engine.state`, the graph's in :mod:`sim.engine.graph`; behaviour
 coefficients are a record built from the scenario's ``Behaviour`` fields
 (:mod:`sim.market.tables`), read in kernels by their scenario names (``beh.lam``).
@@ -152,6 +152,10 @@ class Scratch(NamedTuple):
         gen_of: handset generation after taking that plan.
         plan_u: each plan row's utility as an offer (``-inf``: no offer), one per plan row.
         plan_g: handset generation after taking that plan row.
+        ties_on: number of ties on each operator.
+        tie_row: (1, columns) a slot's tie counts (:mod:`sim.engine.tiecounts`).
+        plan_w: each plan row's logit weight in its operator's nest.
+        nest_total: each operator's total nest weight.
     """
 
     f: np.ndarray
@@ -161,3 +165,7 @@ class Scratch(NamedTuple):
     gen_of: np.ndarray
     plan_u: np.ndarray
     plan_g: np.ndarray
+    ties_on: np.ndarray
+    tie_row: np.ndarray
+    plan_w: np.ndarray
+    nest_total: np.ndarray

@@ -23,6 +23,7 @@ from sim.engine.graph import Graph
 from sim.engine.kernels import census_kernel, churn_risk_kernel, month_kernel, n_chunks
 from sim.engine.records import Accumulators, MonthKeys
 from sim.engine.state import SubscriberState
+from sim.engine.tiecounts import count_columns, count_dtype, count_ties, update_tie_counts
 from sim.errors import InvariantError
 from sim.market.loop import MonthlyModel
 from sim.market.operators import OperatorAgent
@@ -63,6 +64,7 @@ class MarketModel(MonthlyModel):
             len(self.tables.segment_names),
             self.tables.tiers.shape[1],
         )
+        self.tie_counts = self._count_ties()
         self._census()
 
     # ----------------------------------------------------------------- the month
@@ -85,12 +87,15 @@ class MarketModel(MonthlyModel):
             st.nxt,
             st.private,
             self.graph.ties,
+            self.tie_counts,
             self.tables.view(),
             self.tables.behaviour(),
             self.mean_field,
             MonthKeys.for_month(self.seed, t),
             acc,
         )
+        if not self.mean_field.active:
+            update_tie_counts(n_after, st.now, st.nxt, self.graph.ties, self.tie_counts)
         tick = self._lap("subscribers", tick)
 
         self.counts[t], self.sums[t], self.flows[t], self.cohorts[t] = acc.total()
@@ -101,6 +106,16 @@ class MarketModel(MonthlyModel):
         if self.check_invariants:
             self._check(t)
         self._lap("accounting", tick)
+
+    def _count_ties(self) -> np.ndarray:
+        """Every slot's tie counts now (:mod:`sim.engine.tiecounts`; none under global mixing)."""
+        ties, n = self.graph.ties, self.state.capacity
+        if self.mean_field.active:
+            n = 0
+        degree = int(np.diff(ties.indptr).max()) if ties.indptr.size > 1 else 0
+        counts = np.zeros((n, count_columns(self.tables.n_operators)), dtype=count_dtype(degree))
+        count_ties(n, ties, self.state.now, counts)
+        return counts
 
     def _operator_decisions(self, t: int) -> None:
         """Step 2: price reviews, then retention targeting on one shared risk score."""
@@ -178,6 +193,10 @@ class MarketModel(MonthlyModel):
                     and np.isfinite(self.state.expectation[:n]).all()
                 ),
                 "non-finite satisfaction or expectation",
+            ),
+            (
+                not np.array_equal(self.tie_counts, self._count_ties()),
+                "tie counts kept from month to month differ from a fresh count",
             ),
         ]
         for failed, what in broken:
