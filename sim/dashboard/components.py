@@ -14,11 +14,31 @@ from collections.abc import Callable
 import numpy as np
 import solara
 from mesa.visualization.utils import update_counter
+from solara.server import kernel_context
 
 from sim.dashboard import figures, metrics
 from sim.dashboard.export import export_filename, export_yaml
 from sim.dashboard.graph_sample import sample as graph_sample
 from sim.dashboard.model import DashboardModel
+
+# The month a figure shows, written by the page under the picture from the figure's
+# ``data-label``: no element more to update, and no text for matplotlib to draw.
+LABEL_CSS = (
+    "[data-figure][data-label]::after { content: attr(data-label); display: block;"
+    " text-align: right; font-size: 0.75em; color: #4d4d4d; margin-top: -0.3em; }"
+)
+
+
+def draw(panel: figures.Panel) -> bytes:
+    """The panel's picture, drawn outside the session's context.
+
+    Solara gives each session its own matplotlib ``rcParams`` (a dictionary looked up
+    through the session's context on every read), and a month's drawing reads them a few
+    thousand times, mostly to find fonts. Outside the context the reads go to the global
+    ``rcParams``, which the dashboard never changes; see docs/dashboard.md, Speed.
+    """
+    with kernel_context.without_context():
+        return panel.picture()
 
 
 @solara.component
@@ -26,8 +46,11 @@ def PanelView(model: DashboardModel, make: Callable[[DashboardModel], figures.Pa
     """One figure: its panel is built once per model, its picture once per new key."""
     update_counter.get()
     panel = solara.use_memo(lambda: make(model), [model, name])
-    image = solara.use_memo(panel.picture, [panel, panel.key()])
-    with solara.Div(attributes={"data-figure": name, "data-month": str(model.month)}):
+    image = solara.use_memo(lambda: draw(panel), [panel, panel.key()])
+    attributes = {"data-figure": name, "data-month": str(model.month)}
+    if panel.dated:
+        attributes["data-label"] = figures.month_label(model)
+    with solara.Div(attributes=attributes):
         solara.Image(image, width="100%", format="png")
 
 
@@ -134,6 +157,7 @@ def Board(model: DashboardModel):
         ),
         ("Social graph sample", lambda: PanelView(model, graph_panel, "graph")),
     ]
+    solara.Style(LABEL_CSS)
     with solara.ColumnsResponsive(12, large=6):
         for title, body in cards:
             with solara.Card(title, margin=0):

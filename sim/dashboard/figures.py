@@ -53,7 +53,7 @@ def caption(model: MarketModel) -> str:
 
 
 def month_label(model: MarketModel) -> str:
-    """Which month a figure shows, e.g. ``month 24 of 60 (2011-01)``."""
+    """Which month a figure shows, e.g. ``month 24 of 60 (2011-01)``: the page's label."""
     spec = model.spec
     date = spec.simulation.month_dates()[model.month]
     return f"month {model.month} of {spec.simulation.months} ({date:%Y-%m})"
@@ -80,7 +80,7 @@ class Panel:
     """
 
     margins: ClassVar[dict[str, float]] = {}
-    dated: ClassVar[bool] = True  # the caption names the month (at its right)
+    dated: ClassVar[bool] = True  # the picture changes every month (the page labels it)
 
     def __init__(self, model: MarketModel):
         self.model = model
@@ -91,12 +91,11 @@ class Panel:
             **{"left": 0.11, "right": 0.97, "top": 0.91, "bottom": 0.2, **self.margins}
         )
         self._moving: list[Artist] = []
-        # The caption is static; the month, at the right, is redrawn each month. (Agg
-        # draws text glyph by glyph from Python: a whole caption would cost ~5 ms.)
+        # The caption is static. The month is not drawn here: the page writes it under
+        # the picture (:func:`month_label`), since Agg draws text glyph by glyph from
+        # Python and matplotlib looks its font up in ``rcParams`` every time (~2 ms a
+        # figure a month, more inside solara's per-session ``rcParams``).
         self._caption = self.figure.text(0.01, 0.015, caption(model), fontsize=6.5, color="0.3")
-        self._month = self.figure.text(0.99, 0.015, "", fontsize=6.5, color="0.3", ha="right")
-        if self.dated:
-            self.moving(self._month)
         self._background = None
         self._drawn_key: object = None
         self._limits: dict[int, tuple[float, float]] = {}  # y limits set, by id(axes)
@@ -115,8 +114,6 @@ class Panel:
 
     def update(self) -> Figure:
         """Move the current month's data into the artists; returns the figure."""
-        if self.dated:
-            self._month.set_text(month_label(self.model))
         self.refresh()
         return self.figure
 
