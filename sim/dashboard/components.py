@@ -14,7 +14,6 @@ from collections.abc import Callable
 import numpy as np
 import solara
 from mesa.visualization.utils import update_counter
-from solara.server import kernel_context
 
 from sim.dashboard import figures, metrics
 from sim.dashboard.export import export_filename, export_yaml
@@ -29,24 +28,12 @@ LABEL_CSS = (
 )
 
 
-def draw(panel: figures.Panel) -> bytes:
-    """The panel's picture, drawn outside the session's context.
-
-    Solara gives each session its own matplotlib ``rcParams`` (a dictionary looked up
-    through the session's context on every read), and a month's drawing reads them a few
-    thousand times, mostly to find fonts. Outside the context the reads go to the global
-    ``rcParams``, which the dashboard never changes; see docs/dashboard.md, Speed.
-    """
-    with kernel_context.without_context():
-        return panel.picture()
-
-
 @solara.component
 def PanelView(model: DashboardModel, make: Callable[[DashboardModel], figures.Panel], name: str):
     """One figure: its panel is built once per model, its picture once per new key."""
     update_counter.get()
     panel = solara.use_memo(lambda: make(model), [model, name])
-    image = solara.use_memo(lambda: draw(panel), [panel, panel.key()])
+    image = solara.use_memo(panel.picture, [panel, panel.key()])
     attributes = {"data-figure": name, "data-month": str(model.month)}
     if panel.dated:
         attributes["data-label"] = figures.month_label(model)

@@ -92,9 +92,9 @@ class Panel:
         )
         self._moving: list[Artist] = []
         # The caption is static. The month is not drawn here: the page writes it under
-        # the picture (:func:`month_label`), since Agg draws text glyph by glyph from
-        # Python and matplotlib looks its font up in ``rcParams`` every time (~2 ms a
-        # figure a month, more inside solara's per-session ``rcParams``).
+        # the picture (:func:`month_label`): Agg draws text glyph by glyph from Python and
+        # looks its font up in ``rcParams`` every time, which inside solara (per-session
+        # ``rcParams``) cost ~4.5 ms a figure a month (docs/dashboard.md, Speed).
         self._caption = self.figure.text(0.01, 0.015, caption(model), fontsize=6.5, color="0.3")
         self._background = None
         self._drawn_key: object = None
