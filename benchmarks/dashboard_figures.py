@@ -35,6 +35,11 @@ def load_figures(root: Path) -> ModuleType:
     return module
 
 
+def static_draws(panels: list) -> int:
+    """How often the panels' static parts were drawn, whole or some axes only."""
+    return sum(p.full_draws + getattr(p, "axes_draws", 0) for p in panels)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--population", type=int, default=100_000)
@@ -78,13 +83,13 @@ def main() -> None:
             model.step()
             order = list(panels.items())
             for name, group in order if month % 2 else order[::-1]:
-                full = sum(p.full_draws for p in group)
+                full = static_draws(group)
                 start = time.process_time()
                 for panel in group:
                     panel.picture()
                 took = time.process_time() - start
                 seconds[name].append(took)
-                if sum(p.full_draws for p in group) == full:
+                if static_draws(group) == full:
                     blitted[name].append(took)
     for name in panels:
         s, b = seconds[name], blitted[name]

@@ -7,7 +7,8 @@ renders with Agg blitting: the static part (axes, ticks, labels, legend) is draw
 and kept as a pixel buffer; each month restores it and draws only the artists that
 change (lines, bars, image, markers, month captions), then encodes a PNG. The static
 part is drawn again only when it changes: y-axis limits move in whole tick steps, so
-that happens every few months rather than every month (see docs/dashboard.md, Speed).
+that happens every few months rather than every month, and in a figure of two axes only
+the axes whose limits moved is drawn again (see docs/dashboard.md, Speed).
 
 As in :mod:`sim.plots`: readable in black and white (line styles, markers and hatching,
 not colour alone), units on the axes, and a caption naming the scenario, the
@@ -26,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import Bbox
 
 from sim.dashboard import metrics
 from sim.dashboard.graph_sample import GraphSample
@@ -76,7 +78,8 @@ class Panel:
     colour scale). Fixed margins instead of ``tight_layout``, which draws once more.
 
     Attributes:
-        full_draws: how often the static part was drawn (the expensive case).
+        full_draws: how often the whole static part was drawn (the expensive case).
+        axes_draws: how often the static part of some axes only was drawn.
     """
 
     margins: ClassVar[dict[str, float]] = {}
@@ -100,6 +103,8 @@ class Panel:
         self._drawn_key: object = None
         self._limits: dict[int, tuple[float, float]] = {}  # y limits set, by id(axes)
         self.full_draws = 0
+        self.axes_draws = 0  # static redraws of some axes only
+        self._boxes: dict[int, Bbox] = {}  # each axes' tight box when last drawn, by id
         self.build()
 
     def build(self) -> None:
@@ -145,19 +150,81 @@ class Panel:
         """What the picture depends on: a new key means a new picture (default: the month)."""
         return self.model.month
 
+    def keyed_axes(self) -> tuple | None:
+        """Axes whose static parts depend only on their own entry of ``static_key``.
+
+        A panel returning its axes here returns one key per axes from ``static_key``;
+        when only some entries change, only those axes are drawn again
+        (:meth:`redraw_axes`). ``None`` (the default): the key is the whole figure's.
+        """
+        return None
+
     def render(self) -> None:
         """Update, then draw into the canvas: the background only when it changed."""
         self.update()
         key = self.static_key()
-        if self._background is None or key != self._drawn_key:
-            self.canvas.draw()  # everything but the moving artists
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._drawn_key = key
-            self.full_draws += 1
+        if self._background is None:
+            self.draw_background()
+        elif key != self._drawn_key:
+            axes = self.keyed_axes()
+            if axes is None:
+                self.draw_background()
+            else:
+                changed = [
+                    ax for ax, a, b in zip(axes, key, self._drawn_key, strict=True) if a != b
+                ]
+                if not self.redraw_axes(changed):
+                    self.draw_background()
         else:
             self.canvas.restore_region(self._background)
+        self._drawn_key = key
         for artist in self._moving:
             self.figure.draw_artist(artist)
+
+    def draw_background(self) -> None:
+        """Draw the whole static part and keep it (the expensive case)."""
+        self.canvas.draw()  # everything but the moving artists
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.full_draws += 1
+        if self.keyed_axes() is not None:  # what each axes covers, for redraw_axes
+            renderer = self.canvas.get_renderer()
+            self._boxes = {id(ax): ax.get_tightbbox(renderer) for ax in self.figure.axes}
+
+    def redraw_axes(self, changed: list) -> bool:
+        """Draw the static part of the ``changed`` axes only, into the kept background.
+
+        The figure is drawn with the other axes hidden and the changed axes' region
+        (its tight box, with a margin for anti-aliasing) is pasted into the background.
+        Returns False, drawing nothing, when that region would cover another axes'
+        pixels: the whole background must then be drawn.
+        """
+        renderer = self.canvas.get_renderer()
+        others = [ax for ax in self.figure.axes if ax not in changed]
+        # what the axes covers now and covered when last drawn (wider tick labels)
+        boxes = [
+            Bbox.intersection(
+                Bbox.union([ax.get_tightbbox(renderer), self._boxes[id(ax)]]).padded(3),
+                self.figure.bbox,
+            )
+            for ax in changed
+        ]
+        if any(box.overlaps(self._boxes[id(ax)]) for box in boxes for ax in others):
+            return False
+        for ax in others:
+            ax.set_visible(False)
+        try:
+            self.canvas.draw()
+        finally:
+            for ax in others:
+                ax.set_visible(True)
+        regions = [self.canvas.copy_from_bbox(box) for box in boxes]
+        self.canvas.restore_region(self._background)
+        for region in regions:
+            self.canvas.restore_region(region)
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._boxes.update((id(ax), ax.get_tightbbox(renderer)) for ax in changed)
+        self.axes_draws += 1
+        return True
 
     def picture(self) -> bytes:
         """The month's figure as a PNG."""
@@ -409,6 +476,9 @@ class AttachmentPanel(Panel):
 
     def static_key(self) -> object:  # noqa: D102
         return self.left.get_ylim(), self.right.get_ylim()
+
+    def keyed_axes(self) -> tuple | None:  # noqa: D102
+        return self.left, self.right
 
 
 class GraphPanel(Panel):

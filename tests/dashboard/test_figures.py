@@ -54,6 +54,8 @@ def test_a_month_redraws_only_what_moves_yet_shows_a_full_redraw(
         model.step()
         blitted = pixels(panel.picture())
     assert panel.full_draws < 7  # the axes are not drawn again every month
+    if make is figures.AttachmentPanel:  # satisfaction's limits grew, lock-in's held:
+        assert panel.full_draws == 1 and panel.axes_draws > 0  # that axes drawn alone
     for artist in panel._moving:
         artist.set_animated(False)
     panel.canvas.draw()  # everything, in z-order, from scratch
