@@ -195,11 +195,13 @@ class Panel:
 
         The figure is drawn with the other axes hidden and the changed axes' region
         (its tight box, with a margin for anti-aliasing) is pasted into the background.
-        Returns False, drawing nothing, when that region would cover another axes'
-        pixels: the whole background must then be drawn.
+        Returns False, drawing nothing, when every axes changed or that region would
+        cover another axes' pixels: the whole background must then be drawn.
         """
-        renderer = self.canvas.get_renderer()
         others = [ax for ax in self.figure.axes if ax not in changed]
+        if not others:
+            return False
+        renderer = self.canvas.get_renderer()
         # what the axes covers now and covered when last drawn (wider tick labels)
         boxes = [
             Bbox.intersection(
