@@ -231,6 +231,40 @@ def in_process(population: int, months: int) -> dict[str, list[float]]:
     return times
 
 
+def server_process(url: str) -> Any:
+    """The ``telsim dashboard`` process (a child of this one) serving ``url``."""
+    import psutil
+
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    for child in psutil.Process().children(recursive=True):
+        command = child.cmdline()
+        if "dashboard" in command and port in command:
+            return child
+    raise RuntimeError(f"no telsim dashboard process serves {url}")
+
+
+def cpu_seconds(processes: list[Any]) -> float:
+    """User and system CPU seconds used so far by ``processes`` (gone ones count 0)."""
+    import psutil
+
+    total = 0.0
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def browser_processes(servers: list[Any]) -> list[Any]:
+    """Chromium's processes and Playwright's driver: this process's other descendants."""
+    import psutil
+
+    ids = {s.pid for s in servers}
+    return [p for p in psutil.Process().children(recursive=True) if p.pid not in ids]
+
+
 def in_browser(
     population: int, months: int, rounds: int, versus: Path | None = None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -264,13 +298,17 @@ def in_browser(
             # an untimed first month: a checkout the numba cache has not seen before
             # (--versus) compiles its kernels on it, for a minute or more
             step(pages[name], 1, first=0, timeout_s=COMPILE_TIMEOUT_S)
+        servers = {name: server_process(url) for name, url in urls.items()}
         for r in range(rounds):
             for name, page in pages.items():
                 page.bring_to_front()
                 page.get_by_role("button", name="Reset").click()
                 wait_month(page, 0)
                 load_before = os.getloadavg()[0]
+                browser = browser_processes(list(servers.values()))
+                cpu_before = cpu_seconds([servers[name]]), cpu_seconds(browser)
                 took = step(page, months, first=0)
+                cpu_after = cpu_seconds([servers[name]]), cpu_seconds(browser)
                 seconds = [t.page for t in took]
                 out[name].append(
                     {
@@ -278,12 +316,18 @@ def in_browser(
                         "call_seconds": [t.call for t in took],
                         "load_before": load_before,
                         "load_after": os.getloadavg()[0],
+                        # CPU seconds per step: the page's server, and the browser with
+                        # Playwright's driver (holds under load, unlike the latency)
+                        "server_cpu_per_step": (cpu_after[0] - cpu_before[0]) / months,
+                        "browser_cpu_per_step": (cpu_after[1] - cpu_before[1]) / months,
                     }
                 )
                 print(
                     f"{name} round {r + 1}: median {statistics.median(seconds):.3f} s "
                     f"(Playwright call {statistics.median(t.call for t in took):.3f} s), "
-                    f"max {max(seconds):.3f} s, load {load_before:.1f}",
+                    f"max {max(seconds):.3f} s, load {load_before:.1f}; CPU per step: "
+                    f"server {1000 * out[name][-1]['server_cpu_per_step']:.0f} ms, "
+                    f"browser {1000 * out[name][-1]['browser_cpu_per_step']:.0f} ms",
                     flush=True,
                 )
     for name in roots:
@@ -302,10 +346,12 @@ def markdown(result: dict[str, Any]) -> list[str]:
         f"figures show the new month with their images loaded; {result['population']:,} agents,",
         "rounds of steps from month 0; the load average (on 2 cores) is that of the machine",
         "around it. The last column is the same step seen from the script (Playwright's click,",
-        "with its checks that the button is ready, to its report of the month shown).",
+        "with its checks that the button is ready, to its report of the month shown). CPU per",
+        "step, per round: the page's server process, and Chromium with Playwright's driver.",
         "",
-        "| page | steps | median (s) | p90 (s) | range (s) | round medians (s) | load | script (s) |",
-        "|---|---:|---:|---:|---:|---|---|---:|",
+        "| page | steps | median (s) | p90 (s) | range (s) | round medians (s) | load | script (s) "
+        "| server CPU per step (ms) | browser CPU per step (ms) |",
+        "|---|---:|---:|---:|---:|---|---|---:|---|---|",
     ]
     for name in ("this", "versus"):
         if name not in result:
@@ -318,7 +364,11 @@ def markdown(result: dict[str, Any]) -> list[str]:
             f"{s['min']:.2f}-{s['max']:.2f} | "
             + ", ".join(f"{m:.2f}" for m in result[name]["round_medians"])
             + f" | {min(loads):.1f}-{max(loads):.1f} | "
-            + f"{result[name]['call_seconds']['median']:.2f} |"
+            + f"{result[name]['call_seconds']['median']:.2f} | "
+            + ", ".join(str(v) for v in result[name]["server_cpu_per_step_ms"])
+            + " | "
+            + ", ".join(str(v) for v in result[name]["browser_cpu_per_step_ms"])
+            + " |"
         )
     parts = ", ".join(f"{k} {v:.0f} ms" for k, v in result["in_process_ms"].items())
     lines += ["", f"In process, wall time per month (median): {parts}.", ""]
@@ -365,6 +415,8 @@ def main() -> None:
             "step_to_redraw_seconds": summary(every),
             "call_seconds": summary([t for r in rounds for t in r["call_seconds"]]),
             "round_medians": [statistics.median(r["seconds"]) for r in rounds],
+            "server_cpu_per_step_ms": [round(1000 * r["server_cpu_per_step"]) for r in rounds],
+            "browser_cpu_per_step_ms": [round(1000 * r["browser_cpu_per_step"]) for r in rounds],
             "rounds": rounds,
         }
         s = result[name]["step_to_redraw_seconds"]
@@ -374,6 +426,8 @@ def main() -> None:
             f"{s['n']} steps); round medians "
             + ", ".join(f"{m:.3f}" for m in result[name]["round_medians"])
             + f"; Playwright call median {result[name]['call_seconds']['median']:.3f} s"
+            + f"; CPU ms per step, server {result[name]['server_cpu_per_step_ms']}"
+            + f", browser {result[name]['browser_cpu_per_step_ms']}"
         )
     write_json(args.out, result)
     print(json.dumps(result["in_process_ms"]))

@@ -20,6 +20,13 @@ from sim.dashboard.export import export_filename, export_yaml
 from sim.dashboard.graph_sample import sample as graph_sample
 from sim.dashboard.model import DashboardModel
 
+# The month a figure shows, written by the page under the picture from the figure's
+# ``data-label``: no element more to update, and no text for matplotlib to draw.
+LABEL_CSS = (
+    "[data-figure][data-label]::after { content: attr(data-label); display: block;"
+    " text-align: right; font-size: 0.75em; color: #4d4d4d; margin-top: -0.3em; }"
+)
+
 
 @solara.component
 def PanelView(model: DashboardModel, make: Callable[[DashboardModel], figures.Panel], name: str):
@@ -27,7 +34,10 @@ def PanelView(model: DashboardModel, make: Callable[[DashboardModel], figures.Pa
     update_counter.get()
     panel = solara.use_memo(lambda: make(model), [model, name])
     image = solara.use_memo(panel.picture, [panel, panel.key()])
-    with solara.Div(attributes={"data-figure": name, "data-month": str(model.month)}):
+    attributes = {"data-figure": name, "data-month": str(model.month)}
+    if panel.dated:
+        attributes["data-label"] = figures.month_label(model)
+    with solara.Div(attributes=attributes):
         solara.Image(image, width="100%", format="png")
 
 
@@ -134,6 +144,7 @@ def Board(model: DashboardModel):
         ),
         ("Social graph sample", lambda: PanelView(model, graph_panel, "graph")),
     ]
+    solara.Style(LABEL_CSS)
     with solara.ColumnsResponsive(12, large=6):
         for title, body in cards:
             with solara.Card(title, margin=0):

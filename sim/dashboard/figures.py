@@ -7,7 +7,8 @@ renders with Agg blitting: the static part (axes, ticks, labels, legend) is draw
 and kept as a pixel buffer; each month restores it and draws only the artists that
 change (lines, bars, image, markers, month captions), then encodes a PNG. The static
 part is drawn again only when it changes: y-axis limits move in whole tick steps, so
-that happens every few months rather than every month (see docs/dashboard.md, Speed).
+that happens every few months rather than every month, and in a figure of two axes only
+the axes whose limits moved is drawn again (see docs/dashboard.md, Speed).
 
 As in :mod:`sim.plots`: readable in black and white (line styles, markers and hatching,
 not colour alone), units on the axes, and a caption naming the scenario, the
@@ -26,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import Bbox
 
 from sim.dashboard import metrics
 from sim.dashboard.graph_sample import GraphSample
@@ -53,7 +55,7 @@ def caption(model: MarketModel) -> str:
 
 
 def month_label(model: MarketModel) -> str:
-    """Which month a figure shows, e.g. ``month 24 of 60 (2011-01)``."""
+    """Which month a figure shows, e.g. ``month 24 of 60 (2011-01)``: the page's label."""
     spec = model.spec
     date = spec.simulation.month_dates()[model.month]
     return f"month {model.month} of {spec.simulation.months} ({date:%Y-%m})"
@@ -76,11 +78,12 @@ class Panel:
     colour scale). Fixed margins instead of ``tight_layout``, which draws once more.
 
     Attributes:
-        full_draws: how often the static part was drawn (the expensive case).
+        full_draws: how often the whole static part was drawn (the expensive case).
+        axes_draws: how often the static part of some axes only was drawn.
     """
 
     margins: ClassVar[dict[str, float]] = {}
-    dated: ClassVar[bool] = True  # the caption names the month (at its right)
+    dated: ClassVar[bool] = True  # the picture changes every month (the page labels it)
 
     def __init__(self, model: MarketModel):
         self.model = model
@@ -91,16 +94,17 @@ class Panel:
             **{"left": 0.11, "right": 0.97, "top": 0.91, "bottom": 0.2, **self.margins}
         )
         self._moving: list[Artist] = []
-        # The caption is static; the month, at the right, is redrawn each month. (Agg
-        # draws text glyph by glyph from Python: a whole caption would cost ~5 ms.)
+        # The caption is static. The month is not drawn here: the page writes it under
+        # the picture (:func:`month_label`): Agg draws text glyph by glyph from Python and
+        # looks its font up in ``rcParams`` every time, which inside solara (per-session
+        # ``rcParams``) cost ~4.5 ms a figure a month (docs/dashboard.md, Speed).
         self._caption = self.figure.text(0.01, 0.015, caption(model), fontsize=6.5, color="0.3")
-        self._month = self.figure.text(0.99, 0.015, "", fontsize=6.5, color="0.3", ha="right")
-        if self.dated:
-            self.moving(self._month)
         self._background = None
         self._drawn_key: object = None
         self._limits: dict[int, tuple[float, float]] = {}  # y limits set, by id(axes)
         self.full_draws = 0
+        self.axes_draws = 0  # static redraws of some axes only
+        self._boxes: dict[int, Bbox] = {}  # each axes' tight box when last drawn, by id
         self.build()
 
     def build(self) -> None:
@@ -115,8 +119,6 @@ class Panel:
 
     def update(self) -> Figure:
         """Move the current month's data into the artists; returns the figure."""
-        if self.dated:
-            self._month.set_text(month_label(self.model))
         self.refresh()
         return self.figure
 
@@ -148,19 +150,83 @@ class Panel:
         """What the picture depends on: a new key means a new picture (default: the month)."""
         return self.model.month
 
+    def keyed_axes(self) -> tuple | None:
+        """Axes whose static parts depend only on their own entry of ``static_key``.
+
+        A panel returning its axes here returns one key per axes from ``static_key``;
+        when only some entries change, only those axes are drawn again
+        (:meth:`redraw_axes`). ``None`` (the default): the key is the whole figure's.
+        """
+        return None
+
     def render(self) -> None:
         """Update, then draw into the canvas: the background only when it changed."""
         self.update()
         key = self.static_key()
-        if self._background is None or key != self._drawn_key:
-            self.canvas.draw()  # everything but the moving artists
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._drawn_key = key
-            self.full_draws += 1
+        if self._background is None:
+            self.draw_background()
+        elif key != self._drawn_key:
+            axes = self.keyed_axes()
+            if axes is None:
+                self.draw_background()
+            else:
+                changed = [
+                    ax for ax, a, b in zip(axes, key, self._drawn_key, strict=True) if a != b
+                ]
+                if not self.redraw_axes(changed):
+                    self.draw_background()
         else:
             self.canvas.restore_region(self._background)
+        self._drawn_key = key
         for artist in self._moving:
             self.figure.draw_artist(artist)
+
+    def draw_background(self) -> None:
+        """Draw the whole static part and keep it (the expensive case)."""
+        self.canvas.draw()  # everything but the moving artists
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.full_draws += 1
+        if self.keyed_axes() is not None:  # what each axes covers, for redraw_axes
+            renderer = self.canvas.get_renderer()
+            self._boxes = {id(ax): ax.get_tightbbox(renderer) for ax in self.figure.axes}
+
+    def redraw_axes(self, changed: list) -> bool:
+        """Draw the static part of the ``changed`` axes only, into the kept background.
+
+        The figure is drawn with the other axes hidden and the changed axes' region
+        (its tight box, with a margin for anti-aliasing) is pasted into the background.
+        Returns False, drawing nothing, when every axes changed or that region would
+        cover another axes' pixels: the whole background must then be drawn.
+        """
+        others = [ax for ax in self.figure.axes if ax not in changed]
+        if not others:
+            return False
+        renderer = self.canvas.get_renderer()
+        # what the axes covers now and covered when last drawn (wider tick labels)
+        boxes = [
+            Bbox.intersection(
+                Bbox.union([ax.get_tightbbox(renderer), self._boxes[id(ax)]]).padded(3),
+                self.figure.bbox,
+            )
+            for ax in changed
+        ]
+        if any(box.overlaps(self._boxes[id(ax)]) for box in boxes for ax in others):
+            return False
+        for ax in others:
+            ax.set_visible(False)
+        try:
+            self.canvas.draw()
+        finally:
+            for ax in others:
+                ax.set_visible(True)
+        regions = [self.canvas.copy_from_bbox(box) for box in boxes]
+        self.canvas.restore_region(self._background)
+        for region in regions:
+            self.canvas.restore_region(region)
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._boxes.update((id(ax), ax.get_tightbbox(renderer)) for ax in changed)
+        self.axes_draws += 1
+        return True
 
     def picture(self) -> bytes:
         """The month's figure as a PNG."""
@@ -412,6 +478,9 @@ class AttachmentPanel(Panel):
 
     def static_key(self) -> object:  # noqa: D102
         return self.left.get_ylim(), self.right.get_ylim()
+
+    def keyed_axes(self) -> tuple | None:  # noqa: D102
+        return self.left, self.right
 
 
 class GraphPanel(Panel):

@@ -105,6 +105,9 @@ def test_dashboard_in_a_browser(dashboard: str, tmp_path: Path) -> None:
             base = shares(page)
             assert base != at_start
             assert picture(page, "shares") != drawn_at_start
+            # the page labels each dated figure with its month (not drawn in the picture)
+            label = page.locator("[data-figure=shares]").get_attribute("data-label")
+            assert label.startswith("month 3 of ")
             assert abs(sum(base) - 1) < 1e-9
 
             # a lever and the seed, applied on Reset as in every Mesa app
