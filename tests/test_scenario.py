@@ -83,7 +83,11 @@ def test_default_scenario_loads(spec: Scenario) -> None:
     assert unicom.label == "China Unicom"
     assert [p.name for p in unicom.plans] == ["gsm_2g", "wo_3g"]
     assert unicom.plans[1].launch_month == 9
-    assert [e.kind for e in spec.events] == ["marketing_campaign", "subsidy_change"]
+    assert [e.kind for e in spec.events] == [
+        "marketing_campaign",
+        "subsidy_change",
+        "device_market_change",
+    ]
     assert spec.behaviour.c_base == 0.01  # set in the file, not the default 0.02
 
 
@@ -223,7 +227,7 @@ def test_override_values_are_parsed_as_yaml(spec: Scenario) -> None:
         spec,
         [
             "number_portability=true",
-            "simulation.months=24",
+            "simulation.months=30",
             "operators.Unicom.brand=0.25",
             "operators.Unicom.label=China Unicom Ltd",
             "network.mixing=global",
@@ -233,7 +237,7 @@ def test_override_values_are_parsed_as_yaml(spec: Scenario) -> None:
         ],
     )
     assert changed.number_portability is True
-    assert changed.simulation.months == 24 and isinstance(changed.simulation.months, int)
+    assert changed.simulation.months == 30 and isinstance(changed.simulation.months, int)
     assert changed.operators[1].brand == 0.25
     assert changed.operators[1].label == "China Unicom Ltd"
     assert changed.network.mixing == "global"
@@ -464,7 +468,7 @@ def test_unknown_operator_in_event(tmp_path: Path, raw: dict[str, Any]) -> None:
         )
 
     message = load_error(tmp_path, raw, vodafone)
-    assert "events[2] (outage): unknown operator 'Vodafone'" in message
+    assert "events[3] (outage): unknown operator 'Vodafone'" in message
     assert "Unicom" in message
 
 
@@ -540,7 +544,7 @@ def test_unknown_event_kind(tmp_path: Path, raw: dict[str, Any]) -> None:
         raw,
         lambda r: r["events"].append({"kind": "price_war", "month": 3, "operator": "Unicom"}),
     )
-    assert "events[2]" in message
+    assert "events[3]" in message
     assert "'price_war'" in message
     assert "'price_change'" in message  # the kinds that exist are listed
 
@@ -806,7 +810,7 @@ def test_jsonschema_library_agrees(raw: dict[str, Any]) -> None:
             lambda r: r["events"].append(
                 {"kind": "operator_entry", "month": 10, "operator": "Mobile"}
             ),
-            ["events[2].operator", "needs the operator's definition", "only the name 'Mobile'"],
+            ["events[3].operator", "needs the operator's definition", "only the name 'Mobile'"],
         ),
     ],
     ids=[
@@ -853,8 +857,11 @@ def test_with_months_drops_later_events_and_names_them(spec: Scenario) -> None:
     short, dropped = with_months(spec, 12)
     assert short.simulation.months == 12
     assert [(e.kind, e.month) for e in short.events] == [("marketing_campaign", 9)]
-    assert dropped == ["events[1] (subsidy_change, month 24)"]
-    assert with_months(spec, 24)[1] == []
+    assert dropped == [
+        "events[1] (subsidy_change, month 24)",
+        "events[2] (device_market_change, month 25)",
+    ]
+    assert with_months(spec, 25)[1] == []
     with pytest.raises(
         UserError, match=r"^--months: simulation.months: .*less than or equal to 600"
     ):

@@ -314,7 +314,7 @@ def test_validate_default_scenario() -> None:
     text = " ".join(result.stdout.split())
     assert text.startswith(f"valid: {DEFAULT}")
     assert "3 operators" in text and "100,000 agents" in text and "60 months" in text
-    assert "2 events" in text and "MiB to run" in text
+    assert "3 events" in text and "MiB to run" in text
     assert result.stderr == ""
 
 
