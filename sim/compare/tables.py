@@ -148,16 +148,11 @@ def slide_rows(comparison: Comparison, policy: str) -> list[list[str]]:
 
 
 def terminal_headers(level: float) -> list[str]:
-    """Columns of a terminal block: short headers that wrap onto two lines."""
-    return [
-        "operator",
-        "baseline",
-        "policy",
-        "difference",
-        f"{100 * level:g} % paired CI",
-        "within noise",
-        "width vs unpaired",
-    ]
+    """Columns of a terminal block: the slide table's, less the metric, shorter at the end.
+
+    Each block is one metric, and the short last header lets the headers wrap onto two lines.
+    """
+    return [*headers(level)[1:-1], "width vs unpaired"]
 
 
 def terminal_blocks(

@@ -24,6 +24,20 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
     return result, out
 
 
+def compare_saved_runs(out: Path, target: Path, *options: str) -> Result:
+    """``telsim compare`` on the two run folders a comparison in ``out`` saved."""
+    runs = out / "runs"
+    return invoke(
+        "compare",
+        runs / "china_3g_2009",
+        runs / "china_3g_2009_varied",
+        "--out",
+        target,
+        "--no-figures",
+        *options,
+    )
+
+
 def test_compare_writes_the_comparison_folder(compared: tuple[Result, Path]) -> None:
     result, out = compared
     assert result.exit_code == 0, result.output
@@ -46,16 +60,7 @@ def test_compare_writes_the_comparison_folder(compared: tuple[Result, Path]) -> 
 
 def test_run_folders_reproduce_the_numbers(compared: tuple[Result, Path], tmp_path: Path) -> None:
     _, out = compared
-    runs = out / "runs"
-    again = invoke(
-        "compare",
-        runs / "china_3g_2009",
-        runs / "china_3g_2009_varied",
-        "--out",
-        tmp_path / "again",
-        "--no-figures",
-        "--quiet",
-    )
+    again = compare_saved_runs(out, tmp_path / "again", "--quiet")
     assert again.exit_code == 0, again.output
     assert again.stdout == ""
     first = pd.read_csv(out / "comparison.csv")
@@ -132,15 +137,7 @@ def test_terminal_table_fits_80_columns_and_cuts_no_number(
 ) -> None:
     """Issue 16: at 80 columns the table cut cells to "2,454.…" and "[-8.79…"."""
     _, out = compared
-    runs = out / "runs"
-    again = invoke(
-        "compare",
-        runs / "china_3g_2009",
-        runs / "china_3g_2009_varied",
-        "--out",
-        tmp_path / "again",
-        "--no-figures",
-    )
+    again = compare_saved_runs(out, tmp_path / "again")
     assert again.exit_code == 0, again.output
     assert "…" not in again.stdout
     assert max(len(line) for line in again.stdout.splitlines()) <= 80
