@@ -347,21 +347,28 @@ def _ring_csr(n, half, moved, target, in_ptr, in_near):
     return indptr, indices
 
 
-def small_world(n: int, mean_degree: int, rewire: float, seed: int) -> Graph:
-    """Watts–Strogatz small world: local clustering plus a few long-range shortcuts.
+def small_world(
+    n: int, mean_degree: int, rewire: float, seed: int, n_initial: int | None = None
+) -> Graph:
+    """Watts–Strogatz small world over the initial slots, which market entrants then join.
 
-    A ring lattice where each node links to ``k // 2`` neighbours on each side
-    (``k = mean_degree`` rounded down to even); each lattice edge's far end is then rewired
-    with probability ``rewire`` to a uniform random node other than its near end. Duplicate
-    edges that rewiring creates are merged, so with ``rewire > 0`` the mean degree is a hair
-    below ``k``. With ``rewire == 0`` the edge set equals
-    ``networkx.watts_strogatz_graph(n, k, 0)``.
+    The first ``n_initial`` slots (all ``n`` by default) form a ring lattice where each node
+    links to ``k // 2`` neighbours on each side (``k = mean_degree`` rounded down to even);
+    each lattice edge's far end is then rewired with probability ``rewire`` to a uniform
+    random node other than its near end. Duplicate edges that rewiring creates are merged,
+    so with ``rewire > 0`` the mean degree is a hair below ``k``. With ``rewire == 0`` and no
+    entrants the edge set equals ``networkx.watts_strogatz_graph(n, k, 0)``.
+
+    Every later slot is a market entrant and starts ``k // 2`` ties with earlier slots
+    (:func:`grow`), so the ties among the first ``K`` slots do not depend on how many slots
+    come after them: a longer run does not change its earlier months.
 
     Args:
         n: Number of nodes.
-        mean_degree: Requested mean degree; must be below ``n`` once rounded to even.
+        mean_degree: Requested mean degree; must be below ``n_initial`` once rounded to even.
         rewire: Rewiring probability in ``[0, 1]``.
         seed: Scenario seed.
+        n_initial: Slots of the month-0 population (the ring); the rest are entrants.
 
     Returns:
         The graph.
@@ -369,22 +376,105 @@ def small_world(n: int, mean_degree: int, rewire: float, seed: int) -> Graph:
     Raises:
         ValueError: On out-of-range arguments.
     """
+    n0 = n if n_initial is None else n_initial
     half = max(mean_degree, 0) // 2
     _require(0 <= n <= _MAX_NODES, f"n must be in 0..{_MAX_NODES}, got {n}")
+    _require(0 <= n0 <= n, f"n_initial must be in 0..n, got {n0} (n={n})")
     _require(
-        mean_degree >= 0 and (n == 0 or 2 * half < n),
-        f"mean_degree must be in 0..n-1, got {mean_degree} (n={n})",
+        mean_degree >= 0 and (n0 == 0 or 2 * half < n0),
+        f"mean_degree must be in 0..n-1, got {mean_degree} (n={n0})",
     )
     _require(0.0 <= rewire <= 1.0, f"rewire must be in [0, 1], got {rewire}")
-    if n == 0:
-        return empty(0)
+    if n0 == 0:
+        return grow(empty(0), n, half, rewire, seed)
     stream = int(Stream.GRAPH_REWIRE)
     decide, target = np.uint64(stream_key(seed, stream, 0)), np.uint64(stream_key(seed, stream, 1))
-    moved, near, far = _rewired_edges(n, half, float(rewire), decide, target)
-    in_ptr, in_near = group_pairs(n, far, near, False, block_shift(n))
+    moved, near, far = _rewired_edges(n0, half, float(rewire), decide, target)
+    in_ptr, in_near = group_pairs(n0, far, near, False, block_shift(n0))
     del near, far
-    indptr, indices = _ring_csr(n, half, moved, target, in_ptr, in_near)
-    return Graph(indptr, indices)
+    indptr, indices = _ring_csr(n0, half, moved, target, in_ptr, in_near)
+    del moved, in_ptr, in_near
+    return grow(Graph(indptr, indices), n, half, rewire, seed)
+
+
+# --------------------------------------------------------------------------- entry
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _entrant_ties(n0, n, ties, rewire, anchor, decide, target):
+    """The ties entrant slots ``n0..n-1`` start, as (entrant, earlier slot) pairs.
+
+    Entrant ``s`` meets an anchor ``a``, a uniform earlier slot, and ties to ``a`` and the
+    ``ties - 1`` slots after it (``a + j`` modulo ``s``): on the ring those know each
+    other, so the entrant joins a circle, not strangers. Each tie instead goes to a uniform
+    earlier slot with probability ``rewire``, as the ring's shortcuts do. Draws are keyed by
+    slot, so an entrant's ties depend on its slot alone.
+    """
+    u = np.empty((n - n0) * ties, dtype=np.int32)
+    v = np.empty((n - n0) * ties, dtype=np.int32)
+    for s in numba.prange(n0, n):
+        a = int(uniform_at(anchor, s) * s)
+        for j in range(ties):
+            e = (s - n0) * ties + j
+            if s == 0:
+                t = s  # nobody earlier: a self loop, which the grouping drops
+            elif uniform_at(decide, s * ties + j) < rewire:
+                t = int(uniform_at(target, s * ties + j) * s)
+            else:
+                t = (a + j) % s
+            u[e] = s
+            v[e] = t
+    return u, v
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _append_rows(base_ptr, base_idx, ext_ptr, ext_buf, out_ptr):
+    """Each row: its base row (ids below the base's size), then its new ties (ids above)."""
+    n0 = base_ptr.size - 1
+    n = out_ptr.size - 1
+    indices = np.empty(out_ptr[-1], dtype=np.int32)
+    for i in numba.prange(n):
+        at = out_ptr[i]
+        if i < n0:
+            size = base_ptr[i + 1] - base_ptr[i]
+            indices[at : at + size] = base_idx[base_ptr[i] : base_ptr[i + 1]]
+            at += size
+        size = out_ptr[i + 1] - at
+        indices[at : at + size] = ext_buf[ext_ptr[i] : ext_ptr[i] + size]
+    return indices
+
+
+def grow(base: Graph, n: int, ties: int, rewire: float, seed: int) -> Graph:
+    """Add slots ``base.n_nodes..n-1``, market entrants, each starting ``ties`` earlier ties.
+
+    Growth in the manner of Barabási and Albert's: an entrant ties only to slots before it
+    (the customers already in the market, and those who entered before it in its month), so
+    the graph over the first ``K`` slots is a function of ``K`` and the seed alone. How an
+    entrant picks them is :func:`_entrant_ties`.
+
+    Args:
+        base: The graph over the month-0 population.
+        n: Slots in all, entrants included.
+        ties: Ties each entrant starts (more arrive from later entrants).
+        rewire: Probability a tie goes to a uniform earlier slot rather than the circle.
+        seed: Scenario seed.
+    """
+    n0 = base.n_nodes
+    _require(n0 <= n <= _MAX_NODES, f"n must be in {n0}..{_MAX_NODES}, got {n}")
+    if n == n0:
+        return base
+    if ties == 0:
+        return Graph(np.concatenate([base.indptr, np.full(n - n0, base.indptr[-1])]), base.indices)
+    stream = int(Stream.GRAPH_ENTRY)
+    anchor, decide, target = (np.uint64(stream_key(seed, stream, k)) for k in range(3))
+    u, v = _entrant_ties(n0, n, ties, float(rewire), anchor, decide, target)
+    ext_ptr, ext_buf = group_pairs(n, u, v, True, block_shift(n))
+    del u, v
+    sizes = _sort_dedupe_rows(ext_ptr, ext_buf)
+    sizes[:n0] += np.diff(base.indptr)
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out_ptr[1:])
+    return Graph(out_ptr, _append_rows(base.indptr, base.indices, ext_ptr, ext_buf, out_ptr))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -467,14 +557,20 @@ def _poisson_at(lam: float, x: float) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def _household_size(household_size: float, key: np.uint64, h: int) -> int:
+    """Drawn size of household ``h``: ``1 + Poisson(household_size - 1)``."""
+    return 1 + _poisson_at(household_size - 1.0, uniform_at(key, h))
+
+
+@numba.njit(cache=True, nogil=True)
 def _household_ids(n: int, household_size: float, seed: int, stream: int) -> np.ndarray:
-    """Consecutive households of size ``1 + Poisson(household_size - 1)``; last one cut at n."""
+    """Consecutive households of their drawn sizes; the last one cut at n."""
     key = stream_key(seed, stream, 0)
     ids = np.empty(n, dtype=np.int32)
     start = 0
     h = 0
     while start < n:
-        end = min(n, start + 1 + _poisson_at(household_size - 1.0, uniform_at(key, h)))
+        end = min(n, start + _household_size(household_size, key, h))
         ids[start:end] = h
         start = end
         h += 1
@@ -543,18 +639,22 @@ def _extra_tie_counts(
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _extra_tie_edges(
     offsets: np.ndarray,
+    n0: int,
     segment: np.ndarray,
     by_segment: np.ndarray,
     seg_start: np.ndarray,
     rank_in_segment: np.ndarray,
+    initial_in_segment: np.ndarray,
     homophily: float,
     seed: int,
     stream: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Tie slot ``s`` of node ``i`` goes to a same-segment node with prob. ``homophily``.
 
-    Otherwise it goes to a uniform node. Same-segment targets are read from ``by_segment``
-    (nodes sorted by segment). Slot ``s`` uses counter ``s`` in two sub-streams.
+    Otherwise it goes to a uniform node. A month-0 node (``i < n0``) picks among the month-0
+    nodes, an entrant among the nodes before it, so no tie reaches a later slot. Same-segment
+    targets are read from ``by_segment`` (nodes sorted by segment, then id). Slot ``s`` uses
+    counter ``s`` in two sub-streams.
     """
     n = segment.size
     u = np.empty(offsets[-1], dtype=np.int32)
@@ -566,11 +666,16 @@ def _extra_tie_edges(
         for s in range(offsets[i], offsets[i + 1]):
             u[s] = i
             x = uniform_at(target, s)
-            if uniform_at(kind, s) < homophily:
-                size = seg_start[g + 1] - seg_start[g]
-                v[s] = by_segment[seg_start[g] + _pick_other(x, size, rank_in_segment[i])]
+            same = uniform_at(kind, s) < homophily
+            if i < n0 and same:
+                pick = _pick_other(x, initial_in_segment[g], rank_in_segment[i])
+                v[s] = by_segment[seg_start[g] + pick]
+            elif i < n0:
+                v[s] = _pick_other(x, n0, i)
+            elif same and rank_in_segment[i] > 0:
+                v[s] = by_segment[seg_start[g] + int(x * rank_in_segment[i])]
             else:
-                v[s] = _pick_other(x, n, i)
+                v[s] = int(x * i)  # i itself (a dropped self loop) only when nobody is earlier
     return u, v
 
 
@@ -581,6 +686,7 @@ def households(
     homophily: float,
     segment: np.ndarray,
     seed: int,
+    n_initial: int | None = None,
 ) -> Graph:
     """Household cliques plus segment-homophilous outside ties.
 
@@ -589,6 +695,9 @@ def households(
     arrives as ties started by others); each goes with probability ``homophily`` to a uniform
     node of the same segment, else to a uniform node. Nodes in households bigger than
     ``mean_degree + 1`` start none, so the mean degree can land somewhat above the request.
+    The first ``n_initial`` slots (all by default) tie among themselves; a later slot, a
+    market entrant, ties only to slots before it, so the ties among the first ``K`` slots do
+    not depend on how many slots come after them.
 
     Args:
         n: Number of nodes.
@@ -597,6 +706,7 @@ def households(
         homophily: Probability in ``[0, 1]`` that an outside tie stays within the segment.
         segment: uint8 array of shape ``(n,)``, each node's customer segment.
         seed: Scenario seed.
+        n_initial: Slots of the month-0 population; the rest are entrants.
 
     Returns:
         The graph.
@@ -604,6 +714,8 @@ def households(
     Raises:
         ValueError: On out-of-range arguments.
     """
+    n0 = n if n_initial is None else n_initial
+    _require(0 <= n0 <= n, f"n_initial must be in 0..n, got {n0} (n={n})")
     ids = household_ids(n, household_size, seed)
     _require(mean_degree >= 0, f"mean_degree must be >= 0, got {mean_degree}")
     _require(0.0 <= homophily <= 1.0, f"homophily must be in [0, 1], got {homophily}")
@@ -615,18 +727,31 @@ def households(
     sizes = np.bincount(ids).astype(np.int64)
     starts = np.cumsum(sizes) - sizes
     hh_u, hh_v = _clique_edges(starts, sizes)
+    if n:  # the last household is cut at n; its members' shortfall counts its drawn size
+        key = np.uint64(stream_key(seed, int(Stream.GRAPH_HOUSEHOLD), 0))
+        sizes[-1] = _household_size(float(household_size), key, sizes.size - 1)
 
     by_segment = np.argsort(segment, kind="stable").astype(np.int32)
     seg_start = np.zeros(257, dtype=np.int64)
     np.cumsum(np.bincount(segment, minlength=256), out=seg_start[1:])
     rank_in_segment = np.empty(n, dtype=np.int64)
     rank_in_segment[by_segment] = np.arange(n) - seg_start[segment[by_segment]]
+    initial_in_segment = np.bincount(segment[:n0], minlength=256).astype(np.int64)
 
     stream = int(Stream.GRAPH)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(_extra_tie_counts(sizes[ids] - 1, float(mean_degree), seed, stream), out=offsets[1:])
     ex_u, ex_v = _extra_tie_edges(
-        offsets, segment, by_segment, seg_start, rank_in_segment, float(homophily), seed, stream
+        offsets,
+        n0,
+        segment,
+        by_segment,
+        seg_start,
+        rank_in_segment,
+        initial_in_segment,
+        float(homophily),
+        seed,
+        stream,
     )
     return csr_from_edges(n, np.concatenate([hh_u, ex_u]), np.concatenate([hh_v, ex_v]))
 

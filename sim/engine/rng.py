@@ -52,6 +52,7 @@ class Stream(IntEnum):
     GRAPH = 40
     GRAPH_REWIRE = 41
     GRAPH_HOUSEHOLD = 42
+    GRAPH_ENTRY = 43  # the ties a market entrant starts with earlier slots
     REPLICATION = 60
     SURVEY_BASE = 1000
 

@@ -19,21 +19,26 @@ from sim.errors import UserError
 from sim.scenario import Network
 
 
-def build_graph(spec: Network, n: int, segment: Callable[[], np.ndarray], seed: int) -> g.Graph:
-    """The CSR graph over ``n`` subscriber slots for a network spec.
+def build_graph(
+    spec: Network, n: int, n_initial: int, segment: Callable[[], np.ndarray], seed: int
+) -> g.Graph:
+    """The CSR graph over ``n`` subscriber slots, ``n_initial`` of them at month 0.
 
     With ``mixing: global`` no graph is built: social terms come from population means.
-    ``segment()`` gives every slot's segment, drawn only for a graph that needs it.
+    ``segment()`` gives every slot's segment, drawn only for a graph that needs it. The
+    generated families let entrants (slots from ``n_initial`` on) tie only to earlier
+    slots, so a run's earlier months do not depend on its horizon; a user's graph (an edge
+    list or a networkx generator over all ``n`` slots) is taken as given.
     """
     if spec.mixing == "global" or spec.mean_degree == 0:
         return g.empty(n)
     if spec.kind == "small_world":
-        return g.small_world(n, spec.mean_degree, spec.rewire, seed)
+        return g.small_world(n, spec.mean_degree, spec.rewire, seed, n_initial)
     if spec.kind == "scale_free":
         return g.scale_free(n, spec.mean_degree, seed)
     if spec.kind == "households":
         return g.households(
-            n, spec.mean_degree, spec.household_size, spec.homophily, segment(), seed
+            n, spec.mean_degree, spec.household_size, spec.homophily, segment(), seed, n_initial
         )
     if spec.kind == "edge_list":
         return from_edge_list(spec.path, n)

@@ -97,7 +97,13 @@ def build_world(spec: Scenario, seed: int, graph: Graph | None = None) -> World:
     synthesis = time.perf_counter() - t0
     t0 = time.perf_counter()
     if graph is None:
-        graph = build_graph(spec.network, slots, lambda: slot_segments(slots, seed, dist), seed)
+        graph = build_graph(
+            spec.network,
+            slots,
+            spec.population.size,
+            lambda: slot_segments(slots, seed, dist),
+            seed,
+        )
     if graph.n_nodes != slots:
         raise ValueError(f"graph has {graph.n_nodes} nodes, the run needs {slots}")
     timings = {"synthesis": synthesis, "graph": time.perf_counter() - t0}

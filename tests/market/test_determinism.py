@@ -24,9 +24,10 @@ SEED = 314
 TABLES = ("operators", "segments", "switching")
 
 
-def busy_scenario(size: int = 20_000, months: int = 5):
+def busy_scenario(size: int = 20_000, months: int = 5, network: dict | None = None):
     return make_scenario(
         **{
+            "network": network or {"kind": "small_world", "mean_degree": 6},
             "population.size": size,
             "population.entry_per_month": 0.02,
             "population.segments": [
@@ -113,3 +114,15 @@ def test_replication_r_runs_with_replication_seed():
     assert (first != second).any(), "two replications gave identical tables"
     # the replication seed is a deterministic function of (seed, r)
     assert replication_seed(SEED, 1) == seeds[1] and replication_seed(SEED + 1, 1) != seeds[1]
+
+
+@pytest.mark.parametrize("kind", ["small_world", "households", "scale_free"])
+def test_a_longer_run_repeats_the_shorter_runs_months(kind):
+    """The horizon does not move the path: entrants tie only to slots before them."""
+    network = {"kind": kind, "mean_degree": 6}
+    short = run(busy_scenario(size=3000, months=4, network=network), seed=SEED)
+    long = run(busy_scenario(size=3000, months=9, network=network), seed=SEED)
+    for name in TABLES:
+        a, b = getattr(short, name), getattr(long, name)
+        pd.testing.assert_frame_equal(a, b[b["month"] <= 4].reset_index(drop=True), check_exact=True)
+    assert short.operators["entrants"].sum() > 0
