@@ -32,7 +32,8 @@ def estimate_memory(scenario: Scenario) -> int:
 
     The larger of two moments. While the graph is built: the visible fields of every slot,
     the private fields of the first reservation, the CSR graph (int32 neighbours, int64
-    offsets) and its build's temporaries. In the last month: every slot's fields, the
+    offsets) and its build's temporaries (on a small world with entry, the month-0 ring's
+    graph while the entrants' ties join it). In the last month: every slot's fields, the
     graph, and one private field being grown. Plus per-slot temporaries (synthesis
     draws, retention risk scores) and the tie counts (:mod:`sim.engine.tiecounts`: one
     byte a column on a small world, two on other graphs, whose hubs can pass 255 ties).
@@ -43,8 +44,12 @@ def estimate_memory(scenario: Scenario) -> int:
     graph = n * (8 + 4 * degree)
     if degree == 0:
         build = 0
-    elif net.kind == "small_world":  # rewired-edge lists, a mask and offsets per slot
-        build = n * (9 + (degree + 15) // 16) + int(4 * n * (degree // 2) * net.rewire) * 5
+    elif net.kind == "small_world":
+        n0 = scenario.population.size  # the ring: rewired-edge lists, a mask, offsets
+        ring = n0 * (9 + (degree + 15) // 16) + int(4 * n0 * (degree // 2) * net.rewire) * 5
+        # then the entrants' ties (pairs and their grouping) beside the ring's graph
+        entry = n0 * (8 + 4 * degree) + (n - n0) * (degree // 2) * 16 + 16 * n if n > n0 else 0
+        build = max(ring, entry)
     else:  # edge list and its grouping (csr_from_edges)
         build = n * degree * 16 + 8 * n
     at_build = n * VISIBLE_BYTES + first_reservation(scenario) * PRIVATE_BYTES + graph + build

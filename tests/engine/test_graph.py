@@ -10,12 +10,21 @@ from hypothesis import strategies as st
 from sim.engine import graph as G
 
 N = 3000
+N0 = 2000
 SEGMENT = np.random.default_rng(0).choice(4, size=N, p=[0.4, 0.3, 0.2, 0.1]).astype(np.uint8)
 
 GENERATORS: dict[str, Callable[[int], G.Graph]] = {
     "small_world": lambda seed: G.small_world(N, 10, 0.2, seed),
     "scale_free": lambda seed: G.scale_free(N, 8, seed),
     "households": lambda seed: G.households(N, 10, 2.5, 0.6, SEGMENT, seed),
+    "small_world_with_entrants": lambda seed: G.small_world(N, 10, 0.2, seed, N0),
+    "households_with_entrants": lambda seed: G.households(N, 10, 2.5, 0.6, SEGMENT, seed, N0),
+}
+# the graphs a run with market entry builds: slots from N0 on are entrants
+GROWING: dict[str, Callable[[int, int], G.Graph]] = {
+    "small_world": lambda n, seed: G.small_world(n, 10, 0.2, seed, N0),
+    "scale_free": lambda n, seed: G.scale_free(n, 8, seed),
+    "households": lambda n, seed: G.households(n, 10, 2.5, 0.6, SEGMENT[:n], seed, N0),
 }
 
 
@@ -181,6 +190,41 @@ def test_households_homophily() -> None:
 def test_households_rejects_wrong_segment() -> None:
     with pytest.raises(ValueError, match="segment"):
         G.households(10, 4, 2.0, 0.5, np.zeros(10, dtype=np.int64), seed=1)
+
+
+# --------------------------------------------------------------------------- growth with entry
+
+
+def below(g: G.Graph, k: int) -> list[list[int]]:
+    """Each of the first ``k`` rows, keeping only the ties among the first ``k`` slots."""
+    return [[x for x in g.indices[g.indptr[i] : g.indptr[i + 1]] if x < k] for i in range(k)]
+
+
+@settings(max_examples=15, deadline=None)
+@given(k=st.integers(N0, N), seed=st.integers(0, 2**31))
+@pytest.mark.parametrize("name", GROWING)
+def test_ties_among_the_first_k_slots_depend_only_on_k(name: str, k: int, seed: int) -> None:
+    assert below(GROWING[name](k, seed), k) == below(GROWING[name](N, seed), k)
+
+
+def test_entrants_join_a_circle_of_earlier_slots() -> None:
+    """Without shortcuts an entrant ties to its anchor and the 4 slots after it (mod s)."""
+    g = G.small_world(N, 10, 0.0, seed=5, n_initial=N0)
+    assert_csr(g, N)
+    for s in range(N0, N):
+        row = g.indices[g.indptr[s] : g.indptr[s + 1]]
+        earlier = row[row < s]
+        assert earlier.size == 5
+        gaps = np.diff(np.sort((earlier - earlier[0]) % s))
+        assert sorted(gaps.tolist()) in ([1, 1, 1, 1], [1, 1, 1, s - 4])  # a run, mod s
+    assert g.degree().mean() == pytest.approx(10, abs=1e-9)
+
+
+def test_every_entrant_enters_with_ties_to_earlier_slots() -> None:
+    g = G.small_world(N, 10, 0.2, seed=6, n_initial=N0)
+    rows = np.repeat(np.arange(N), g.degree())
+    earlier = np.bincount(rows[g.indices < rows], minlength=N)[N0:]
+    assert earlier.min() >= 1 and 4.5 < earlier.mean() <= 5
 
 
 # --------------------------------------------------------------------------- determinism

@@ -124,5 +124,7 @@ def test_a_longer_run_repeats_the_shorter_runs_months(kind):
     long = run(busy_scenario(size=3000, months=9, network=network), seed=SEED)
     for name in TABLES:
         a, b = getattr(short, name), getattr(long, name)
-        pd.testing.assert_frame_equal(a, b[b["month"] <= 4].reset_index(drop=True), check_exact=True)
+        pd.testing.assert_frame_equal(
+            a, b[b["month"] <= 4].reset_index(drop=True), check_exact=True
+        )
     assert short.operators["entrants"].sum() > 0
