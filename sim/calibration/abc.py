@@ -97,7 +97,8 @@ class Model:
     def __call__(self, parameters: Any) -> dict[str, float]:
         """Run the scenario at ``parameters`` (one pyabc particle)."""
         values = {p.name: natural(p, parameters[p.name]) for p in self.cal.spec.parameters}
-        task = make_task(self.cal, 0, values, self.cal.settings.replications)
+        settings = self.cal.settings
+        task = make_task(self.cal, 0, values, settings.abc.replications or settings.replications)
         sim, _, _ = simulate(task)
         means = simulated_means(sim)
         return dict(zip(self.keys, means.tolist(), strict=True))
@@ -178,6 +179,7 @@ def run_abc(
             Distance(cal),
             population_size=abc_set.population,
             sampler=sampler,
+            transitions=_transition(abc_set.transition),
         )
         uri = f"sqlite:///{db.absolute()}"
         if db.exists():
@@ -219,6 +221,15 @@ def run_abc(
         seconds=seconds,
         workers=n_workers,
     )
+
+
+def _transition(kind: str) -> Any:
+    """pyabc's perturbation kernel for ``settings.abc.transition``."""
+    import pyabc
+
+    if kind == "local":
+        return pyabc.LocalTransition(k_fraction=0.25)
+    return pyabc.MultivariateNormalTransition()
 
 
 def _numpy_seed(seed: int, start_generation: int) -> int:

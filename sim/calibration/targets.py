@@ -284,6 +284,20 @@ class AbcSettings(Spec):
         1000, ge=1, description="Most model evaluations in all (--trials sets it for abc)."
     )
     min_epsilon: float = Field(0.0, ge=0, description="Stop when the distance threshold is below.")
+    transition: Literal["normal", "local"] = Field(
+        "normal",
+        description=(
+            "How particles are perturbed: one multivariate normal fitted to the whole "
+            "population, or local (each particle's covariance from its nearest neighbours, "
+            "for a posterior that is narrow and curved in many dimensions)."
+        ),
+    )
+    replications: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="Replications per simulation (default: settings.replications).",
+    )
 
 
 class Settings(Spec):

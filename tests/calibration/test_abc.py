@@ -78,3 +78,27 @@ def test_log_parameters_are_sampled_in_log10_and_reported_in_their_units(tmp_pat
     history = pyabc.History(f"sqlite:///{tmp_path / 'a' / 'abc.db'}")
     stored, _ = history.get_distribution(m=0, t=history.max_t)
     assert np.allclose(10.0 ** stored["c_base"].to_numpy(), values.to_numpy())
+
+
+def test_local_transition_and_own_replications(targets, tmp_path, monkeypatch):
+    """``transition: local`` perturbs with pyabc's LocalTransition; abc.replications is used."""
+    import pyabc
+
+    import sim.calibration.abc as abc_module
+
+    made, reps = [], []
+    real_local, real_task = pyabc.LocalTransition, abc_module.make_task
+
+    def local(*args, **kwargs):
+        made.append(kwargs)
+        return real_local(*args, **kwargs)
+
+    def task(cal, index, values, replications):
+        reps.append(replications)
+        return real_task(cal, index, values, replications)
+
+    monkeypatch.setattr(pyabc, "LocalTransition", local)
+    monkeypatch.setattr(abc_module, "make_task", task)
+    out = run_abc(_cal(targets, transition="local", replications=2, generations=2), tmp_path / "a")
+    assert made and out.generations["generation"].tolist() == [0, 1]
+    assert set(reps) == {2} and out.posterior["weight"].sum() == pytest.approx(1.0)
