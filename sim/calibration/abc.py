@@ -224,7 +224,7 @@ def run_abc(
 
 
 def _transition(kind: str) -> Any:
-    """pyabc's perturbation kernel for ``settings.abc.transition``."""
+    """The perturbation kernel pyabc uses, chosen by ``settings.abc.transition``."""
     import pyabc
 
     if kind == "local":
