@@ -270,7 +270,15 @@ def _line_figure(
     date_axis(ax)
     ax.set_title(f"{title}: {result.scenario.name}")
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
+    # under the axes, not on them: "best" still covers a line when every corner has one
+    entries = len(ax.get_legend_handles_labels()[0])
+    ax.legend(
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncols=min(entries, 3),
+        fontsize=9,
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     caption(fig, result)
     return save_figure(fig, path, currency_code(result.scenario))
