@@ -40,6 +40,7 @@ def calibrate(
     holdout_from: str | None = None,
     holdout_fraction: float | None = None,
     profile: int | None = None,
+    start: str | None = None,
 ) -> dict[str, Any]:
     """Calibrate the targets file's parameters; returns the summary (also in summary.json).
 
@@ -67,6 +68,8 @@ def calibrate(
         holdout_fraction: fit on the observations but this fraction, drawn with
             ``seed``, and score those (replaces the file's ``split``).
         profile: loss-profile points per parameter after an optuna search (0: none).
+        start: where an optuna search starts, "center" or "scenario" (default: the
+            file's ``settings.start``).
     """
     from sim.outdir import open_results_dir
 
@@ -84,6 +87,7 @@ def calibrate(
         "replications": replications,
         "seed": seed,
         "profile": profile,
+        "start": start,
     }
     cal = load_calibration(
         targets, overrides, settings, split=split_option(holdout_from, holdout_fraction, seed)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from sim.calibration.evaluate import evaluate, make_task
 from sim.calibration.loss import smm_loss
-from sim.calibration.targets import Calibration
+from sim.calibration.targets import Calibration, start_values
 from sim.engine.rng import stream_key
 from sim.errors import UserError
 
@@ -77,14 +77,27 @@ def sampler_seed(seed: int, batch: int) -> int:
     return int(np.uint64(stream_key(seed, SAMPLER_STREAM, batch)) >> np.uint64(32))
 
 
-def make_sampler(method: str, seed: int, n_params: int) -> Any:
-    """A fresh optuna sampler: multivariate TPE, or CMA-ES."""
+START_STEP = 0.1  # CMA-ES's first step from a given start, as a share of each (log) range
+
+
+def make_sampler(
+    method: str, seed: int, n_params: int, start: dict[str, float] | None = None
+) -> Any:
+    """A fresh optuna sampler: multivariate TPE, or CMA-ES (from ``start`` if given)."""
     import optuna
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        # x0 and sigma0 are deprecated since optuna 4.9 and due to go in 6.0 (pyproject caps
+        # optuna below 6): its warm start from earlier trials needs a study we do not ship.
+        warnings.simplefilter("ignore", FutureWarning)
         if method == "cmaes":
-            return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+            return optuna.samplers.CmaEsSampler(
+                x0=start,
+                sigma0=START_STEP if start is not None else None,
+                seed=seed,
+                warn_independent_sampling=False,
+            )
         if method == "tpe":
             return optuna.samplers.TPESampler(
                 seed=seed,
@@ -147,7 +160,12 @@ def run_optuna(
     store = open_store(cal, out, method, resume)
     stored = _stored_rows(store)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="minimize", sampler=make_sampler(method, 0, len(names)))
+    start = start_values(cal)
+    study = optuna.create_study(
+        direction="minimize", sampler=make_sampler(method, 0, len(names), start)
+    )
+    if start is not None:  # evaluated first; CMA-ES's own steps begin after the first batch
+        study.enqueue_trial(start)
     total = settings.trials
     batch = settings.batch
     values: dict[int, np.ndarray] = {}
@@ -163,7 +181,7 @@ def run_optuna(
     with opened as pool:
         n_workers = pool.workers
         for b, first in enumerate(range(0, total, batch)):
-            study.sampler = make_sampler(method, sampler_seed(settings.seed, b), len(names))
+            study.sampler = make_sampler(method, sampler_seed(settings.seed, b), len(names), start)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 asked = [study.ask(dists) for _ in range(first, min(first + batch, total))]

@@ -325,6 +325,15 @@ class Settings(Spec):
         description="tpe/cmaes: points per parameter of the loss profile after the search "
         "(identification; 0: none).",
     )
+    start: Literal["center", "scenario"] | dict[str, float] = Field(
+        "center",
+        description=(
+            "tpe/cmaes: where the search starts: the middle of the bounds, the base "
+            "scenario's values (after --set), or given values by parameter name (the rest "
+            "from the scenario), to refine an earlier fit after a model change. The start "
+            "is the first trial; cmaes then steps from it by a tenth of each range."
+        ),
+    )
     abc: AbcSettings = Field(default_factory=AbcSettings)
 
 
@@ -510,9 +519,11 @@ def load_calibration(
         moments.extend(_expand(path, target, spec, run))
     if spec.split is not None and expand:
         moments = _split(path, spec, moments, run)
-    return Calibration(
+    cal = Calibration(
         spec=spec, path=path, scenario=run, moments=moments, surveys=surveys, base=base
     )
+    start_values(cal)  # a start outside the bounds fails here, before anything runs
+    return cal
 
 
 # Run settings that only size the calibration's runs: the calibrated scenario keeps the
@@ -600,6 +611,43 @@ def apply_parameters(
     except UserError as exc:
         names = ", ".join(f"{k}={v!r}" for k, v in values.items())
         raise UserError(f"{exc} (parameter values: {names})") from None
+
+
+def scenario_values(scenario: Scenario, parameters: list[Parameter]) -> dict[str, float]:
+    """Each parameter's value in ``scenario`` (at its first path), clipped into its bounds.
+
+    A ``scale`` parameter's value there is 1 (the base value itself).
+    """
+    raw = scenario.model_dump(mode="json")
+    values = {}
+    for p in parameters:
+        value = 1.0 if p.scale else float(_get_path(raw, p.targets[0]))
+        values[p.name] = min(max(value, p.low), p.high)
+    return values
+
+
+def start_values(cal: Calibration) -> dict[str, float] | None:
+    """Where an optuna search starts (``settings.start``); None: the middle of the bounds."""
+    start = cal.settings.start
+    if start == "center":
+        return None
+    values = scenario_values(cal.scenario, cal.spec.parameters)
+    if isinstance(start, dict):
+        bounds = {p.name: (p.low, p.high) for p in cal.spec.parameters}
+        for name, value in start.items():
+            if name not in bounds:
+                raise UserError(
+                    f"{cal.path}: settings.start.{name}: not a parameter; expected one of "
+                    f"{', '.join(bounds)}"
+                )
+            low, high = bounds[name]
+            if not low <= value <= high:
+                raise UserError(
+                    f"{cal.path}: settings.start.{name}: {value} is outside the "
+                    f"parameter's bounds; expected {low} .. {high}"
+                )
+            values[name] = float(value)
+    return values
 
 
 def _get_path(raw: dict[str, Any], path: str) -> Any:

@@ -32,6 +32,13 @@ from sim.errors import UserError
 from sim.extras import require
 
 
+class Start(StrEnum):
+    """Where an optuna search starts."""
+
+    center = "center"
+    scenario = "scenario"
+
+
 class Method(StrEnum):
     """Search method."""
 
@@ -100,6 +107,14 @@ def calibrate(
             "default: the file's settings.profile.",
         ),
     ] = None,
+    start: Annotated[
+        Start | None,
+        typer.Option(
+            "--start",
+            help="tpe/cmaes: start the search at the middle of the bounds (center) or at the "
+            "base scenario's values after --set (scenario); default: the file's settings.start.",
+        ),
+    ] = None,
 ) -> None:
     """Calibrate a targets file: best parameters, fit table, figures, calibrated scenario."""
     target_dir = out_dir
@@ -137,6 +152,7 @@ def calibrate(
                 holdout_from=holdout_from,
                 holdout_fraction=holdout_fraction,
                 profile=profile,
+                start=start.value if start else None,
             )
     except UserError as exc:
         fail(str(exc))

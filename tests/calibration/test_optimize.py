@@ -14,7 +14,7 @@ import pytest
 from calkit import TRUTH, write_calibration
 
 from sim.calibration.optimize import run_optuna, sampler_seed
-from sim.calibration.targets import load_calibration
+from sim.calibration.targets import load_calibration, scenario_values, start_values
 from sim.errors import UserError
 
 TOLERANCE = 0.15  # share of each parameter's bounds
@@ -72,3 +72,29 @@ def test_batches_not_workers_fix_the_sequence_and_cmaes_runs(targets, tmp_path):
     )
     assert len(cma.frame) == 8 and np.isfinite(cma.frame["loss"]).all()
     assert sampler_seed(1, 0) != sampler_seed(1, 1) < 2**32
+
+
+def test_start_from_the_scenario_values(targets, tmp_path):
+    """``start: scenario``: the first trial is the base scenario's values; cmaes steps from them."""
+    settings = {"trials": 12, "method": "cmaes"}
+    cal = load_calibration(targets, settings={**settings, "start": "scenario"})
+    start = scenario_values(cal.scenario, cal.spec.parameters)
+    raw = cal.scenario.model_dump()
+    assert start == {"c_base": raw["behaviour"]["c_base"], "beta_price": -2.5}
+    near = run_optuna(cal, tmp_path / "near").frame.sort_values("trial")
+    assert (near.iloc[0]["param.c_base"], near.iloc[0]["param.beta_price"]) == (0.08, -2.5)
+    middle = run_optuna(load_calibration(targets, settings=settings), tmp_path / "mid").frame
+    # the first batch is sampled before CMA-ES knows the space; then a tenth of the range
+    # around the start (0.08 of 0..0.25), against a sixth around the middle (0.125)
+    later = near[near["trial"] >= 4]["param.c_base"]
+    assert later.sub(0.08).abs().mean() / 0.25 < 0.15
+    assert later.mean() < middle[middle["trial"] >= 4]["param.c_base"].mean()
+
+
+def test_a_start_by_name_is_checked_against_the_parameters(targets):
+    cal = load_calibration(targets, settings={"start": {"c_base": 0.2}})
+    assert start_values(cal)["c_base"] == 0.2
+    with pytest.raises(UserError, match=r"settings.start.c_base: 0.9 is outside .*0.0 .. 0.25"):
+        load_calibration(targets, settings={"start": {"c_base": 0.9}})
+    with pytest.raises(UserError, match=r"settings.start.nope: not a parameter"):
+        load_calibration(targets, settings={"start": {"nope": 1.0}})
