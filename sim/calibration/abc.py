@@ -97,8 +97,7 @@ class Model:
     def __call__(self, parameters: Any) -> dict[str, float]:
         """Run the scenario at ``parameters`` (one pyabc particle)."""
         values = {p.name: natural(p, parameters[p.name]) for p in self.cal.spec.parameters}
-        settings = self.cal.settings
-        task = make_task(self.cal, 0, values, settings.abc.replications or settings.replications)
+        task = make_task(self.cal, 0, values, self.cal.settings.evaluation_replications)
         sim, _, _ = simulate(task)
         means = simulated_means(sim)
         return dict(zip(self.keys, means.tolist(), strict=True))

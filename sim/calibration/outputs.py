@@ -410,7 +410,7 @@ def calibrated_scenario(cal: Calibration, best: dict[str, float], summary: dict[
         f"Calibrated scenario '{name}': base scenario '{base.name}' with the parameters fitted by",
         f"`telsim calibrate` on {summary['provenance']['created']}.",
         f"Targets file: {cal.path.resolve()} ('{cal.spec.name}').",
-        f"Method: {st.method}, {summary['evaluations']} evaluations x {st.replications} "
+        f"Method: {st.method}, {summary['evaluations']} evaluations x {st.evaluation_replications} "
         f"replication(s) of {cal.scenario.population.size:,} agents x "
         f"{cal.scenario.simulation.months} months, seed {st.seed}.",
         f"Loss {loss['check_run']:.4g} over {fit['train']['moments']} fitted moments "
@@ -453,7 +453,7 @@ def _summary(
         "agents": sc.population.size,
         "months": sc.simulation.months,
         "evaluations": evaluations,
-        "replications": st.replications,
+        "replications": st.evaluation_replications,
         "check_replications": check.replications,
         "moments": len(cal.moments),
         "fitted_moments": len(cal.train),

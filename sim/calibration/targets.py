@@ -336,6 +336,13 @@ class Settings(Spec):
     )
     abc: AbcSettings = Field(default_factory=AbcSettings)
 
+    @property
+    def evaluation_replications(self) -> int:
+        """Replications of one evaluation of the method that runs (ABC may set its own)."""
+        if self.method == "abc" and self.abc.replications is not None:
+            return self.abc.replications
+        return self.replications
+
 
 class Split(Spec):
     """Which observations are held out of the fit, to score the forecast on them."""

@@ -226,7 +226,7 @@ class _Bar:
             f"{escape(cal.spec.name)}: {len(cal.spec.parameters)} parameters, {len(cal.train)} "
             f"moments fitted{f', {held} held out' if held else ''}; {st.method}, "
             f"{st.abc.simulations if st.method == 'abc' else st.trials} "
-            f"evaluations x {st.replications} replication(s) of "
+            f"evaluations x {st.evaluation_replications} replication(s) of "
             f"'{escape(sc.name)}' ({sc.population.size:,} agents, {sc.simulation.months} months)",
             highlight=False,
         )
