@@ -149,14 +149,16 @@ def test_subsidy_war_is_the_default_plus_one_event():
 def test_subsidy_war_buys_unicom_share_and_3g_handsets():
     """+800 yuan of subsidy from month 12: Unicom gains share and 3G handsets, and pays.
 
-    With the calibrated subsidy response (v2) the share gain is small (+0.4 points of
-    Unicom's 20.5 % at 2013-12 in the gallery run; here, at 3,000 agents and 36 months,
-    about +0.6 % of its share), the 3G gain about 5 % of its 3G base by month 36.
+    With the calibrated subsidy response the share gain is +1.8 points of Unicom's 20.8 %
+    at 2013-12 in the gallery run; here, at 3,000 agents and 36 months, +2.5 % of Unicom's
+    share and +12 % of its 3G base by month 36 (measured 2026-12-01 on the growing-graph
+    refit). The thresholds, +1 % and +5 %, keep the direction and still pass with an
+    effect of about 40 % of the measured one.
     """
     war = small("china_3g_2009_subsidy_war", 3000, 36)
     base = without_events(war, lambda e: e.kind == "subsidy_change" and e.operator == "Unicom")
     w, b = run(war).operators, run(base).operators
-    for col, gain in (("share", 1.003), ("handsets_3g", 1.03)):
+    for col, gain in (("share", 1.01), ("handsets_3g", 1.05)):
         before = series(w, "Unicom", col)[11]
         assert before == pytest.approx(series(b, "Unicom", col)[11])  # same before month 12
         assert series(w, "Unicom", col)[36] > series(b, "Unicom", col)[36] * gain, col
