@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from sim.calibration.statistics import moment_values
-from sim.calibration.targets import MARKET_KINDS, SHARE_KINDS, Calibration
+from sim.calibration.targets import MARKET_KINDS, SHARE_KINDS, Calibration, Parameter
 from sim.months import first_day
 from sim.plots import STYLES, new_figure, save_figure
 
@@ -343,9 +344,7 @@ def trial_scatter(
         if p.truth is not None:
             ax.axvline(p.truth, color="black", linestyle="--", linewidth=1, label="truth")
         ax.set_yscale("log")
-        if p.log:
-            ax.set_xscale("log")
-        ax.set_xlim(p.low, p.high)
+        _parameter_axis(ax, p)
         ax.set_xlabel(p.name)
         ax.set_ylabel("loss (log)")
         ax.grid(alpha=0.3)
@@ -374,11 +373,7 @@ def profile_figure(
         finite = part["loss"][np.isfinite(part["loss"])]
         if len(finite) and finite.max() > 10 * finite.min() > 0:
             ax.set_yscale("log")  # a loss over decades; else a linear scale keeps its labels
-        if p.log:
-            ax.set_xscale("log")
-            if p.high >= 10 * p.low:  # decade labels suffice; minor ones would overlap
-                ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlim(p.low, p.high)
+        _parameter_axis(ax, p)
         ax.set_xlabel(f"{p.name}: {u['identification']}", fontsize=8)
         ax.set_ylabel("loss")
         ax.grid(alpha=0.3)
@@ -390,6 +385,15 @@ def profile_figure(
         text,
         path,
     )
+
+
+def _parameter_axis(ax: Axes, p: Parameter) -> None:
+    """The x axis of a one-parameter panel: its bounds, on a log scale for a log parameter."""
+    if p.log:
+        ax.set_xscale("log")
+        if p.high >= 10 * p.low:  # decade labels suffice; minor ones would overlap
+            ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(p.low, p.high)
 
 
 def _finish_parameter_grid(
@@ -422,9 +426,7 @@ def posterior_figure(
         ax.axvline(best[p.name], color="black", linewidth=1.2, label="best particle")
         if p.truth is not None:
             ax.axvline(p.truth, color="black", linestyle="--", linewidth=1.2, label="truth")
-        if p.log:
-            ax.set_xscale("log")
-        ax.set_xlim(p.low, p.high)
+        _parameter_axis(ax, p)
         ax.set_xlabel(f"{p.name} (x-axis = prior bounds)")
         ax.set_ylabel("posterior weight")
         ax.grid(alpha=0.3)
