@@ -57,7 +57,7 @@ def truth_loss(cal: Calibration, truth: dict[str, float]) -> float:
     """Loss at known true parameters, with the trials' replications and seed."""
     from sim.calibration.evaluate import evaluate
 
-    values = evaluate(make_task(cal, -2, truth, cal.settings.replications))["values"]
+    values = evaluate(make_task(cal, -2, truth, cal.settings.evaluation_replications))["values"]
     return smm_loss(cal.moments, values)
 
 

@@ -47,7 +47,7 @@ def caption(cal: Calibration, check_reps: int, evaluations: int) -> str:
     return (
         f"Calibration '{cal.spec.name}' of scenario '{sc.name}' ({sc.population.size:,} agents, "
         f"{sc.simulation.months} months), {st.method}, {evaluations} evaluations x "
-        f"{st.replications} replication(s), seed {st.seed}; check run {check_reps} replications."
+        f"{st.evaluation_replications} replication(s), seed {st.seed}; check run {check_reps} replications."
     )
 
 
