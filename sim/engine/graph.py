@@ -400,48 +400,115 @@ def small_world(
 # --------------------------------------------------------------------------- entry
 
 
+@numba.njit(cache=True, inline="always")
+def _entrant_tie(s, j, a, ties, rewire, decide, target):
+    """Tie ``j`` of entrant ``s`` (anchor ``a``): the circle's slot ``a + j``, or a shortcut."""
+    if uniform_at(decide, s * ties + j) < rewire:
+        return int(uniform_at(target, s * ties + j) * s)
+    return (a + j) % s
+
+
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _entrant_ties(n0, n, ties, rewire, anchor, decide, target):
-    """The ties entrant slots ``n0..n-1`` start, as (entrant, earlier slot) pairs.
+    """The ties entrant slots ``n0..n-1`` start, as (earlier slot, entrant) pairs.
 
     Entrant ``s`` meets an anchor ``a``, a uniform earlier slot, and ties to ``a`` and the
     ``ties - 1`` slots after it (``a + j`` modulo ``s``): on the ring those know each
     other, so the entrant joins a circle, not strangers. Each tie instead goes to a uniform
     earlier slot with probability ``rewire``, as the ring's shortcuts do. Draws are keyed by
-    slot, so an entrant's ties depend on its slot alone.
+    slot, so an entrant's ties depend on its slot alone. (Entrant 0, with nobody before
+    it, ties to itself: a self loop the grouping drops.)
     """
-    u = np.empty((n - n0) * ties, dtype=np.int32)
-    v = np.empty((n - n0) * ties, dtype=np.int32)
+    earlier = np.empty((n - n0) * ties, dtype=np.int32)
+    entrant = np.empty((n - n0) * ties, dtype=np.int32)
     for s in numba.prange(n0, n):
         a = int(uniform_at(anchor, s) * s)
         for j in range(ties):
             e = (s - n0) * ties + j
-            if s == 0:
-                t = s  # nobody earlier: a self loop, which the grouping drops
-            elif uniform_at(decide, s * ties + j) < rewire:
-                t = int(uniform_at(target, s * ties + j) * s)
-            else:
-                t = (a + j) % s
-            u[e] = s
-            v[e] = t
-    return u, v
+            earlier[e] = s if s == 0 else _entrant_tie(s, j, a, ties, rewire, decide, target)
+            entrant[e] = s
+    return earlier, entrant
+
+
+@numba.njit(cache=True, inline="always")
+def _own_ties(s, ties, rewire, anchor, decide, target, buf):
+    """Entrant ``s``'s own ties, sorted and distinct, into ``buf``; returns how many."""
+    if s == 0:
+        return 0
+    a = int(uniform_at(anchor, s) * s)
+    for j in range(ties):
+        v = _entrant_tie(s, j, a, ties, rewire, decide, target)
+        b = j - 1
+        while b >= 0 and buf[b] > v:  # insertion sort: a handful of ties
+            buf[b + 1] = buf[b]
+            b -= 1
+        buf[b + 1] = v
+    kept = 0
+    for j in range(ties):
+        if kept == 0 or buf[j] != buf[kept - 1]:
+            buf[kept] = buf[j]
+            kept += 1
+    return kept
+
+
+@numba.njit(cache=True, inline="always")
+def _later_ties(i, in_ptr, in_buf, out, at):
+    """The entrants that tied to ``i`` (ascending, repeats adjacent), once each, at ``out[at:]``.
+
+    Returns how many; with an empty ``out`` it only counts.
+    """
+    kept = 0
+    last = -1
+    for x in range(in_ptr[i], in_ptr[i + 1]):
+        v = in_buf[x]
+        if v != last:
+            if out.size:
+                out[at + kept] = v
+            kept += 1
+            last = v
+    return kept
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _append_rows(base_ptr, base_idx, ext_ptr, ext_buf, out_ptr):
-    """Each row: its base row (ids below the base's size), then its new ties (ids above)."""
+def _grown_csr(base_ptr, base_idx, n, ties, rewire, anchor, decide, target, in_ptr, in_buf):
+    """Every row of the grown graph, written where it lands: count, place, then write.
+
+    Row ``i``: its base row (ids below the base's size) if it has one, then, for an
+    entrant, its own ties (all before it), then the later entrants that tied to it.
+    """
     n0 = base_ptr.size - 1
-    n = out_ptr.size - 1
-    indices = np.empty(out_ptr[-1], dtype=np.int32)
-    for i in numba.prange(n):
-        at = out_ptr[i]
-        if i < n0:
-            size = base_ptr[i + 1] - base_ptr[i]
-            indices[at : at + size] = base_idx[base_ptr[i] : base_ptr[i + 1]]
-            at += size
-        size = out_ptr[i + 1] - at
-        indices[at : at + size] = ext_buf[ext_ptr[i] : ext_ptr[i] + size]
-    return indices
+    n_chunks = -(-n // _ROWS)
+    none = np.empty(0, dtype=np.int32)
+    sizes = np.zeros(n_chunks + 1, dtype=np.int64)
+    for c in numba.prange(n_chunks):
+        buf = np.empty(max(ties, 1), dtype=np.int32)
+        total = 0
+        for i in range(c * _ROWS, min(n, (c + 1) * _ROWS)):
+            if i < n0:
+                total += base_ptr[i + 1] - base_ptr[i]
+            else:
+                total += _own_ties(i, ties, rewire, anchor, decide, target, buf)
+            total += _later_ties(i, in_ptr, in_buf, none, 0)
+        sizes[c + 1] = total
+    starts = np.cumsum(sizes)
+    indptr = np.empty(n + 1, dtype=np.int64)
+    indices = np.empty(starts[-1], dtype=np.int32)
+    for c in numba.prange(n_chunks):
+        buf = np.empty(max(ties, 1), dtype=np.int32)
+        at = starts[c]
+        for i in range(c * _ROWS, min(n, (c + 1) * _ROWS)):
+            indptr[i] = at
+            if i < n0:
+                size = base_ptr[i + 1] - base_ptr[i]
+                indices[at : at + size] = base_idx[base_ptr[i] : base_ptr[i + 1]]
+                at += size
+            else:
+                kept = _own_ties(i, ties, rewire, anchor, decide, target, buf)
+                indices[at : at + kept] = buf[:kept]
+                at += kept
+            at += _later_ties(i, in_ptr, in_buf, indices, at)
+    indptr[n] = starts[-1]
+    return indptr, indices
 
 
 def grow(base: Graph, n: int, ties: int, rewire: float, seed: int) -> Graph:
@@ -467,14 +534,15 @@ def grow(base: Graph, n: int, ties: int, rewire: float, seed: int) -> Graph:
         return Graph(np.concatenate([base.indptr, np.full(n - n0, base.indptr[-1])]), base.indices)
     stream = int(Stream.GRAPH_ENTRY)
     anchor, decide, target = (np.uint64(stream_key(seed, stream, k)) for k in range(3))
-    u, v = _entrant_ties(n0, n, ties, float(rewire), anchor, decide, target)
-    ext_ptr, ext_buf = group_pairs(n, u, v, True, block_shift(n))
-    del u, v
-    sizes = _sort_dedupe_rows(ext_ptr, ext_buf)
-    sizes[:n0] += np.diff(base.indptr)
-    out_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(sizes, out=out_ptr[1:])
-    return Graph(out_ptr, _append_rows(base.indptr, base.indices, ext_ptr, ext_buf, out_ptr))
+    earlier, entrant = _entrant_ties(n0, n, ties, float(rewire), anchor, decide, target)
+    # who tied to each slot later on, in entrant order; each entrant's own ties are
+    # redrawn where its row is written, so only this direction needs grouping
+    in_ptr, in_buf = group_pairs(n, earlier, entrant, False, block_shift(n))
+    del earlier, entrant
+    indptr, indices = _grown_csr(
+        base.indptr, base.indices, n, ties, float(rewire), anchor, decide, target, in_ptr, in_buf
+    )
+    return Graph(indptr, indices)
 
 
 @numba.njit(cache=True, nogil=True)

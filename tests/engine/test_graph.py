@@ -317,3 +317,34 @@ def test_group_pairs_is_the_stable_grouping() -> None:
     order = np.argsort(keys[keep], kind="stable")
     assert np.array_equal(out, vals[keep][order])
     assert np.array_equal(ptr, np.searchsorted(keys[keep][order], np.arange(n + 1)))
+
+
+def entrant_edges(n0: int, n: int, k: int, rewire: float, seed: int):
+    """The entrants' ties by their definition (docs/model.md), one counter per tie."""
+    from sim.engine.rng import Stream, uniform_array
+
+    half, stream = k // 2, int(Stream.GRAPH_ENTRY)
+    s = np.repeat(np.arange(n0, n), half)
+    j = np.tile(np.arange(half), n - n0)
+    counter = s * half + j
+    anchor = (uniform_array(seed, stream, 0, n)[s] * s).astype(np.int64)
+    shortcut = uniform_array(seed, stream, 1, n * half)[counter] < rewire
+    far = (uniform_array(seed, stream, 2, n * half)[counter] * s).astype(np.int64)
+    return s, np.where(shortcut, far, (anchor + j) % s)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n0=st.integers(11, 300),
+    extra=st.integers(0, 300),
+    rewire=st.sampled_from([0.0, 0.1, 1.0]),
+    seed=st.integers(0, 2**40),
+)
+def test_grown_rows_match_the_edge_list_definition(n0, extra, rewire, seed) -> None:
+    ring = watts_strogatz_edge_list(n0, 10, rewire, seed)
+    rows = np.repeat(np.arange(n0), ring.degree())
+    u, v = entrant_edges(n0, n0 + extra, 10, rewire, seed)
+    expected = G.csr_from_edges(
+        n0 + extra, np.concatenate([rows, u]), np.concatenate([ring.indices, v])
+    )
+    assert same(G.small_world(n0 + extra, 10, rewire, seed, n0), expected)
