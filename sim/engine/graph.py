@@ -263,7 +263,16 @@ def _ring_row(i, n, half, moved, target, in_ptr, in_near, buf):
     for x in range(in_ptr[i], in_ptr[i + 1]):
         buf[k] = in_near[x]
         k += 1
-    for a in range(1, k):  # insertion sort: rows are short and nearly sorted
+    return _sort_distinct(buf, k)
+
+
+@numba.njit(cache=True, inline="always")
+def _sort_distinct(buf, k):
+    """Sort ``buf[:k]`` and move its distinct values to the front; returns how many.
+
+    An insertion sort: a row here is a handful of ties, often nearly sorted.
+    """
+    for a in range(1, k):
         v = buf[a]
         b = a - 1
         while b >= 0 and buf[b] > v:
@@ -437,18 +446,8 @@ def _own_ties(s, ties, rewire, anchor, decide, target, buf):
         return 0
     a = int(uniform_at(anchor, s) * s)
     for j in range(ties):
-        v = _entrant_tie(s, j, a, ties, rewire, decide, target)
-        b = j - 1
-        while b >= 0 and buf[b] > v:  # insertion sort: a handful of ties
-            buf[b + 1] = buf[b]
-            b -= 1
-        buf[b + 1] = v
-    kept = 0
-    for j in range(ties):
-        if kept == 0 or buf[j] != buf[kept - 1]:
-            buf[kept] = buf[j]
-            kept += 1
-    return kept
+        buf[j] = _entrant_tie(s, j, a, ties, rewire, decide, target)
+    return _sort_distinct(buf, ties)
 
 
 @numba.njit(cache=True, inline="always")
