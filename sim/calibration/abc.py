@@ -68,13 +68,15 @@ def natural(p: Parameter, value: float) -> float:
 
 
 def prior(p: Parameter) -> Any:
-    """The pyabc random variable of a parameter's prior (truncated to its bounds).
+    """The pyabc random variable of a parameter's prior (truncated to its range).
 
-    Log-uniform priors are returned as uniform on ``[log10 low, log10 high]``
-    (:func:`on_log_scale`).
+    The range is the bounds, or ``prior.low .. prior.high`` inside them
+    (:meth:`~sim.calibration.targets.Parameter.for_abc`). Log-uniform priors are
+    returned as uniform on ``[log10 low, log10 high]`` (:func:`on_log_scale`).
     """
     import pyabc
 
+    p = p.for_abc()
     pr = p.prior
     if on_log_scale(p):
         low, high = np.log10(p.low), np.log10(p.high)

@@ -187,14 +187,15 @@ def abc_uncertainty(
 ) -> dict[str, Any]:
     """Per parameter: weighted posterior mean, 5/50/95 % quantiles and identification.
 
-    The 90 % range's share of the prior's range, a best value at a bound; not judged when
+    The 90 % range's share of the prior's range, a best value at an end of that range
+    (:meth:`~sim.calibration.targets.Parameter.for_abc`); not judged when
     the weights rest on fewer than :data:`MIN_NEAR` effective particles.
     """
     out: dict[str, Any] = {}
     w = posterior["weight"].to_numpy(dtype=float)
     enough = len(cal.train) >= len(cal.spec.parameters)
     judged = effective_sample_size(w) >= MIN_NEAR and enough
-    for p in cal.spec.parameters:
+    for p in (q.for_abc() for q in cal.spec.parameters):
         x = posterior[p.name].to_numpy(dtype=float)
         q5, q50, q95 = weighted_quantiles(x, w, [0.05, 0.5, 0.95])
         share = _width(p, max(q5, p.low), min(q95, p.high)) if q95 > q5 else 0.0

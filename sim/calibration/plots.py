@@ -412,8 +412,8 @@ def _finish_parameter_grid(
 def posterior_figure(
     cal: Calibration, posterior: pd.DataFrame, best: dict[str, float], path: Path, text: str
 ) -> Path:
-    """Weighted posterior histogram of each parameter over its prior bounds."""
-    params = cal.spec.parameters
+    """Weighted posterior histogram of each parameter over its prior's range."""
+    params = [p.for_abc() for p in cal.spec.parameters]
     rows, cols = _grid(len(params))
     w = posterior["weight"].to_numpy(dtype=float)
     fig, axes = new_figure(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
@@ -427,7 +427,7 @@ def posterior_figure(
         if p.truth is not None:
             ax.axvline(p.truth, color="black", linestyle="--", linewidth=1.2, label="truth")
         _parameter_axis(ax, p)
-        ax.set_xlabel(f"{p.name} (x-axis = prior bounds)")
+        ax.set_xlabel(f"{p.name} (x-axis = prior range)")
         ax.set_ylabel("posterior weight")
         ax.grid(alpha=0.3)
     return _finish_parameter_grid(
@@ -444,8 +444,11 @@ def pairs(
     text: str,
     what: str,
 ) -> Path:
-    """Pairwise scatter of the parameters with their (weighted) correlation."""
-    params = cal.spec.parameters
+    """Pairwise scatter of the parameters with their (weighted) correlation.
+
+    Weighted points are an ABC posterior: the axes span the prior's range.
+    """
+    params = [p if weights is None else p.for_abc() for p in cal.spec.parameters]
     n = len(params)
     size = 2.2 if n > 3 else 2.8
     fig, axes = new_figure(n, n, figsize=(size * n + 0.4, size * n + 0.6), squeeze=False)

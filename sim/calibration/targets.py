@@ -76,6 +76,14 @@ class Prior(Spec):
     )
     mean: float | None = Field(None, description="normal: mean.")
     sd: float | None = Field(None, gt=0, description="normal: standard deviation.")
+    low: float | None = Field(
+        None,
+        description=(
+            "The prior's own lower end inside the parameter's bounds (default: low), e.g. "
+            "to sample only the basin an optimiser found; say so where the posterior is shown."
+        ),
+    )
+    high: float | None = Field(None, description="The prior's own upper end (default: high).")
 
     @model_validator(mode="after")
     def _normal_needs(self) -> Prior:
@@ -115,11 +123,21 @@ class Parameter(Spec):
             raise ValueError(
                 f"parameter {self.name}: low must be below high, got {self.low} and {self.high}"
             )
-        if self.log and "prior" not in self.model_fields_set:
-            self.prior = Prior(kind="loguniform")  # the prior follows the search scale
+        if self.log and "kind" not in self.prior.model_fields_set:
+            # the prior follows the search scale
+            self.prior = self.prior.model_copy(update={"kind": "loguniform"})
         if (self.log or self.prior.kind == "loguniform") and self.low <= 0:
             raise ValueError(f"parameter {self.name}: a log scale needs low > 0, got {self.low}")
         return self
+
+    def for_abc(self) -> Parameter:
+        """The parameter with its bounds narrowed to its prior's range (``prior.low/high``).
+
+        ABC samples, judges "at bound" and draws its histograms over this range.
+        """
+        low = self.low if self.prior.low is None else self.prior.low
+        high = self.high if self.prior.high is None else self.prior.high
+        return self.model_copy(update={"low": low, "high": high})
 
     @property
     def targets(self) -> list[str]:
@@ -700,6 +718,12 @@ def _check_parameters(path: Path, spec: TargetsFile, scenario: Scenario) -> None
                     f"{path}: parameters[{p.name}]: the scenario does not accept the bound {bound}: {exc}"
                 ) from None
         pr = p.prior
+        q = p.for_abc()
+        if not p.low <= q.low < q.high <= p.high:
+            raise UserError(
+                f"{path}: parameters[{p.name}].prior: expected low < high inside the bounds "
+                f"[{p.low}, {p.high}], got {q.low} .. {q.high}"
+            )
         if pr.kind == "normal" and not p.low <= (pr.mean or 0.0) <= p.high:
             raise UserError(
                 f"{path}: parameters[{p.name}].prior.mean: expected a value in [{p.low}, {p.high}], got {pr.mean}"

@@ -102,3 +102,41 @@ def test_local_transition_and_own_replications(targets, tmp_path, monkeypatch):
     out = run_abc(_cal(targets, transition="local", replications=2, generations=2), tmp_path / "a")
     assert made and out.generations["generation"].tolist() == [0, 1]
     assert set(reps) == {2} and out.posterior["weight"].sum() == pytest.approx(1.0)
+
+
+def test_a_prior_range_narrows_what_abc_samples_and_judges(tmp_path):
+    """``prior.low/high``: particles stay inside it; bounds at its ends are flagged there."""
+    from sim.calibration.outputs import abc_uncertainty
+
+    def basin(raw):
+        raw["parameters"][0]["prior"] = {"low": 0.05, "high": 0.12}
+        raw["parameters"][1].update({"log": False, "prior": {"kind": "uniform", "low": -3.0}})
+
+    targets = write_calibration(tmp_path / "cal", change=basin)
+    cal = _cal(targets)
+    c_base = cal.spec.parameters[0]
+    assert (c_base.low, c_base.high) == (0.0, 0.25)  # the search keeps its bounds
+    assert (c_base.for_abc().low, c_base.for_abc().high) == (0.05, 0.12)
+    assert cal.spec.parameters[1].for_abc().high == -0.5  # an end left out: the bound
+    out = run_abc(cal, tmp_path / "a")
+    assert out.posterior["c_base"].between(0.05, 0.12).all()
+    assert out.posterior["beta_price"].between(-3.0, -0.5).all()
+    edge = {"c_base": 0.12, "beta_price": -2.0}
+    unc = abc_uncertainty(cal, out.posterior, edge)
+    assert unc["c_base"]["at_bound"] == "high"
+
+
+def test_a_log_parameter_keeps_its_log_prior_when_given_a_range():
+    p = Parameter(name="b", path="x", low=0.01, high=1.0, log=True, prior=Prior(low=0.1))
+    assert p.prior.kind == "loguniform"
+    rv = prior(p)  # uniform in log10: -1 .. 0
+    assert rv.cdf(-1.0) == 0.0 and rv.cdf(-0.5) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("rng", [{"low": -0.1}, {"low": 0.2, "high": 0.1}, {"high": 0.3}])
+def test_a_prior_range_outside_the_bounds_is_refused(tmp_path, rng):
+    def bad(raw):
+        raw["parameters"][0]["prior"] = rng
+
+    with pytest.raises(UserError, match=r"parameters\[c_base\]\.prior: expected low < high"):
+        load_calibration(write_calibration(tmp_path / "cal", change=bad))
