@@ -142,7 +142,7 @@ def _experience_chunk(c, n, now, private, market, beh, key):
         o, s, g, p = now.operator[i], private.segment[i], now.handset_gen[i], private.plan[i]
         if o == NO_OPERATOR:
             continue
-        price = own_price(market.plans[p], 0.3, private.retention_discount[i])
+        price = own_price(market.plans, p, 0.3, private.retention_discount[i])
         v = perceived_value(
             o,
             g,
@@ -157,7 +157,8 @@ def _experience_chunk(c, n, now, private, market, beh, key):
             market.tiers,
         )
         lock = lockin(
-            market.plans[p],
+            market.plans,
+            p,
             private.contract_left[i],
             private.tenure[i],
             private.trust[i],
@@ -280,7 +281,8 @@ def _account_chunk(c, n, now, private, market, beh, acc):
             private.contract_left[i],
         )
         lock = lockin(
-            market.plans[p],
+            market.plans,
+            p,
             cl,
             ten,
             private.trust[i],

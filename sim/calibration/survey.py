@@ -346,7 +346,8 @@ def _respondent_kernel(slots, now, private, ties, market, beh, mean_field, adopt
         )
         discount = private.retention_discount[i] if private.retention_left[i] > 0 else 0.0
         lock = lockin(
-            plans[p],
+            plans,
+            p,
             private.contract_left[i],
             private.tenure[i],
             private.trust[i],

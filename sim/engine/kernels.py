@@ -95,6 +95,8 @@ from sim.engine.tiecounts import count_columns, counted_signals, tally_ties
 _JIT = {"cache": True, "nogil": True}
 _INLINE = {"cache": True, "inline": "always"}  # small per-subscriber helpers
 _CALL = {"cache": True}  # larger helpers, called
+# Called helpers that allocate nothing: compiled without reference counting
+_CALL_NO_REFS = {"cache": True, "_nrt": False}
 
 
 @numba.njit(cache=True)
@@ -200,9 +202,14 @@ def tier_benefit(o, tenure, spend, tiers):
 
 
 @numba.njit(**_INLINE)
-def own_price(p, f_own, discount):
-    """Monthly price ``fee * (1 - onnet * f) * (1 - discount)`` of plan row ``p``."""
-    return p[P_FEE] * (1.0 - p[P_ONNET] * f_own) * (1.0 - discount)
+def own_price(plans, p, f_own, discount):
+    """Monthly price ``fee * (1 - onnet * f) * (1 - discount)`` of plan row ``p``.
+
+    Helpers take ``plans`` and a row number, not the row ``plans[p]``: a row is a new
+    array view, and numba counts references to ``plans`` for it with atomic
+    instructions that the two threads contend for (docs/performance.md).
+    """
+    return plans[p, P_FEE] * (1.0 - plans[p, P_ONNET] * f_own) * (1.0 - discount)
 
 
 @numba.njit(**_INLINE)
@@ -221,7 +228,7 @@ def perceived_value(o, g, price, s, tenure, spend, beh, seg, ops, eff_q, tiers):
 
 # --------------------------------------------------------------------------- step 4
 @numba.njit(**_INLINE)
-def contract_buyout(p, contract_left):
+def contract_buyout(plans, p, contract_left):
     """What leaving plan row ``p`` with ``contract_left`` months to go costs (currency).
 
     The early-termination fee (flat, or times months left / contract months when
@@ -230,25 +237,25 @@ def contract_buyout(p, contract_left):
     """
     if contract_left <= 0:
         return 0.0
-    cm = p[P_CONTRACT]
-    money = p[P_ETF]
-    if p[P_ETF_DECLINING] != 0.0 and cm > 0:
+    cm = plans[p, P_CONTRACT]
+    money = plans[p, P_ETF]
+    if plans[p, P_ETF_DECLINING] != 0.0 and cm > 0:
         money *= contract_left / cm
-    money += p[P_ETF_SHARE] * p[P_FEE] * contract_left
+    money += plans[p, P_ETF_SHARE] * plans[p, P_FEE] * contract_left
     if cm > 0:
-        money += p[P_SUBSIDY] * contract_left / cm
+        money += plans[p, P_SUBSIDY] * contract_left / cm
     return money
 
 
 @numba.njit(**_INLINE)
-def lockin(p, contract_left, tenure, trust, bundled, s, beh, seg, ktab):
+def lockin(plans, p, contract_left, tenure, trust, bundled, s, beh, seg, ktab):
     """Step 4: (economic, knowledge, emotional) lock-in in utility units.
 
     Economic money terms (:func:`contract_buyout`, number change, bundle) are divided by
     the segment's reference price and scaled by its price sensitivity; knowledge comes
     from the tenure lookup ``ktab``.
     """
-    money = contract_buyout(p, contract_left)
+    money = contract_buyout(plans, p, contract_left)
     if beh.portability == 0.0:
         money += beh.number_change_cost
     if bundled:
@@ -260,7 +267,7 @@ def lockin(p, contract_left, tenure, trust, bundled, s, beh, seg, ktab):
 
 # --------------------------------------------------------------------------- step 6 helpers
 @numba.njit(**_INLINE)
-def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, seg, ops, eff_q, dev_cost):
+def plan_utility(j, plans, p, g, f_j, discount, new_contract, s, beh, seg, ops, eff_q, dev_cost):
     """Plan part of ``U_ij``: price, handset, quality and technology terms.
 
     Returns ``(utility, handset generation after taking the plan)``. A new contract on a
@@ -269,14 +276,14 @@ def plan_utility(j, p, g, f_j, discount, new_contract, s, beh, seg, ops, eff_q, 
     (``new_contract`` False) never upgrades.
     """
     ref = seg[s, S_REF]
-    price = p[P_FEE] * (1.0 - p[P_ONNET] * f_j) * (1.0 - discount)
-    gp = int(p[P_GEN])
+    price = plans[p, P_FEE] * (1.0 - plans[p, P_ONNET] * f_j) * (1.0 - discount)
+    gp = int(plans[p, P_GEN])
     g_after = g
     u = seg[s, S_PRICE] * beh.beta_price * price / ref
     if gp > g:
         u += seg[s, S_INNOV] * beh.beta_tech
         if new_contract:
-            net = p[P_SUBSIDY] - dev_cost[j, gp]
+            net = plans[p, P_SUBSIDY] - dev_cost[j, gp]
             u += seg[s, S_PRICE] * beh.beta_subsidy * net / ref
             g_after = gp
     u += seg[s, S_QUALITY] * beh.beta_quality * (eff_q[j, g_after] + ops[j, O_SERVICE])
@@ -334,7 +341,7 @@ def plan_nest(j, g, f_j, s, only_gen, rank, beh, market, scratch):
         plan_u[p] = -np.inf
         if not plan_open(p, s, only_gen, plans, eligible):
             continue
-        u, g_after = plan_utility(j, plans[p], g, f_j, 0.0, True, s, beh, seg, ops, eff_q,
+        u, g_after = plan_utility(j, plans, p, g, f_j, 0.0, True, s, beh, seg, ops, eff_q,
                                   dev_cost)
         if g_after > g:
             u += handset_access(j, g_after, s, rank, beh, potential, dev_avail)
@@ -373,7 +380,7 @@ def draw_plan(j, u_plan, total, market, scratch):
     return best, best_g
 
 
-@numba.njit(**_CALL)
+@numba.njit(**_CALL_NO_REFS)
 def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
     """Operator ``j``'s offer (:func:`plan_nest`), the plan drawn with ``u_plan`` if a nest.
 
@@ -386,7 +393,7 @@ def best_plan(j, g, f_j, s, only_gen, rank, u_plan, beh, market, scratch):
     return p, value, g_after
 
 
-@numba.njit(**_CALL)
+@numba.njit(**_CALL_NO_REFS)
 def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_plan, beh,
            market, scratch):
     """Step 6: multinomial-logit choice among available operators.
@@ -409,7 +416,7 @@ def choose(o, g, s, rank, lock, cur_plan, cur_discount, adv, back, u_choice, u_p
     for j in range(n_ops):
         util[j] = -np.inf
         if j == o:
-            u, g_after = plan_utility(j, market.plans[cur_plan], g, f[j], cur_discount, False,
+            u, g_after = plan_utility(j, market.plans, cur_plan, g, f[j], cur_discount, False,
                                       s, beh, seg, ops, market.eff_q, market.dev_cost)
             scratch.plan_of[j] = cur_plan
         else:
@@ -556,7 +563,7 @@ def migration_ruled_out(u, o, s, newer_share, beh, seg, ops, dev_avail):
     return u >= bass_pull(newer_share, s, beh, seg) * (avail * 2.0)
 
 
-@numba.njit(**_CALL)
+@numba.njit(**_CALL_NO_REFS)
 def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, market,
                     scratch):
     """Step 8 for a customer of ``o`` on plan ``p`` with a generation-``g`` handset.
@@ -577,8 +584,8 @@ def migration_offer(o, g, p, s, rank, discount, f_o, newer_share, u_plan, beh, m
     if mp >= 0:
         sub = plans[mp, P_SUBSIDY]
         seg, ops, eff_q, dev_cost = market.seg, market.ops, market.eff_q, market.dev_cost
-        u_up, _ = plan_utility(o, plans[mp], g, f_o, 0.0, True, s, beh, seg, ops, eff_q, dev_cost)
-        u_stay, _ = plan_utility(o, plans[p], g, f_o, discount, False, s, beh, seg, ops, eff_q,
+        u_up, _ = plan_utility(o, plans, mp, g, f_o, 0.0, True, s, beh, seg, ops, eff_q, dev_cost)
+        u_stay, _ = plan_utility(o, plans, p, g, f_o, discount, False, s, beh, seg, ops, eff_q,
                                  dev_cost)
         gain = u_up - u_stay
     pr = migration_probability(newer_share, sub, gain, market.dev_avail[o, newest], s, beh,
@@ -633,7 +640,7 @@ def account_levels(o, s, p, g, sat, lock, f_o, discount, spend, cl, tenure, bund
     add_cohorts(o, p, cl, tenure, spend, bundled, X_SUBS, plans, tiers, coh)
     cnt[o, s, C_SUBS] += 1
     cnt[o, s, C_GEN2 + g - 2] += 1
-    list_price = own_price(plans[p], f_o, 0.0) * spend
+    list_price = own_price(plans, p, f_o, 0.0) * spend
     sm[o, s, F_REVENUE] += list_price * (1.0 - discount)
     sm[o, s, F_RETENTION] += list_price * discount
     sm[o, s, F_SAT] += sat
@@ -751,7 +758,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                 left_from[i] = NO_OPERATOR  # out of the market: no rival to win back from
                 ccnt[o, s, C_CHURN] += 1
                 ccnt[o, s, C_DISCONNECT] += 1
-                add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, market.tiers,
+                add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, tiers,
                             ccoh)
                 continue
             # step 3: experience and satisfaction (a service failure costs both)
@@ -763,7 +770,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                     ccnt[o, s, C_FAILURES] += 1
                 fails = (1.0 - beh.failure_decay) * failures[i] + fail
             discount = retention_discount[i] if ret > 0 else 0.0
-            price = own_price(plans[p], f[o], discount)
+            price = own_price(plans, p, f[o], discount)
             value = perceived_value(o, g, price, s, ten, spend_i, beh, seg, ops, eff_q, tiers)
             expect = expectation[i]
             d = value - expect
@@ -775,7 +782,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
             tr -= beh.theta_down * max(-d - beh.eps, 0.0) + beh.failure_trust_loss * fail
             tr = max(0.0, tr)
             # step 4: lock-in
-            lock = lockin(plans[p], cl, ten, tr, bundled[i], s, beh, seg, ktab)
+            lock = lockin(plans, p, cl, ten, tr, bundled[i], s, beh, seg, ktab)
             # step 5: consideration (and annoyance from the own operator's contacts)
             excess = max(0.0, ops[o, O_CONTACTS] - beh.annoyance_tolerance)
             annoyance[i] = (
@@ -801,19 +808,19 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                 # step 7: switch
                 np_ = scratch.plan_of[j]
                 g2 = scratch.gen_of[j]
-                add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, market.tiers,
+                add_cohorts(o, p, cl, ten, spend_i, bundled[i], X_CHURN, plans, tiers,
                             ccoh)
                 _join(i, j, np_, g, g2, f[j], beh, market, nxt_c, private_c, csm)
                 since_left[i] = 0
                 if j == back:  # won back: the programme's discount from next month
                     ccnt[j, s, C_WINBACKS] += 1
-                    retention_left[i] = int(market.retention[j, R_OFFER_MONTHS])
-                    retention_discount[i] = market.retention[j, R_DISCOUNT]
+                    retention_left[i] = int(retention[j, R_OFFER_MONTHS])
+                    retention_discount[i] = retention[j, R_DISCOUNT]
                     left_from[i] = NO_OPERATOR
                 else:
                     left_from[i] = o
                 add_cohorts(j, np_, contract_left[i], 0, spend_i, bundled[i], X_ADDS, plans,
-                            market.tiers, ccoh)
+                            tiers, ccoh)
                 sw_n[i] = 1
                 ccnt[o, s, C_CHURN] += 1
                 ccnt[o, s, C_SWITCH_OUT] += 1
@@ -824,8 +831,8 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                 cflows[o, j] += 1
                 if cl > 0:  # left inside a contract: bought it out
                     ccnt[o, s, C_BUYOUT] += 1
-                    csm[o, s, F_BUYOUT] += contract_buyout(plans[p], cl)
-                lock = lockin(plans[np_], contract_left[i], 0, trust[i], bundled[i], s, beh, seg,
+                    csm[o, s, F_BUYOUT] += contract_buyout(plans, p, cl)
+                lock = lockin(plans, np_, contract_left[i], 0, trust[i], bundled[i], s, beh, seg,
                               ktab)
                 account_levels(j, s, np_, g2, sat_n[i], lock, f[j], 0.0, spend_i,
                                contract_left[i], 0, bundled[i], plans, tiers, ccnt, csm, ccoh)
@@ -869,12 +876,12 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                     csm[o, s, F_SUBSIDY] += sub
             gen_n[i] = g2
             contract_left[i] = cl
-            lock = lockin(plans[p], cl, tenure[i], tr, bundled[i], s, beh, seg, ktab)
+            lock = lockin(plans, p, cl, tenure[i], tr, bundled[i], s, beh, seg, ktab)
             account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, cl, tenure[i],
                            bundled[i], plans, tiers, ccnt, csm, ccoh)
 
 
-@numba.njit(**_CALL)
+@numba.njit(**_CALL_NO_REFS)
 def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
     """Step 7 for a subscriber who takes plan ``p`` of operator ``j`` (switch or entry)."""
     plans = market.plans
@@ -886,7 +893,7 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
     private.contract_left[i] = int(plans[p, P_CONTRACT])
     private.trust[i] = beh.trust_0
     nxt.satisfaction[i] = beh.sat_0
-    price = own_price(plans[p], f_j, 0.0)
+    price = own_price(plans, p, f_j, 0.0)
     spend_i = private.spend[i] * market.seg[s, S_SPEND]
     value = perceived_value(j, g2, price, s, 0, spend_i, beh, market.seg, market.ops,
                             market.eff_q, market.tiers)
@@ -900,7 +907,7 @@ def _join(i, j, p, g, g2, f_j, beh, market, nxt, private, csm):
         csm[j, s, F_SUBSIDY] += plans[p, P_SUBSIDY]
 
 
-@numba.njit(**_CALL)
+@numba.njit(**_CALL_NO_REFS)
 def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, ccnt, csm, ccoh):
     """A market entrant picks an operator by the logit, without lock-in, and joins it."""
     j = choose(NO_OPERATOR, g, s, private.adopt_rank[i] / ADOPT_RANKS, 0.0, 0, 0.0, adv, -1,
@@ -919,7 +926,7 @@ def _enter(i, s, g, adv, u_choice, u_plan, beh, market, scratch, nxt, private, c
     nxt.switched[i] = 0
     ccnt[j, s, C_ADDS] += 1
     ccnt[j, s, C_ENTRANTS] += 1
-    lock = lockin(market.plans[p], private.contract_left[i], 0, private.trust[i],
+    lock = lockin(market.plans, p, private.contract_left[i], 0, private.trust[i],
                   private.bundled[i], s, beh, market.seg, market.ktab)
     spend_i = private.spend[i] * market.seg[s, S_SPEND]
     cl, bundled = private.contract_left[i], private.bundled[i]
@@ -963,10 +970,10 @@ def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_
         spend_i = private.spend[i] * seg[s, S_SPEND]
         discount = private.retention_discount[i] if private.retention_left[i] > 0 else 0.0
         if set_expectation:
-            price = own_price(plans[p], f[o], discount)
+            price = own_price(plans, p, f[o], discount)
             private.expectation[i] = perceived_value(o, g, price, s, ten, spend_i, beh, seg, ops,
                                                      eff_q, tiers)
-        lock = lockin(plans[p], private.contract_left[i], ten, private.trust[i],
+        lock = lockin(plans, p, private.contract_left[i], ten, private.trust[i],
                       private.bundled[i], s, beh, seg, market.ktab)
         account_levels(o, s, p, g, now.satisfaction[i], lock, f[o], discount, spend_i,
                        private.contract_left[i], ten, private.bundled[i], plans, tiers,
