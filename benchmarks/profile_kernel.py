@@ -375,8 +375,8 @@ def profile(n: int, scenario: str = "scenarios/china_3g_2009.yaml", warm_months:
         "the same from the tie counts kept (what the kernel reads)": _cpu(
             _counted, n, model.tie_counts, st.now, mf, n_ops
         ),
-        "tie counts' update after the month (serial)": _cpu(
-            update_tie_counts, n, st.nxt, st.now, ties, model.tie_counts.copy()
+        "tie counts' update after the month (one range of rows)": _cpu(
+            update_tie_counts, n, st.nxt, st.now, ties, model.tie_counts.copy(), 1
         ),
         "experience, lock-in, offer seen, consideration (steps 3-5)": _cpu(
             _experience, n, st.now, st.private, market, beh, key

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.market.operators import leave_probability
+from sim.market.operators import leave_scale
 from sim.metrics import (
     RISK_METRICS,
     RISK_QUANTILES,
@@ -55,10 +55,11 @@ def risk_summary(model: MonthlyModel, risk: np.ndarray, operator: np.ndarray) ->
     n_ops = model.counts.shape[1]
     out = np.zeros((n_ops, 2 + len(QUANTILES) + len(THRESHOLDS)))
     for j in range(n_ops):
-        mine = operator == j
-        if not mine.any():
+        scores = risk[operator == j]
+        if not scores.size:
             continue
-        leave = leave_probability(risk, mine, model.counts, j, 1.0, model.month)[mine]
+        scale = leave_scale(float(scores.mean()), model.counts, j, 1.0, model.month)
+        leave = np.minimum(1.0, scores * scale)  # leave_probability, on its customers only
         out[j, 0] = leave.size
         out[j, 1] = leave.mean()
         out[j, 2 : 2 + len(QUANTILES)] = np.quantile(leave, QUANTILES)

@@ -86,7 +86,6 @@ from sim.engine.layout import (
     X_CHURN,
     X_SUBS,
 )
-from sim.engine.prefetch import PREFETCH_AHEAD, prefetch_ties
 from sim.engine.records import Scratch
 from sim.engine.rng import uniform_at
 from sim.engine.state import Private, Visible
@@ -981,25 +980,23 @@ def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_
 
 
 @numba.njit(parallel=True, **_JIT)
-def churn_risk_kernel(n_active, now, private, ties, beh, mean_field, n_ops):
+def churn_risk_kernel(n_active, now, private, tie_counts, beh, mean_field, n_ops):
     """Step 2 risk score of every customer (float64, one per slot; -1 for empty slots).
 
-    ``risk = w_sat*(1 - sat) + w_exp*[contract ends within 2 months] + w_soc*switched_ties``.
+    ``risk = w_sat*(1 - sat) + w_exp*[contract ends within 2 months] + w_soc*switched_ties``,
+    the switched ties from the tie counts kept for ``now`` (:mod:`sim.engine.tiecounts`).
     """
     risk = np.empty(n_active)
     for c in numba.prange(n_chunks(n_active)):
         f = np.empty(n_ops)
         ties_on = np.empty(n_ops)
-        row = np.empty((1, count_columns(n_ops)), dtype=np.int64)
         end = min(n_active, (c + 1) * CHUNK)
         for i in range(c * CHUNK, end):
-            if not mean_field.active:
-                prefetch_ties(i + PREFETCH_AHEAD, end, ties, now)
             if now.operator[i] == NO_OPERATOR:
                 risk[i] = -1.0
                 continue
             g = now.handset_gen[i]
-            sw_share, _ = social_counts(i, g, ties, now, mean_field, f, ties_on, row)
+            sw_share, _ = counted_signals(tie_counts, i, g, mean_field, f, ties_on)
             ending = 1.0 if 0 < private.contract_left[i] <= 2 else 0.0
             risk[i] = (
                 beh.risk_w_satisfaction * (1.0 - now.satisfaction[i])

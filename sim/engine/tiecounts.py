@@ -79,28 +79,45 @@ def _add_tie(counts, i, j, switched, g, sign):
         counts[i, TC_GEN + g - GEN_FIRST] += sign
 
 
-@numba.njit(cache=True, nogil=True)
-def update_tie_counts(n, old, new, ties, counts):
+@numba.njit(cache=True, parallel=True, nogil=True)
+def changed_slots(n, old, new):
+    """Slots ``0..n-1`` whose operator, handset or switched flag differ, in order."""
+    differs = np.empty(n, dtype=np.bool_)
+    for i in numba.prange(n):
+        differs[i] = (
+            old.operator[i] != new.operator[i]
+            or old.switched[i] != new.switched[i]
+            or old.handset_gen[i] != new.handset_gen[i]
+        )
+    return np.flatnonzero(differs)
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def update_tie_counts(n, old, new, ties, counts, parts):
     """Move the counts from month ``old`` to month ``new`` (slots ``0..n-1`` may differ).
 
     For each slot whose operator, handset or switched flag changed, its old state is
     removed from its ties' counts and its new state added (the graph is undirected: ``i``
-    is a tie of each of its ties). One serial pass: the changed slots are a few per cent.
-    Returns the number of changed slots.
+    is a tie of each of its ties). The cost is the scattered writes to the ties' rows,
+    so the rows are split into ``parts`` ranges (one per thread) and each range's
+    updates are applied by one thread: no two threads write a row, and integer counts
+    commute, so the result is the same for any ``parts`` and thread count. Returns the
+    number of changed slots.
     """
-    changed = 0
-    for i in range(n):
-        j0, j1 = old.operator[i], new.operator[i]
-        s0, s1 = old.switched[i], new.switched[i]
-        g0, g1 = old.handset_gen[i], new.handset_gen[i]
-        if j0 == j1 and s0 == s1 and g0 == g1:
-            continue
-        changed += 1
-        for e in range(ties.indptr[i], ties.indptr[i + 1]):
-            k = ties.indices[e]
-            _add_tie(counts, k, j0, s0, g0, -1)
-            _add_tie(counts, k, j1, s1, g1, 1)
-    return changed
+    changed = changed_slots(n, old, new)
+    rows = -(-n // parts)
+    for part in numba.prange(parts):
+        lo, hi = part * rows, min(n, (part + 1) * rows)
+        for i in changed:
+            j0, j1 = old.operator[i], new.operator[i]
+            s0, s1 = old.switched[i], new.switched[i]
+            g0, g1 = old.handset_gen[i], new.handset_gen[i]
+            for e in range(ties.indptr[i], ties.indptr[i + 1]):
+                k = ties.indices[e]
+                if lo <= k < hi:
+                    _add_tie(counts, k, j0, s0, g0, -1)
+                    _add_tie(counts, k, j1, s1, g1, 1)
+    return changed.size
 
 
 @numba.njit(cache=True, inline="always")

@@ -95,7 +95,9 @@ class MarketModel(MonthlyModel):
             acc,
         )
         if not self.mean_field.active:
-            update_tie_counts(n_after, st.now, st.nxt, self.graph.ties, self.tie_counts)
+            update_tie_counts(
+                n_after, st.now, st.nxt, self.graph.ties, self.tie_counts, numba.get_num_threads()
+            )
         tick = self._lap("subscribers", tick)
 
         self.counts[t], self.sums[t], self.flows[t], self.cohorts[t] = acc.total()
@@ -136,7 +138,7 @@ class MarketModel(MonthlyModel):
             st.n_active,
             st.now,
             st.private,
-            self.graph.ties,
+            self.tie_counts,
             self.tables.behaviour(),
             self.mean_field,
             self.tables.n_operators,

@@ -46,11 +46,15 @@ def leave_probability(
     month completed (``last``): ``min(1, risk / mean risk of its customers x churn x
     months)``. With no churn observed yet (month 1) every chance is 0.
     """
+    mean = risk[customers].mean() if customers.any() else 0.0
+    return np.minimum(1.0, risk * leave_scale(mean, counts, row, months, last))
+
+
+def leave_scale(mean_risk: float, counts: np.ndarray, row: int, months: float, last: int) -> float:
+    """What :func:`leave_probability` multiplies a score by: ``churn x months / mean risk``."""
     subs = counts[last - 1, row, :, L.C_SUBS].sum() if last >= 1 else 0
     churn = counts[last, row, :, L.C_CHURN].sum() / subs if subs > 0 else 0.0
-    mean = risk[customers].mean() if customers.any() else 0.0
-    scale = churn * months / mean if mean > 0.0 else 0.0
-    return np.minimum(1.0, risk * scale)
+    return churn * months / mean_risk if mean_risk > 0.0 else 0.0
 
 
 class OperatorAgent(mesa.Agent):

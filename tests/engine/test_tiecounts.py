@@ -1,3 +1,4 @@
+import numba
 import numpy as np
 import pytest
 
@@ -57,7 +58,18 @@ def test_counts_are_what_the_ties_show(graph: G.Graph) -> None:
             assert counts[i, TC_GEN + g - GEN_FIRST] == np.sum(now.handset_gen[on] == g)
 
 
-def test_updating_from_the_changed_slots_gives_a_fresh_count(graph: G.Graph) -> None:
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_updating_from_the_changed_slots_gives_a_fresh_count(graph: G.Graph, threads) -> None:
+    """On any thread count: each thread writes only its own range of rows."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        _update_and_compare(graph)
+    finally:
+        numba.set_num_threads(before)
+
+
+def _update_and_compare(graph: G.Graph) -> None:
     rng = np.random.default_rng(2)
     old = _state(rng)
     counts = _counted(graph, old)
@@ -67,7 +79,7 @@ def test_updating_from_the_changed_slots_gives_a_fresh_count(graph: G.Graph) -> 
     new.operator[changed[50:70]] = NO_OPERATOR  # leavers
     new.handset_gen[changed[70:120]] = 5  # migrants (some already on 5: no change)
     new.switched[changed[120:]] ^= 1
-    n_changed = update_tie_counts(N, old, new, graph.ties, counts)
+    n_changed = update_tie_counts(N, old, new, graph.ties, counts, numba.get_num_threads())
     assert np.array_equal(counts, _counted(graph, new))
     differs = (old.operator != new.operator) | (old.handset_gen != new.handset_gen)
     assert n_changed == np.sum(differs | (old.switched != new.switched))
