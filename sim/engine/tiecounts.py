@@ -105,9 +105,10 @@ def update_tie_counts(n, old, new, ties, counts, parts):
     number of changed slots.
     """
     changed = changed_slots(n, old, new)
-    rows = -(-n // parts)
+    slots = counts.shape[0]  # ties reach every slot, later entrants' too
+    rows = -(-slots // parts)
     for part in numba.prange(parts):
-        lo, hi = part * rows, min(n, (part + 1) * rows)
+        lo, hi = part * rows, min(slots, (part + 1) * rows)
         for i in changed:
             j0, j1 = old.operator[i], new.operator[i]
             s0, s1 = old.switched[i], new.switched[i]

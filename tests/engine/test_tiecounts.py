@@ -60,7 +60,8 @@ def test_counts_are_what_the_ties_show(graph: G.Graph) -> None:
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_updating_from_the_changed_slots_gives_a_fresh_count(graph: G.Graph, threads) -> None:
-    """On any thread count: each thread writes only its own range of rows."""
+    """On any thread count (each thread writes only its own range of rows), and for the
+    rows of slots above those in the market (future entrants: ties of today's)."""
     before = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
@@ -74,12 +75,13 @@ def _update_and_compare(graph: G.Graph) -> None:
     old = _state(rng)
     counts = _counted(graph, old)
     new = Visible(*(a.copy() for a in old))
-    changed = rng.choice(N, 150, replace=False)
+    n = N - 300  # slots in the market; later ones (future entrants) are ties too
+    changed = rng.choice(n, 150, replace=False)
     new.operator[changed[:50]] = rng.integers(0, N_OPS, 50)  # switchers and entrants
     new.operator[changed[50:70]] = NO_OPERATOR  # leavers
     new.handset_gen[changed[70:120]] = 5  # migrants (some already on 5: no change)
     new.switched[changed[120:]] ^= 1
-    n_changed = update_tie_counts(N, old, new, graph.ties, counts, numba.get_num_threads())
+    n_changed = update_tie_counts(n, old, new, graph.ties, counts, numba.get_num_threads())
     assert np.array_equal(counts, _counted(graph, new))
     differs = (old.operator != new.operator) | (old.handset_gen != new.handset_gen)
     assert n_changed == np.sum(differs | (old.switched != new.switched))
