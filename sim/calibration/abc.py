@@ -134,6 +134,7 @@ class AbcOutcome:
         ran_now: evaluations in this session.
         seconds: wall time of this session.
         workers: concurrent evaluations used.
+        stopped: why pyabc stopped before its budget or generations (None: it did not).
     """
 
     posterior: pd.DataFrame
@@ -142,6 +143,7 @@ class AbcOutcome:
     ran_now: int
     seconds: float
     workers: int
+    stopped: str | None = None
 
     def best(self, names: list[str]) -> dict[str, float]:
         """The accepted particle closest to the data (ties: the first)."""
@@ -173,6 +175,7 @@ def run_abc(
     started = time.perf_counter()
     obs, _, _ = arrays(cal.moments)
     observed = {f"m{k}": float(v) for k, v in enumerate(obs)}
+    stopped = None
     with _sampler(workers, executor, scheduler) as (sampler, n_workers):
         abc = pyabc.ABCSMC(
             Model(cal),
@@ -200,14 +203,25 @@ def run_abc(
                 _progress(sampler, before, abc_set.simulations, progress),
             ):
                 warnings.simplefilter("ignore")
-                history = abc.run(
-                    minimum_epsilon=abc_set.min_epsilon,
-                    max_nr_populations=generations_left,
-                    max_total_nr_simulations=abc_set.simulations,
-                    # caps one generation at the remaining budget: pyabc checks the total
-                    # only between generations, and a low acceptance rate could run on
-                    min_acceptance_rate=abc_set.population / budget_left,
-                )
+                try:
+                    history = abc.run(
+                        minimum_epsilon=abc_set.min_epsilon,
+                        max_nr_populations=generations_left,
+                        max_total_nr_simulations=abc_set.simulations,
+                        # caps one generation at the remaining budget: pyabc checks the
+                        # total only between generations, and a low acceptance rate could
+                        # run on
+                        min_acceptance_rate=abc_set.population / budget_left,
+                    )
+                except np.linalg.LinAlgError as exc:
+                    # a perturbation kernel's covariance broke (degenerate weights): keep
+                    # the generations finished, and say so
+                    history = abc.history
+                    stopped = (
+                        f"stopped in generation {int(history.max_t) + 1}: pyabc's perturbation "
+                        f"kernel failed ({exc}); the posterior is generation "
+                        f"{int(history.max_t)}'s"
+                    )
     seconds = time.perf_counter() - started
     total = int(history.total_nr_simulations)
     if history.max_t < 0:
@@ -221,6 +235,7 @@ def run_abc(
         ran_now=total - before,
         seconds=seconds,
         workers=n_workers,
+        stopped=stopped,
     )
 
 

@@ -144,6 +144,7 @@ def _calibrate_into(
             "simulations": outcome.simulations,
             "seconds": round(outcome.seconds, 2),
             "workers": outcome.workers,
+            "stopped": outcome.stopped,
         }
         extra: dict[str, Any] = {"posterior": outcome.posterior, "generations": outcome.generations}
     else:

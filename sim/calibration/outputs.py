@@ -214,13 +214,17 @@ def abc_uncertainty(
 
 
 def abc_convergence(
-    cal: Calibration, posterior: pd.DataFrame, generations: pd.DataFrame
+    cal: Calibration,
+    posterior: pd.DataFrame,
+    generations: pd.DataFrame,
+    stopped: str | None = None,
 ) -> dict[str, Any]:
     """Whether ABC-SMC converged, and why not.
 
     Converged: the threshold has settled (its last generation lowered it by less than
     :data:`EPSILON_SETTLED`, or it reached ``min_epsilon``) and the last population's
     weights rest on at least :data:`ESS_SHARE` of its particles (effective sample size).
+    ``stopped`` (:attr:`~sim.calibration.abc.AbcOutcome.stopped`) is a reason too.
     """
     abc = cal.settings.abc
     eps = generations["epsilon"].to_numpy(dtype=float)
@@ -236,6 +240,8 @@ def abc_convergence(
             f"the weights rest on {ess:.1f} effective particles of {abc.population}; "
             "the posterior ranges mean little"
         )
+    if stopped:
+        reasons.append(stopped)
     last = generations.iloc[-1]
     return {
         "converged": not reasons,
@@ -312,7 +318,7 @@ def write_outputs(
         atomic_write(out / "generations.csv", lambda p: generations.to_csv(p, index=False))
         uncertainty = abc_uncertainty(cal, posterior, best)
         corr = correlations(posterior, names, posterior["weight"].to_numpy())
-        convergence = abc_convergence(cal, posterior, generations)
+        convergence = abc_convergence(cal, posterior, generations, session.get("stopped"))
     summary = _summary(cal, best, fit, check, uncertainty, corr, session, trials, generations)
     summary["abc_convergence"] = convergence
     summary["search_warnings"] = search_warnings(cal, trials, profile)

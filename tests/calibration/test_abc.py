@@ -140,3 +140,23 @@ def test_a_prior_range_outside_the_bounds_is_refused(tmp_path, rng):
 
     with pytest.raises(UserError, match=r"parameters\[c_base\]\.prior: expected low < high"):
         load_calibration(write_calibration(tmp_path / "cal", change=bad))
+
+
+def test_a_failed_perturbation_kernel_keeps_the_generations_done(targets, tmp_path, monkeypatch):
+    """pyabc's LinAlgError (degenerate weights) ends the run with the last generation's posterior."""
+    import pyabc
+
+    from sim.calibration.outputs import abc_convergence
+
+    first = run_abc(_cal(targets), tmp_path / "a")
+
+    def broken(self, *args, **kwargs):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    monkeypatch.setattr(pyabc.ABCSMC, "run", broken)
+    cal = _cal(targets, generations=2)
+    out = run_abc(cal, tmp_path / "a", resume=True)
+    assert out.stopped is not None and "generation 1" in out.stopped
+    assert out.posterior.equals(first.posterior) and out.ran_now == 0
+    verdict = abc_convergence(cal, out.posterior, out.generations, out.stopped)
+    assert not verdict["converged"] and out.stopped in verdict["warnings"]
