@@ -183,7 +183,7 @@ def run_abc(
             Distance(cal),
             population_size=abc_set.population,
             sampler=sampler,
-            transitions=_transition(abc_set.transition),
+            transitions=_transition(abc_set.transition, abc_set.scaling),
         )
         uri = f"sqlite:///{db.absolute()}"
         if db.exists():
@@ -239,13 +239,13 @@ def run_abc(
     )
 
 
-def _transition(kind: str) -> Any:
-    """The perturbation kernel pyabc uses, chosen by ``settings.abc.transition``."""
+def _transition(kind: str, scaling: float) -> Any:
+    """The perturbation kernel pyabc uses: ``settings.abc.transition`` and ``scaling``."""
     import pyabc
 
     if kind == "local":
-        return pyabc.LocalTransition(k_fraction=0.25)
-    return pyabc.MultivariateNormalTransition()
+        return pyabc.LocalTransition(k_fraction=0.25, scaling=scaling)
+    return pyabc.MultivariateNormalTransition(scaling=scaling)
 
 
 def _numpy_seed(seed: int, start_generation: int) -> int:

@@ -316,6 +316,16 @@ class AbcSettings(Spec):
         le=1000,
         description="Replications per simulation (default: settings.replications).",
     )
+    scaling: float = Field(
+        1.0,
+        gt=0,
+        le=10,
+        description=(
+            "Width of the perturbation kernel, times pyabc's (Silverman's rule): wider "
+            "proposals give more even importance weights in many dimensions, at a lower "
+            "acceptance rate."
+        ),
+    )
 
 
 class Settings(Spec):

@@ -81,7 +81,8 @@ def test_log_parameters_are_sampled_in_log10_and_reported_in_their_units(tmp_pat
 
 
 def test_local_transition_and_own_replications(targets, tmp_path, monkeypatch):
-    """``transition: local`` perturbs with pyabc's LocalTransition; abc.replications is used."""
+    """``transition: local`` perturbs with pyabc's LocalTransition at the given scaling;
+    abc.replications is used."""
     import pyabc
 
     import sim.calibration.abc as abc_module
@@ -99,8 +100,10 @@ def test_local_transition_and_own_replications(targets, tmp_path, monkeypatch):
 
     monkeypatch.setattr(pyabc, "LocalTransition", local)
     monkeypatch.setattr(abc_module, "make_task", task)
-    out = run_abc(_cal(targets, transition="local", replications=2, generations=2), tmp_path / "a")
-    assert made and out.generations["generation"].tolist() == [0, 1]
+    cal = _cal(targets, transition="local", replications=2, generations=2, scaling=1.5)
+    out = run_abc(cal, tmp_path / "a")
+    assert made and all(kw["scaling"] == 1.5 for kw in made)
+    assert out.generations["generation"].tolist() == [0, 1]
     assert set(reps) == {2} and out.posterior["weight"].sum() == pytest.approx(1.0)
 
 
