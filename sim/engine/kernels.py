@@ -89,7 +89,7 @@ from sim.engine.layout import (
 from sim.engine.records import Scratch
 from sim.engine.rng import uniform_at
 from sim.engine.state import Private, Visible
-from sim.engine.tiecounts import count_columns, counted_signals, tally_ties
+from sim.engine.tiecounts import count_columns, counted_own, counted_signals, tally_ties
 
 _JIT = {"cache": True, "nogil": True}
 _INLINE = {"cache": True, "inline": "always"}  # small per-subscriber helpers
@@ -717,7 +717,6 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
         for i in range(c * CHUNK, end):
             s = segment[i]
             g = gen_now[i]
-            sw_share, newer_share = counted_signals(tie_counts, i, g, mean_field, f, ties_on)
             spend_i = spend[i] * seg[s, S_SPEND]
             if i >= n_active or op_now[i] == NO_OPERATOR:
                 if i < n_active and away[i] > 0 and not (
@@ -734,6 +733,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                     uniform_at(keys.offer_seen, i) < seen_entrant
                 ):
                     adv = advertiser(NO_OPERATOR, uniform_at(keys.advertiser, i), ops)
+                counted_signals(tie_counts, i, g, mean_field, f, ties_on)
                 word_of_mouth(i, ties, now, mean_field, ties_on, wom)
                 _enter(i, s, g, adv, uniform_at(keys.choice, i), uniform_at(keys.plan_choice, i),
                        beh, market, scratch, nxt_c, private_c, ccnt, csm, ccoh)
@@ -743,6 +743,8 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
             ten = tenure[i]
             cl = contract_left[i]
             ret = retention_left[i]
+            # the tie shares of the own operator only: all of them only for a choice
+            f_o, sw_share, newer_share = counted_own(tie_counts, i, g, o, n_ops, mean_field)
             # market exit: a disconnection leaves the slot empty
             pr = disconnect_probability(p, cl, s, beh, plans, seg)
             if pr > 0.0 and uniform_at(keys.disconnect, i) < pr:
@@ -769,7 +771,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
                     ccnt[o, s, C_FAILURES] += 1
                 fails = (1.0 - beh.failure_decay) * failures[i] + fail
             discount = retention_discount[i] if ret > 0 else 0.0
-            price = own_price(plans, p, f[o], discount)
+            price = own_price(plans, p, f_o, discount)
             value = perceived_value(o, g, price, s, ten, spend_i, beh, seg, ops, eff_q, tiers)
             expect = expectation[i]
             d = value - expect
@@ -799,6 +801,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
             if uniform_at(keys.consider, i) < pr:
                 ccnt[o, s, C_CONSIDER] += 1
                 # step 6: choice
+                counted_signals(tie_counts, i, g, mean_field, f, ties_on)
                 word_of_mouth(i, ties, now, mean_field, ties_on, wom)
                 j = choose(o, g, s, adopt_rank[i] / ADOPT_RANKS, lock[0] + lock[1] + lock[2], p,
                            discount, adv, back, uniform_at(keys.choice, i),
@@ -862,7 +865,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
             pr, mp, sub = 0.0, -1, 0.0
             if not migration_ruled_out(u_mig, o, s, newer_share, beh, seg, ops, dev_avail):
                 pr, mp, sub = migration_offer(o, g, p, s, adopt_rank[i] / ADOPT_RANKS, discount,
-                                              f[o], newer_share, uniform_at(keys.plan_choice, i),
+                                              f_o, newer_share, uniform_at(keys.plan_choice, i),
                                               beh, market, scratch)
             if u_mig < pr:
                 g2 = int(ops[o, O_NEWEST_GEN])
@@ -876,7 +879,7 @@ def month_kernel(n_active, n_after, now, nxt, private, ties, tie_counts, market,
             gen_n[i] = g2
             contract_left[i] = cl
             lock = lockin(plans, p, cl, tenure[i], tr, bundled[i], s, beh, seg, ktab)
-            account_levels(o, s, p, g2, sat, lock, f[o], discount, spend_i, cl, tenure[i],
+            account_levels(o, s, p, g2, sat, lock, f_o, discount, spend_i, cl, tenure[i],
                            bundled[i], plans, tiers, ccnt, csm, ccoh)
 
 
@@ -987,16 +990,12 @@ def churn_risk_kernel(n_active, now, private, tie_counts, beh, mean_field, n_ops
     the switched ties from the tie counts kept for ``now`` (:mod:`sim.engine.tiecounts`).
     """
     risk = np.empty(n_active)
-    for c in numba.prange(n_chunks(n_active)):
-        f = np.empty(n_ops)
-        ties_on = np.empty(n_ops)
-        end = min(n_active, (c + 1) * CHUNK)
-        for i in range(c * CHUNK, end):
-            if now.operator[i] == NO_OPERATOR:
-                risk[i] = -1.0
-                continue
-            g = now.handset_gen[i]
-            sw_share, _ = counted_signals(tie_counts, i, g, mean_field, f, ties_on)
+    for i in numba.prange(n_active):
+        o = now.operator[i]
+        if o == NO_OPERATOR:
+            risk[i] = -1.0
+        else:
+            _, sw_share, _ = counted_own(tie_counts, i, now.handset_gen[i], o, n_ops, mean_field)
             ending = 1.0 if 0 < private.contract_left[i] <= 2 else 0.0
             risk[i] = (
                 beh.risk_w_satisfaction * (1.0 - now.satisfaction[i])

@@ -146,7 +146,34 @@ def counted_signals(counts, i, own_gen, mean_field, f, ties_on):
         return 0.0, 0.0
     for j in range(n_ops):
         f[j] = ties_on[j] / deg
+    return counts[i, TC_SWITCHED] / deg, _newer(counts, i, own_gen) / deg
+
+
+@numba.njit(cache=True, inline="always")
+def counted_own(counts, i, own_gen, own, n_ops, mean_field):
+    """What a customer who does not choose needs of :func:`counted_signals`.
+
+    Returns ``(share of ties on its operator own, switched share, newer share)``,
+    the same numbers :func:`counted_signals` gives, without the other operators' shares.
+    """
+    if mean_field.active:
+        return mean_field.shares[own], mean_field.switched, mean_field.newer[own_gen]
+    deg = 0
+    for j in range(n_ops):
+        deg += counts[i, TC_OPERATOR + j]
+    if deg == 0:
+        return 0.0, 0.0, 0.0
+    return (
+        counts[i, TC_OPERATOR + own] / deg,
+        counts[i, TC_SWITCHED] / deg,
+        _newer(counts, i, own_gen) / deg,
+    )
+
+
+@numba.njit(cache=True, inline="always")
+def _newer(counts, i, own_gen):
+    """Ties on a handset generation newer than ``own_gen``."""
     newer = 0
     for g in range(max(own_gen + 1, GEN_FIRST), GEN_LAST + 1):
         newer += counts[i, TC_GEN + g - GEN_FIRST]
-    return counts[i, TC_SWITCHED] / deg, newer / deg
+    return newer
