@@ -241,10 +241,27 @@ def markdown(
         "Targets (issue 3): " + target_line(rows),
         "Bytes per agent (state + degree-10 graph) are well inside the 200-byte target.",
         "",
-        "Raw numbers: `benchmarks/results/engine.json`.",
+        NOTES_AFTER,
         "",
     ]
     return "\n".join(lines)
+
+
+NOTES_AFTER = "Raw numbers: `benchmarks/results/engine.json`."
+
+
+def with_notes(generated: str, page: Path) -> str:
+    """The generated tables, then the hand-written sections the page has below them.
+
+    Everything after :data:`NOTES_AFTER` (measurements and their explanations written by
+    hand, one section per change) is kept, so ``make bench`` never deletes them.
+    """
+    old = page.read_text(encoding="utf-8") if page.is_file() else ""
+    _, found, notes = old.partition(NOTES_AFTER)
+    if not found:
+        return generated
+    head, _, _ = generated.partition(NOTES_AFTER)
+    return head + NOTES_AFTER + notes
 
 
 def main() -> None:
@@ -319,9 +336,9 @@ def main() -> None:
             "scale": scale,
         },
     )
+    page = ROOT / "docs" / "performance.md"
     write_text(
-        ROOT / "docs" / "performance.md",
-        markdown(rows, command, machine, extra, versus, profile, scale),
+        page, with_notes(markdown(rows, command, machine, extra, versus, profile, scale), page)
     )
 
 
