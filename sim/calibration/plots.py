@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from sim.calibration.statistics import moment_values
 from sim.calibration.targets import MARKET_KINDS, SHARE_KINDS, Calibration, Parameter
@@ -390,10 +391,24 @@ def profile_figure(
 def _parameter_axis(ax: Axes, p: Parameter) -> None:
     """The x axis of a one-parameter panel: its bounds, on a log scale for a log parameter."""
     if p.log:
-        ax.set_xscale("log")
-        if p.high >= 10 * p.low:  # decade labels suffice; minor ones would overlap
-            ax.xaxis.set_minor_formatter(NullFormatter())
+        log_axis(ax.xaxis, p.low, p.high)
     ax.set_xlim(p.low, p.high)
+
+
+def log_axis(axis: Axis, low: float, high: float) -> None:
+    """A log scale whose labels do not overlap: decades, or a few plain values within one.
+
+    Within a decade matplotlib labels the minor ticks in scientific notation, which
+    run into each other on a small panel.
+    """
+    if axis is axis.axes.xaxis:
+        axis.axes.set_xscale("log")
+    else:
+        axis.axes.set_yscale("log")
+    axis.set_minor_formatter(NullFormatter())
+    if high < 10 * low:
+        axis.set_major_locator(MaxNLocator(4))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
 
 
 def _finish_parameter_grid(
@@ -469,7 +484,7 @@ def pairs(
                 )
                 ax.hist(xi, bins=bins, weights=w, color="0.7", edgecolor="black")
                 if pi.log:
-                    ax.set_xscale("log")
+                    log_axis(ax.xaxis, pi.low, pi.high)
                 ax.set_xlim(pi.low, pi.high)
                 ax.set_yticks([])
             else:
@@ -490,9 +505,9 @@ def pairs(
                     r = c[0, 1] / np.sqrt(c[0, 0] * c[1, 1])
                     ax.set_title(f"r = {r:+.2f}", fontsize=8)
                 if pj.log:
-                    ax.set_xscale("log")
+                    log_axis(ax.xaxis, pj.low, pj.high)
                 if pi.log:
-                    ax.set_yscale("log")
+                    log_axis(ax.yaxis, pi.low, pi.high)
                 ax.set_xlim(pj.low, pj.high)
                 ax.set_ylim(pi.low, pi.high)
             if i == n - 1:
