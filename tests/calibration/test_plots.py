@@ -1,13 +1,9 @@
 """Calibration figures: axes a reader can read."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-from sim.calibration.plots import log_axis  # noqa: E402
+from sim.calibration.plots import log_axis
 
 
 @pytest.mark.parametrize(("low", "high"), [(0.007, 0.015), (0.01, 0.0195), (0.264, 0.494)])
