@@ -94,7 +94,9 @@ from sim.engine.tiecounts import count_columns, counted_own, counted_signals, ta
 _JIT = {"cache": True, "nogil": True}
 _INLINE = {"cache": True, "inline": "always"}  # small per-subscriber helpers
 _CALL = {"cache": True}  # larger helpers, called
-# Called helpers that allocate nothing: compiled without reference counting
+# Called helpers that allocate nothing, compiled without reference counting: they only
+# read arrays their caller holds, and the counts' atomic instructions on shared arrays
+# made the threads wait for each other (docs/architecture.md)
 _CALL_NO_REFS = {"cache": True, "_nrt": False}
 
 
