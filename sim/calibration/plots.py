@@ -434,9 +434,14 @@ def posterior_figure(
     fig, axes = new_figure(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
     for ax, p in zip(axes.flat, params, strict=False):
         x = posterior[p.name].to_numpy(dtype=float)
-        bins = np.geomspace(p.low, p.high, 21) if p.log else np.linspace(p.low, p.high, 21)
         ax.hist(
-            x, bins=bins, weights=w, color="0.7", edgecolor="black", hatch="//", label="posterior"
+            x,
+            bins=p.grid(21),
+            weights=w,
+            color="0.7",
+            edgecolor="black",
+            hatch="//",
+            label="posterior",
         )
         ax.axvline(best[p.name], color="black", linewidth=1.2, label="best particle")
         if p.truth is not None:
@@ -477,15 +482,8 @@ def pairs(
                 continue
             xi = points[pi.name].to_numpy(dtype=float)
             if i == j:
-                bins = (
-                    np.geomspace(pi.low, pi.high, 16)
-                    if pi.log
-                    else np.linspace(pi.low, pi.high, 16)
-                )
-                ax.hist(xi, bins=bins, weights=w, color="0.7", edgecolor="black")
-                if pi.log:
-                    log_axis(ax.xaxis, pi.low, pi.high)
-                ax.set_xlim(pi.low, pi.high)
+                ax.hist(xi, bins=pi.grid(16), weights=w, color="0.7", edgecolor="black")
+                _parameter_axis(ax, pi)
                 ax.set_yticks([])
             else:
                 xj = points[pj.name].to_numpy(dtype=float)

@@ -33,7 +33,7 @@ CONFIDENCE = 0.68
 
 def grid(p: Parameter, points: int, best: float) -> list[float]:
     """``points`` values spread over the bounds (log-spaced if ``p.log``), and ``best``."""
-    values = np.geomspace(p.low, p.high, points) if p.log else np.linspace(p.low, p.high, points)
+    values = p.grid(points)
     return sorted({*(float(v) for v in values), float(best)})
 
 

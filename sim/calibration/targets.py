@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.calibration.survey import REASONS, SurveyDesign
@@ -129,6 +130,12 @@ class Parameter(Spec):
         if (self.log or self.prior.kind == "loguniform") and self.low <= 0:
             raise ValueError(f"parameter {self.name}: a log scale needs low > 0, got {self.low}")
         return self
+
+    def grid(self, points: int) -> np.ndarray:
+        """``points`` values from low to high, evenly spaced on the parameter's scale."""
+        if self.log:
+            return np.geomspace(self.low, self.high, points)
+        return np.linspace(self.low, self.high, points)
 
     def for_abc(self) -> Parameter:
         """The parameter with its bounds narrowed to its prior's range (``prior.low/high``).
