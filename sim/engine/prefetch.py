@@ -22,15 +22,25 @@ PREFETCH_AHEAD = 6
 
 @intrinsic
 def prefetch(typingctx, array, index):
-    """Hint the CPU to fetch ``array[index]`` into cache (no bounds check needed)."""
+    """Hint the CPU to fetch ``array[index]`` into cache (no bounds check needed).
+
+    For an array of more than one dimension, the start of row ``index``.
+    """
     if not isinstance(array, types.Array):
         return None
 
     def codegen(context, builder, signature, args):
-        array_type, _ = signature.args
+        array_type, index_type = signature.args
         view = context.make_array(array_type)(context, builder, args[0])
+        index = context.cast(builder, args[1], index_type, types.intp)
+        zero = context.get_constant(types.intp, 0)
         pointer = cgutils.get_item_pointer(
-            context, builder, array_type, view, [args[1]], wraparound=False
+            context,
+            builder,
+            array_type,
+            view,
+            [index] + [zero] * (array_type.ndim - 1),
+            wraparound=False,
         )
         byte_pointer = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)

@@ -60,17 +60,19 @@ def test_counts_are_what_the_ties_show(graph: G.Graph) -> None:
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_updating_from_the_changed_slots_gives_a_fresh_count(graph: G.Graph, threads) -> None:
-    """On any thread count (each thread writes only its own range of rows), and for the
-    rows of slots above those in the market (future entrants: ties of today's)."""
+    """On any thread count and any number of row ranges (each range's thread writes only
+    its rows; ties into other ranges are set aside for theirs), and for the rows of slots
+    above those in the market (future entrants: ties of today's)."""
     before = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        _update_and_compare(graph)
+        _update_and_compare(graph, numba.get_num_threads())
+        _update_and_compare(graph, 7)
     finally:
         numba.set_num_threads(before)
 
 
-def _update_and_compare(graph: G.Graph) -> None:
+def _update_and_compare(graph: G.Graph, parts: int) -> None:
     rng = np.random.default_rng(2)
     old = _state(rng)
     counts = _counted(graph, old)
@@ -81,7 +83,7 @@ def _update_and_compare(graph: G.Graph) -> None:
     new.operator[changed[50:70]] = NO_OPERATOR  # leavers
     new.handset_gen[changed[70:120]] = 5  # migrants (some already on 5: no change)
     new.switched[changed[120:]] ^= 1
-    n_changed = update_tie_counts(n, old, new, graph.ties, counts, numba.get_num_threads())
+    n_changed = update_tie_counts(n, old, new, graph.ties, counts, parts)
     assert np.array_equal(counts, _counted(graph, new))
     differs = (old.operator != new.operator) | (old.handset_gen != new.handset_gen)
     assert n_changed == np.sum(differs | (old.switched != new.switched))
