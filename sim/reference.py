@@ -1143,14 +1143,9 @@ class ReferenceModel(MonthlyModel):
         """Subscribers in the market, in slot order."""
         return [a for a in self.subscribers[: self.n_active] if a.operator is not None]
 
-    def risk_scores(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every slot's churn-risk score (``SubscriberAgent.churn_risk``) and its operator."""
-        risk = np.full(self.n_active, -1.0)
-        operator = np.full(self.n_active, L.NO_OPERATOR, dtype=np.uint8)
-        for a in self.customers():
-            risk[a.slot] = a.churn_risk()
-            operator[a.slot] = a.operator
-        return risk, operator
+    def customer_risk(self, j: int) -> np.ndarray:
+        """Operator ``j``'s customers' ``SubscriberAgent.churn_risk``, in slot order."""
+        return np.array([a.churn_risk() for a in self.customers() if a.operator == j])
 
     @property
     def state(self) -> SubscriberState:

@@ -44,26 +44,26 @@ def risk_months(months: int) -> frozenset[int]:
     return frozenset(range(EVERY, months + 1, EVERY)) | ({months} if months > 0 else set())
 
 
-def risk_summary(model: MonthlyModel, risk: np.ndarray, operator: np.ndarray) -> np.ndarray:
+def risk_summary(model: MonthlyModel) -> np.ndarray:
     """Per operator row: customers, mean, quantiles and counts above each threshold.
 
-    The columns are those of :data:`~sim.metrics.RISK_METRICS`, in order.
-    ``risk`` and ``operator`` cover slots ``0..n_active`` (``model.risk_scores()``);
-    the chance uses the churn of ``model.month``, the month just completed. Rows of
-    operators without customers are all zero.
+    The columns are those of :data:`~sim.metrics.RISK_METRICS`, in order. The scores
+    are ``model.customer_risk(j)``; the chance uses the churn of ``model.month``, the
+    month just completed. Rows of operators without customers are all zero.
     """
     n_ops = model.counts.shape[1]
     out = np.zeros((n_ops, 2 + len(QUANTILES) + len(THRESHOLDS)))
     for j in range(n_ops):
-        scores = risk[operator == j]
-        if not scores.size:
+        leave = model.customer_risk(j)  # turned into chances in place: at 10^8, GBs
+        if not leave.size:
             continue
-        scale = leave_scale(float(scores.mean()), model.counts, j, 1.0, model.month)
-        leave = np.minimum(1.0, scores * scale)  # leave_probability, on its customers only
+        scale = leave_scale(float(leave.mean()), model.counts, j, 1.0, model.month)
+        np.minimum(1.0, np.multiply(leave, scale, out=leave), out=leave)  # leave_probability
         out[j, 0] = leave.size
         out[j, 1] = leave.mean()
-        out[j, 2 : 2 + len(QUANTILES)] = np.quantile(leave, QUANTILES)
         out[j, 2 + len(QUANTILES) :] = [np.count_nonzero(leave > t) for t in THRESHOLDS]
+        # last: the quantiles reorder ``leave`` in place
+        out[j, 2 : 2 + len(QUANTILES)] = np.quantile(leave, QUANTILES, overwrite_input=True)
     return out
 
 

@@ -984,24 +984,55 @@ def _census_chunk(c, n_active, now, private, ties, market, beh, mean_field, set_
                        acc.counts[c], acc.sums[c], acc.cohorts[c])
 
 
-@numba.njit(parallel=True, **_JIT)
-def churn_risk_kernel(n_active, now, private, tie_counts, beh, mean_field, n_ops):
-    """Step 2 risk score of every customer (float64, one per slot; -1 for empty slots).
+@numba.njit(**_INLINE)
+def _churn_risk(i, o, now, private, tie_counts, beh, mean_field, n_ops):
+    """Step 2 risk score of customer ``i`` (on operator ``o``).
 
     ``risk = w_sat*(1 - sat) + w_exp*[contract ends within 2 months] + w_soc*switched_ties``,
     the switched ties from the tie counts kept for ``now`` (:mod:`sim.engine.tiecounts`).
     """
+    _, sw_share, _ = counted_own(tie_counts, i, now.handset_gen[i], o, n_ops, mean_field)
+    ending = 1.0 if 0 < private.contract_left[i] <= 2 else 0.0
+    return (
+        beh.risk_w_satisfaction * (1.0 - now.satisfaction[i])
+        + beh.risk_w_expiry * ending
+        + beh.risk_w_social * sw_share
+    )
+
+
+@numba.njit(parallel=True, **_JIT)
+def churn_risk_kernel(n_active, now, private, tie_counts, beh, mean_field, n_ops):
+    """Step 2 risk score of every customer (float64, one per slot; -1 for empty slots)."""
     risk = np.empty(n_active)
     for i in numba.prange(n_active):
         o = now.operator[i]
         if o == NO_OPERATOR:
             risk[i] = -1.0
         else:
-            _, sw_share, _ = counted_own(tie_counts, i, now.handset_gen[i], o, n_ops, mean_field)
-            ending = 1.0 if 0 < private.contract_left[i] <= 2 else 0.0
-            risk[i] = (
-                beh.risk_w_satisfaction * (1.0 - now.satisfaction[i])
-                + beh.risk_w_expiry * ending
-                + beh.risk_w_social * sw_share
-            )
+            risk[i] = _churn_risk(i, o, now, private, tie_counts, beh, mean_field, n_ops)
+    return risk
+
+
+@numba.njit(parallel=True, **_JIT)
+def operator_risk_kernel(n_active, now, private, tie_counts, beh, mean_field, n_ops, j):
+    """Step 2 risk scores of operator ``j``'s customers only, in slot order.
+
+    What the customers-at-risk table needs, without an array over every slot (at 10^8
+    subscribers that array, and the copies selecting each operator's part of it, were
+    GBs at the run's memory peak): chunks count their customers of ``j``, then write
+    their scores where the counts place them.
+    """
+    chunks = n_chunks(n_active)
+    found = np.zeros(chunks + 1, dtype=np.int64)
+    for c in numba.prange(chunks):
+        for i in range(c * CHUNK, min(n_active, (c + 1) * CHUNK)):
+            found[c + 1] += now.operator[i] == j
+    starts = np.cumsum(found)
+    risk = np.empty(starts[-1])
+    for c in numba.prange(chunks):
+        at = starts[c]
+        for i in range(c * CHUNK, min(n_active, (c + 1) * CHUNK)):
+            if now.operator[i] == j:
+                risk[at] = _churn_risk(i, j, now, private, tie_counts, beh, mean_field, n_ops)
+                at += 1
     return risk

@@ -84,16 +84,12 @@ class MonthlyModel(mesa.Model):
         while self.month < last:
             self.step()
             if self.month in keep:
-                self.risk[self.month] = risk_summary(self, *self.risk_scores())
+                self.risk[self.month] = risk_summary(self)
             if progress is not None:
                 progress(self.month)
 
-    def risk_scores(self) -> tuple[np.ndarray, np.ndarray]:
-        """Step 2's churn-risk score of every slot in use, and its operator, from now.
-
-        Returns ``(risk, operator)`` over slots ``0..n_active``; slots out of the market
-        have operator ``layout.NO_OPERATOR`` (their risk is not read).
-        """
+    def customer_risk(self, j: int) -> np.ndarray:
+        """Step 2's churn-risk score of operator ``j``'s customers now, in slot order."""
         raise NotImplementedError
 
     def _apply_events(self, t: int, since: float) -> float:

@@ -20,7 +20,13 @@ import numpy as np
 
 from sim.engine import layout as L
 from sim.engine.graph import Graph
-from sim.engine.kernels import census_kernel, churn_risk_kernel, month_kernel, n_chunks
+from sim.engine.kernels import (
+    census_kernel,
+    churn_risk_kernel,
+    month_kernel,
+    n_chunks,
+    operator_risk_kernel,
+)
 from sim.engine.records import Accumulators, MonthKeys
 from sim.engine.state import SubscriberState
 from sim.engine.tiecounts import count_columns, count_dtype, count_ties, update_tie_counts
@@ -127,15 +133,22 @@ class MarketModel(MonthlyModel):
         ret = self.tables.retention
         if not np.any(((ret[:, 0] > 0) | (ret[:, 4] > 0)) & (self.tables.ops[:, L.O_ACTIVE] > 0)):
             return
-        risk, _ = self.risk_scores()
+        risk = self.risk_scores()
         for agent in self.operator_agents:
             self.offers[t, agent.row] = agent.target_retention(risk)
 
-    def risk_scores(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every slot's churn-risk score (:func:`churn_risk_kernel`) and its operator."""
+    def risk_scores(self) -> np.ndarray:
+        """Every slot's churn-risk score (:func:`churn_risk_kernel`; -1 out of the market)."""
+        return churn_risk_kernel(self.state.n_active, *self._risk_inputs())
+
+    def customer_risk(self, j: int) -> np.ndarray:
+        """Operator ``j``'s customers' churn-risk scores (:func:`operator_risk_kernel`)."""
+        return operator_risk_kernel(self.state.n_active, *self._risk_inputs(), j)
+
+    def _risk_inputs(self) -> tuple:
+        """What both risk kernels read after their first argument."""
         st = self.state
-        risk = churn_risk_kernel(
-            st.n_active,
+        return (
             st.now,
             st.private,
             self.tie_counts,
@@ -143,7 +156,6 @@ class MarketModel(MonthlyModel):
             self.mean_field,
             self.tables.n_operators,
         )
-        return risk, st.operator[: st.n_active]
 
     def _census(self) -> None:
         """Month-0 levels; expectations start at the value customers perceive now."""
