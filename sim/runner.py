@@ -30,13 +30,16 @@ ENGINES = ("numba", "reference")
 def estimate_memory(scenario: Scenario) -> int:
     """Peak bytes a run needs, estimated before anything is allocated.
 
-    The larger of two moments. While the graph is built: the visible fields of every slot,
-    the private fields of the first reservation, the CSR graph (int32 neighbours, int64
-    offsets) and its build's temporaries (on a small world with entry, the month-0 ring's
-    graph while the entrants' ties join it). In the last month: every slot's fields, the
-    graph, and one private field being grown. Plus per-slot temporaries (synthesis
-    draws, retention risk scores) and the tie counts (:mod:`sim.engine.tiecounts`: one
-    byte a column on a small world, two on other graphs, whose hubs can pass 255 ties).
+    The largest of three moments (docs/performance.md measures them at 10^7 and 10^8).
+    While the graph is built, before the population exists: the CSR graph (int32
+    neighbours, int64 offsets) and its build's temporaries (on a small world with entry,
+    the month-0 ring's graph, the entrants' ties grouped by the slot they reach, and
+    the pairs they are grouped from). Right after: the graph, every slot's visible
+    fields, the first reservation's private fields and the synthesis draws. In the last
+    month: every slot's fields, the graph, the tie counts (:mod:`sim.engine.tiecounts`:
+    one byte a column on a small world, two on other graphs, whose hubs can pass 255
+    ties) and 8 bytes a slot more (a private field being grown, or retention's risk
+    scores over every slot).
     """
     n = capacity(scenario)
     net = scenario.network
@@ -47,20 +50,22 @@ def estimate_memory(scenario: Scenario) -> int:
     elif net.kind == "small_world":
         n0 = scenario.population.size  # the ring: rewired-edge lists, a mask, offsets
         ring = n0 * (9 + (degree + 15) // 16) + int(4 * n0 * (degree // 2) * net.rewire) * 5
-        # then the entrants' ties (pairs and their grouping) beside the ring's graph
-        entry = n0 * (8 + 4 * degree) + (n - n0) * (degree // 2) * 16 + 16 * n if n > n0 else 0
-        build = max(ring, entry)
+        pairs = (n - n0) * (degree // 2)  # the ties entrants start
+        # beside the ring's graph: who tied to each slot later (offsets, entrants), and
+        # either the pairs and their grouped copy or the grown graph being written
+        entry = n0 * (8 + 4 * degree) + 8 * n + 4 * pairs + max(16 * pairs - graph, 0)
+        build = max(ring, entry if n > n0 else 0)
     else:  # edge list and its grouping (csr_from_edges)
         build = n * degree * 16 + 8 * n
-    at_build = n * VISIBLE_BYTES + first_reservation(scenario) * PRIVATE_BYTES + graph + build
-    at_end = (
-        n * BYTES_PER_AGENT + graph + n * max(PRIVATE_DTYPES[f].itemsize for f in PRIVATE_DTYPES)
-    )
-    temporaries = n * 8
+    at_build = graph + build
+    after_build = graph + n * VISIBLE_BYTES + first_reservation(scenario) * PRIVATE_BYTES + 8 * n
+    counts = 0
     if degree:
         per_count = 1 if net.kind == "small_world" and 2 * degree < 256 else 2
-        temporaries += n * count_columns(len(scenario.all_operators())) * per_count
-    return int(max(at_build, at_end) + temporaries + 64 * 2**20)
+        counts = n * count_columns(len(scenario.all_operators())) * per_count
+    largest = max(PRIVATE_DTYPES[f].itemsize for f in PRIVATE_DTYPES)
+    at_end = n * BYTES_PER_AGENT + graph + counts + n * max(largest, 8)
+    return int(max(at_build, after_build, at_end) + 64 * 2**20)
 
 
 def available_memory() -> int | None:
