@@ -15,6 +15,7 @@ import numpy as np
 def measure(
     n: int, months: int, threads: int, scenario: str, degree: int | None = None, entry: bool = True
 ) -> dict:
+    from sim.engine import layout as L
     from sim.market.model import MarketModel
     from sim.scenario import load_scenario, with_overrides
 
@@ -41,6 +42,17 @@ def measure(
     steady = time.perf_counter() - t1
     agent_steps = int(model.counts[1:, :, :, 0].sum())
     rest_steps = int(model.counts[2:, :, :, 0].sum())
+    total = model.counts[1:].sum(axis=(0, 1, 2))  # each count over the run
+    # what the floor model needs (benchmarks/__main__.py): subscribers who read their
+    # ties (a choice, or entering), and slots whose visible state changed (the tie-count
+    # update's work: entrants, migrants, leavers, switchers twice: flag set, then reset)
+    readers = total[L.C_CONSIDER] + total[L.C_ENTRANTS]
+    changed = (
+        total[L.C_ENTRANTS]
+        + total[L.C_MIGRATIONS]
+        + total[L.C_DISCONNECT]
+        + 2 * total[L.C_SWITCH_IN]
+    )
     return {
         "n": n,
         "months": months,
@@ -52,6 +64,8 @@ def measure(
         "wall_seconds": round(build + first + steady, 3),
         "months_seconds": round(first + steady, 3),
         "agent_steps": agent_steps,
+        "readers_share": round(float(readers / agent_steps), 4),
+        "changed_share": round(float(changed / agent_steps), 4),
         "agent_steps_per_second": round(rest_steps / steady) if steady > 0 else None,
         "phase_seconds": {k: round(v, 3) for k, v in model.timings.items()},
         "state_bytes_per_agent": round(model.state.nbytes / model.state.capacity, 1),
