@@ -109,12 +109,14 @@ def dask_markdown(dask: dict) -> list[str]:
         f"processes, one numba thread each, {dask['runs']} runs of {dask['n']:,} x "
         f"{dask['months']} per repeat, on {dask['cores']} cores:",
         "",
-        "| workers | runs/min | efficiency (1.0 = linear) |",
-        "|---:|---|---:|",
+        "| workers | runs/min | efficiency (1.0 = linear) | client + scheduler CPU s/run |",
+        "|---:|---|---:|---|",
     ]
+    coordinator = dask.get("coordinator_cpu_seconds_per_run", {})
     for w, rates in dask["runs_per_minute"].items():
+        cpu = ", ".join(f"{c:.2f}" for c in coordinator.get(w, [])) or "-"
         lines.append(
-            f"| {w} | {', '.join(f'{r:.1f}' for r in rates)} | {dask['efficiency'][w]:.2f} |"
+            f"| {w} | {', '.join(f'{r:.1f}' for r in rates)} | {dask['efficiency'][w]:.2f} | {cpu} |"
         )
     return lines
 
@@ -259,15 +261,14 @@ def markdown(
         lines += [f"| {k} | {v:.1f} |" for k, v in profile["ns_cpu_per_agent_step"].items()]
         lines += [
             "",
-            "Reading the ties dominates. Most ties of a small world are ring neighbours, next in",
-            "memory, but the rewired one is a cache miss, and the core cannot run far enough",
-            "ahead to overlap one subscriber's miss with the next one's, so each cost its whole",
-            "latency (with every tie rewired the cost is the same: the misses then overlap each",
-            "other). The kernel therefore prefetches the ties of the subscriber six slots ahead",
-            "(`sim/engine/prefetch.py`); compare the two social-signal rows above. Before the",
-            "prefetch, this benchmark measured 10^6 x 60 on 2 threads at 13.0 s (7.4 M/s) and",
-            "10^7 at 148 s.",
-            "Interleaving the four tie fields into one 8-byte record made no difference.",
+            "Reading every tie would dominate (the social-signal rows): most ties of a small",
+            "world are ring neighbours, next in memory, but the rewired one is a cache miss each",
+            "time. So the kernel reads counts of what each subscriber's ties show, kept per slot",
+            "and updated after each month around the few slots that changed",
+            "(`sim/engine/tiecounts.py`; the last two social rows), and only those who choose",
+            "or enter read their ties, for word of mouth, prefetched six slots ahead",
+            "(`sim/engine/prefetch.py`). What is left is compute, spread over the steps: no",
+            "part is most of the whole.",
         ]
     if scale:
         lines += scale_markdown(scale)
@@ -317,8 +318,28 @@ def main() -> None:
         action="store_true",
         help="only issue 17's rows: write benchmarks/results/scale.json, print their section",
     )
+    ap.add_argument(
+        "--render",
+        action="store_true",
+        help="rewrite docs/performance.md from benchmarks/results/engine.json, running nothing",
+    )
     args = ap.parse_args()
     from sim.io import write_json, write_text
+
+    page = ROOT / "docs" / "performance.md"
+    if args.render:
+        saved = json.loads((RESULTS / "engine.json").read_text())
+        text = markdown(
+            saved["rows"],
+            saved["command"],
+            saved["machine"],
+            saved["extra"],
+            saved["reference_vs_engine"],
+            saved["kernel_profile"],
+            saved["scale"],
+        )
+        write_text(page, with_notes(text, page))
+        return
 
     if args.only_scale:
         scale = scale_rows()
@@ -376,7 +397,6 @@ def main() -> None:
             "scale": scale,
         },
     )
-    page = ROOT / "docs" / "performance.md"
     write_text(
         page, with_notes(markdown(rows, command, machine, extra, versus, profile, scale), page)
     )

@@ -10,8 +10,10 @@ through ``run_sweep`` (store and outputs written, no figures; cluster start-up a
 worker's first load of the numba cache included). The sizes take turns, ``--repeats``
 times, so machine noise hits them alike. Efficiency is the best rate with ``w`` workers
 over ``w`` times the best with one: 1.0 is linear. Workers beyond the machine's cores
-share them, so on a laptop the line can only be followed up to its core count. Prints
-one JSON object.
+share them, so on a laptop the line can only be followed up to its core count; and the
+client and the LocalCluster's scheduler (this process: its CPU time per run is
+reported) share those cores too, which a cluster's workers do not. Prints one JSON
+object.
 """
 
 import argparse
@@ -36,16 +38,19 @@ def measure(worker_counts: list[int], runs: int, n: int, months: int, repeats: i
         replications=max(1, runs // (side * side)),
     )
     rates: dict[int, list[float]] = {w: [] for w in worker_counts}
+    coordinator: dict[int, list[float]] = {w: [] for w in worker_counts}
     total = 0
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeats):
             for w in worker_counts:
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), time.process_time()
                 outcome = run_sweep(
                     loaded, Path(tmp) / f"{r}-{w}", workers=w, executor="dask", figures=False
                 )
                 total = outcome.total
                 rates[w].append(round(60 * outcome.total / (time.perf_counter() - t0), 2))
+                cpu = (time.process_time() - cpu0) / outcome.total
+                coordinator[w].append(round(cpu, 3))
     one = max(rates[min(worker_counts)]) / min(worker_counts)
     return {
         "runs": total,
@@ -54,6 +59,9 @@ def measure(worker_counts: list[int], runs: int, n: int, months: int, repeats: i
         "cores": os.cpu_count(),
         "runs_per_minute": {str(w): v for w, v in rates.items()},
         "efficiency": {str(w): round(max(v) / (w * one), 2) for w, v in rates.items()},
+        # CPU seconds per run of this process: the client (collecting, storing) and the
+        # LocalCluster's scheduler, which share the machine's cores with the workers
+        "coordinator_cpu_seconds_per_run": {str(w): v for w, v in coordinator.items()},
     }
 
 

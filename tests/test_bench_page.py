@@ -26,10 +26,11 @@ def test_dask_scaling_rows_give_each_worker_count_its_rates_and_efficiency():
             "cores": 2,
             "runs_per_minute": {"1": [40.0, 42.5], "2": [80.1, 76.0]},
             "efficiency": {"1": 1.0, "2": 0.94},
+            "coordinator_cpu_seconds_per_run": {"1": [0.1, 0.12], "2": [0.15, 0.14]},
         }
     )
-    assert "| 1 | 40.0, 42.5 | 1.00 |" in lines
-    assert "| 2 | 80.1, 76.0 | 0.94 |" in lines
+    assert "| 1 | 40.0, 42.5 | 1.00 | 0.10, 0.12 |" in lines
+    assert "| 2 | 80.1, 76.0 | 0.94 | 0.15, 0.14 |" in lines
     assert any("on 2 cores" in line for line in lines)
 
 
