@@ -18,7 +18,6 @@ object.
 
 import argparse
 import json
-import math
 import os
 import tempfile
 import time
@@ -27,16 +26,10 @@ from pathlib import Path
 
 def measure(worker_counts: list[int], runs: int, n: int, months: int, repeats: int) -> dict:
     os.environ["NUMBA_NUM_THREADS"] = "1"  # before numba loads, here and in every worker
+    from benchmarks.sweep_run import load_runs
     from sim.sweep.runner import run_sweep
-    from sim.sweep.spec import load_sweep
 
-    side = math.isqrt(runs)
-    loaded = load_sweep(
-        "scenarios/sweeps/subsidy_vs_price.yaml",
-        [f"population.size={n}", f"simulation.months={months}"],
-        samples=side,
-        replications=max(1, runs // (side * side)),
-    )
+    loaded = load_runs(runs, n, months)
     rates: dict[int, list[float]] = {w: [] for w in worker_counts}
     coordinator: dict[int, list[float]] = {w: [] for w in worker_counts}
     total = 0

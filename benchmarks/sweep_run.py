@@ -15,6 +15,10 @@ import math
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.sweep.spec import LoadedSweep
 
 CONFIGS = {
     "1 run x 2 threads": {"workers": 1, "executor": "local"},
@@ -25,17 +29,23 @@ CONFIGS = {
 }
 
 
-def measure(runs: int, n: int, months: int, repeats: int, configs: list[str]) -> dict:
-    from sim.sweep.runner import run_sweep
+def load_runs(runs: int, n: int, months: int) -> "LoadedSweep":
+    """The ``subsidy_vs_price`` sweep as about ``runs`` runs of ``n`` x ``months``."""
     from sim.sweep.spec import load_sweep
 
     side = math.isqrt(runs)
-    loaded = load_sweep(
+    return load_sweep(
         "scenarios/sweeps/subsidy_vs_price.yaml",
         [f"population.size={n}", f"simulation.months={months}"],
         samples=side,
         replications=max(1, runs // (side * side)),
     )
+
+
+def measure(runs: int, n: int, months: int, repeats: int, configs: list[str]) -> dict:
+    from sim.sweep.runner import run_sweep
+
+    loaded = load_runs(runs, n, months)
     rows: dict[str, list[float]] = {c: [] for c in configs}
     workers: dict[str, int] = {}
     total = 0
