@@ -21,7 +21,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from sim.calibration.statistics import moment_values
-from sim.calibration.targets import MARKET_KINDS, SHARE_KINDS, Calibration, Parameter
+from sim.calibration.targets import (
+    MARKET_KINDS,
+    SHARE_KINDS,
+    Calibration,
+    Parameter,
+    scenario_values,
+)
 from sim.months import first_day
 from sim.plots import STYLES, new_figure, save_figure
 
@@ -427,8 +433,14 @@ def _finish_parameter_grid(
 def posterior_figure(
     cal: Calibration, posterior: pd.DataFrame, best: dict[str, float], path: Path, text: str
 ) -> Path:
-    """Weighted posterior histogram of each parameter over its prior's range."""
+    """Weighted posterior histogram of each parameter over its prior's range.
+
+    Each panel also marks the value the calibration's scenario carries: where a
+    scenario ships an earlier fit (the China file's CMA-ES optimum), the figure shows
+    whether the posterior contains it.
+    """
     params = [p.for_abc() for p in cal.spec.parameters]
+    carried = scenario_values(cal.scenario, cal.spec.parameters)
     rows, cols = _grid(len(params))
     w = posterior["weight"].to_numpy(dtype=float)
     fig, axes = new_figure(rows, cols, figsize=(3.4 * cols, 2.9 * rows + 0.4), squeeze=False)
@@ -444,6 +456,14 @@ def posterior_figure(
             label="posterior",
         )
         ax.axvline(best[p.name], color="black", linewidth=1.2, label="best particle")
+        if p.low <= carried[p.name] <= p.high:  # within the prior's range, the x-axis
+            ax.axvline(
+                carried[p.name],
+                color="black",
+                linestyle=":",
+                linewidth=1.6,
+                label="in the scenario",
+            )
         if p.truth is not None:
             ax.axvline(p.truth, color="black", linestyle="--", linewidth=1.2, label="truth")
         _parameter_axis(ax, p)

@@ -29,3 +29,27 @@ def test_a_log_axis_over_decades_labels_the_decades_only():
     minor = [t.get_text() for t in ax.get_xticklabels(minor=True) if t.get_text()]
     plt.close(fig)
     assert not minor
+
+
+def test_the_posterior_marks_the_value_the_scenario_carries(tmp_path, monkeypatch):
+    """The China file's scenario ships the CMA-ES fit: each panel shows where it lies."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.calibration import plots
+    from sim.calibration.targets import load_calibration, scenario_values
+
+    cal = load_calibration("calibration/china_3g_2009_2012.yaml")
+    params = [p.for_abc() for p in cal.spec.parameters]
+    rng = np.random.default_rng(1)
+    posterior = pd.DataFrame({p.name: rng.uniform(p.low, p.high, 50) for p in params})
+    posterior["weight"] = 1.0 / 50
+    best = {p.name: float(posterior[p.name].iloc[0]) for p in params}
+    shown = {}
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: shown.setdefault("fig", fig))
+    plots.posterior_figure(cal, posterior, best, tmp_path / "p.png", "caption")
+    carried = scenario_values(cal.scenario, cal.spec.parameters)
+    for ax, p in zip(shown["fig"].axes, params, strict=False):
+        dotted = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_linestyle() == ":"]
+        assert dotted == ([carried[p.name]] if p.low <= carried[p.name] <= p.high else [])
+    plt.close(shown["fig"])
