@@ -10,6 +10,7 @@ stays true); :func:`with_overrides` makes changed copies.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -1194,8 +1195,21 @@ class Scenario(Spec):
         ]
 
     def digest(self) -> str:
-        """SHA-256 of the resolved scenario: the provenance of a run."""
-        return hashlib.sha256(dump_yaml(self).encode()).hexdigest()
+        """SHA-256 of the resolved scenario: the provenance of a run.
+
+        A data file the scenario names counts by its content, not its path: the same
+        scenario in another folder or clone has the same digest (so a results folder,
+        sweep or calibration written there is recognised), and an edited file changes it.
+        """
+        data = self.model_dump(mode="json", exclude_none=True)
+        for key, path in data_paths(self).items():
+            *parents, last = key.split(".")
+            node = data
+            for part in parents:
+                node = node[part]
+            node[last] = _content_digest(Path(path))
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _known(what: str, shares: dict[str, float], operators: list[Operator]) -> None:
@@ -1317,21 +1331,48 @@ def with_months(
     return with_overrides(scenario, changes, source=source), dropped
 
 
-def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
-    """Resolve relative data paths (edge list, population file) from the scenario file's folder.
+def data_paths(scenario: Scenario) -> dict[str, str]:
+    """The data files the scenario names (edge list, reported series, population file).
 
-    The path is made absolute so a written copy of the scenario (results/<name>/scenario.yaml)
-    still finds the file.
+    Keys are dotted scenario paths, as for ``--set``.
     """
     paths = {"network.path": scenario.network.path}
     if scenario.reported is not None:
         paths["reported.path"] = scenario.reported.path
     if scenario.population.from_csv is not None:
         paths["population.from_csv.path"] = scenario.population.from_csv.path
+    return {key: path for key, path in paths.items() if path}
+
+
+def _content_digest(path: Path) -> str:
+    """``sha256:<hex>`` of a data file's bytes (its path as given when it cannot be read)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return str(path)
+    return _file_sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """Hash a file once per (path, size, modification time): population files can be GBs."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
+    """Resolve relative data paths (edge list, population file) from the scenario file's folder.
+
+    The path is made absolute so a written copy of the scenario (results/<name>/scenario.yaml)
+    still finds the file.
+    """
     relative = {
         key: str((base / path).absolute())
-        for key, path in paths.items()
-        if path and not Path(path).is_absolute()
+        for key, path in data_paths(scenario).items()
+        if not Path(path).is_absolute()
     }
     return with_overrides(scenario, relative) if relative else scenario
 

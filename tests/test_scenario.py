@@ -178,7 +178,8 @@ def test_round_trip_keeps_overrides_and_events(spec: Scenario, tmp_path: Path) -
 
 
 def test_digest_is_sha256_of_dump_and_tracks_changes(spec: Scenario) -> None:
-    assert spec.digest() == hashlib.sha256(dump_yaml(spec).encode()).hexdigest()
+    plain = with_overrides(spec, {"reported": None})  # names no data file
+    assert plain.digest() == hashlib.sha256(dump_yaml(plain).encode()).hexdigest()
     assert re.fullmatch(r"[0-9a-f]{64}", spec.digest())
     assert with_overrides(spec, ["simulation.seed=7"]).digest() != spec.digest()
 
@@ -911,3 +912,22 @@ def test_values_at_the_edges_of_their_ranges_run_clean(changes: dict[str, Any]) 
         result.summary()
     for table in (result.operators, result.segments):
         assert np.isfinite(table.select_dtypes("number").to_numpy(dtype=float)).all()
+
+
+def test_the_digest_counts_data_files_by_content_not_by_where_they_are(tmp_path: Path) -> None:
+    """The same scenario and data in two folders (two clones) is one scenario; an edited
+    data file makes another."""
+    import shutil
+
+    digests = []
+    for folder in ("a", "b"):
+        root = tmp_path / folder
+        (root / "scenarios").mkdir(parents=True)
+        (root / "calibration" / "data").mkdir(parents=True)
+        shutil.copy("scenarios/china_3g_2009.yaml", root / "scenarios")
+        shutil.copy("calibration/data/china_subscribers.csv", root / "calibration" / "data")
+        digests.append(load_scenario(root / "scenarios" / "china_3g_2009.yaml").digest())
+    assert digests[0] == digests[1]
+    with open(tmp_path / "b" / "calibration" / "data" / "china_subscribers.csv", "a") as fh:
+        fh.write("\n")
+    assert load_scenario(tmp_path / "b" / "scenarios" / "china_3g_2009.yaml").digest() != digests[0]
