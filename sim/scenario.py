@@ -1201,15 +1201,9 @@ class Scenario(Spec):
         scenario in another folder or clone has the same digest (so a results folder,
         sweep or calibration written there is recognised), and an edited file changes it.
         """
-        data = self.model_dump(mode="json", exclude_none=True)
-        for key, path in data_paths(self).items():
-            *parents, last = key.split(".")
-            node = data
-            for part in parents:
-                node = node[part]
-            node[last] = _content_digest(Path(path))
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-        return hashlib.sha256(text.encode()).hexdigest()
+        contents = {key: _content_digest(Path(path)) for key, path in data_paths(self).items()}
+        data = apply_overrides(self.model_dump(mode="json", exclude_none=True), contents)
+        return hashlib.sha256(_yaml_text(data).encode()).hexdigest()
 
 
 def _known(what: str, shares: dict[str, float], operators: list[Operator]) -> None:
@@ -1490,7 +1484,11 @@ def _list_index(node: list[Any], key: str) -> int | None:
 # --------------------------------------------------------------------------- output
 def dump_yaml(scenario: Scenario) -> str:
     """The resolved scenario (defaults filled in) as YAML that load_scenario accepts."""
-    data = scenario.model_dump(mode="json", exclude_none=True)
+    return _yaml_text(scenario.model_dump(mode="json", exclude_none=True))
+
+
+def _yaml_text(data: dict[str, Any]) -> str:
+    """A scenario mapping as YAML, in the fields' order (what dump_yaml and digest hash)."""
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
